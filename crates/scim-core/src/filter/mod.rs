@@ -1,0 +1,11 @@
+//! The SCIM filter language (RFC 7644 §3.4.2.2): AST, parser, printer,
+//! schema-aware validation and the reference evaluator.
+
+mod ast;
+mod display;
+mod eval;
+mod parse;
+
+pub use ast::{CompValue, CompareOp, Filter};
+pub use eval::{matches, matches_element, validate};
+pub use parse::{MAX_FILTER_DEPTH, MAX_FILTER_LEN, parse_filter};

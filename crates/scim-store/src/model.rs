@@ -1,0 +1,217 @@
+//! The values that cross the [`crate::Store`] boundary.
+
+use scim_core::filter::Filter;
+use scim_core::patch::MemberChange;
+use scim_core::path::AttrPath;
+use scim_core::schema::SchemaRegistry;
+use scim_core::sort::SortOrder;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::User => "User",
+            ResourceKind::Group => "Group",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "User" => Some(ResourceKind::User),
+            "Group" => Some(ResourceKind::Group),
+            _ => None,
+        }
+    }
+}
+
+/// What DELETE does (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletePolicy {
+    /// Hidden from SCIM (404 after, userName free again), kept for the host
+    /// application and the audit.
+    #[default]
+    Soft,
+    /// Erased.
+    Hard,
+}
+
+/// A tenant's settings, stored as JSON so later issues can add fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TenantSettings {
+    pub delete_policy: DeletePolicy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub settings: TenantSettings,
+    pub created: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub tenant: Uuid,
+    pub name: String,
+    /// The visible start of the secret (`scimd_AbC…`), for people to tell
+    /// tokens apart. Never enough to authenticate.
+    pub prefix: String,
+    /// SHA-256 of the whole secret.
+    pub hash: [u8; 32],
+    pub scopes: Vec<String>,
+    pub expires: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    pub scopes: Vec<String>,
+    pub created: OffsetDateTime,
+    pub expires: Option<OffsetDateTime>,
+    pub last_used: Option<OffsetDateTime>,
+    pub revoked: Option<OffsetDateTime>,
+}
+
+/// A stored resource: the normalised document plus the common attributes
+/// kept in columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    pub id: Uuid,
+    pub kind: ResourceKind,
+    /// Increases by one on every change; the ETag is `W/"<version>"`.
+    pub version: i64,
+    pub created: OffsetDateTime,
+    pub last_modified: OffsetDateTime,
+    /// As produced by `scim_core::resource::prepare`: no id, meta, password,
+    /// groups or members.
+    pub doc: Value,
+}
+
+/// A group member as stored. `display` comes from the member's current
+/// `displayName` (Group) or `displayName`/`userName` (User).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub value: Uuid,
+    pub kind: ResourceKind,
+    pub display: Option<String>,
+}
+
+/// A group a user belongs to, for the derived `groups` attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRef {
+    pub value: Uuid,
+    pub display: Option<String>,
+}
+
+/// Who asked, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditContext {
+    pub token: Option<Uuid>,
+    pub remote_addr: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub request_id: Option<String>,
+}
+
+pub struct CreateResource {
+    pub tenant: Uuid,
+    pub kind: ResourceKind,
+    pub doc: Value,
+    /// Hash of the password the request carried (never the password).
+    pub password_hash: Option<String>,
+    /// Initial members of a Group (objects with a string `value`).
+    pub members: Vec<Value>,
+    pub audit: AuditContext,
+}
+
+pub struct UpdateResource {
+    pub tenant: Uuid,
+    pub kind: ResourceKind,
+    pub id: Uuid,
+    /// The version the change was computed from; mismatch is
+    /// [`crate::StoreError::VersionMismatch`].
+    pub expected_version: i64,
+    /// The new document; `None` leaves it as it is (a members-only PATCH).
+    pub doc: Option<Value>,
+    pub password_hash: Option<String>,
+    /// Membership changes in order (Groups only).
+    pub member_changes: Vec<MemberChange>,
+    pub audit: AuditContext,
+}
+
+pub struct DeleteResource {
+    pub tenant: Uuid,
+    pub kind: ResourceKind,
+    pub id: Uuid,
+    /// From If-Match, if the client sent one.
+    pub expected_version: Option<i64>,
+    pub policy: DeletePolicy,
+    pub audit: AuditContext,
+}
+
+/// A list query. `start_index` is 1-based (RFC 7644 §3.4.2.4); `count` 0
+/// asks only for the total.
+pub struct ListQuery<'a> {
+    pub filter: Option<&'a Filter>,
+    pub sort_by: Option<&'a AttrPath>,
+    pub sort_order: SortOrder,
+    pub start_index: u64,
+    pub count: u64,
+    /// The tenant's schemas, for evaluating what cannot be pushed to SQL.
+    pub schemas: &'a SchemaRegistry,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListPage {
+    pub total: u64,
+    pub resources: Vec<StoredResource>,
+}
+
+/// An audit entry to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub tenant: Option<Uuid>,
+    pub context: AuditContext,
+    pub resource_kind: Option<ResourceKind>,
+    pub resource_id: Option<Uuid>,
+    /// The HTTP status of the outcome.
+    pub status: u16,
+    /// What changed, or why it was refused. Never a password or token.
+    pub detail: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub entry: AuditEntry,
+}
+
+/// An outbox event (DESIGN §7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    /// Per-tenant order.
+    pub seq: i64,
+    /// `user.created`, `group.member_added`, …
+    pub event_type: String,
+    pub resource_id: Uuid,
+    pub at: OffsetDateTime,
+    pub data: Value,
+}
