@@ -42,3 +42,62 @@ pub fn prepare(
     let _ = (mode, schemas, rt);
     Ok(Prepared { doc: input.clone(), members: None, password: None })
 }
+
+/// The server-kept common attributes of a resource (RFC 7643 §3.1 `meta`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    /// `User`, `Group`.
+    pub resource_type: String,
+    pub created: time::OffsetDateTime,
+    pub last_modified: time::OffsetDateTime,
+    /// Absolute URL of the resource; `None` where no base URL is known
+    /// (evaluating filters inside the store).
+    pub location: Option<String>,
+    /// The ETag value, e.g. `W/"3"`.
+    pub version: String,
+}
+
+/// Formats a timestamp as RFC 3339 with millisecond precision in UTC (the
+/// form every `dateTime` attribute and `meta` field is returned in).
+pub fn format_datetime(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let ms = t.millisecond();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        ms
+    )
+}
+
+/// The full document of a resource: `schemas`, `id`, the stored attributes,
+/// then `meta`. Derived attributes (`groups`, `members`) are added by the
+/// caller, which knows where to get them.
+pub fn compose(doc: &Value, id: &str, meta: &Meta) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(s) = doc.get("schemas") {
+        out.insert("schemas".into(), s.clone());
+    }
+    out.insert("id".into(), Value::String(id.to_owned()));
+    if let Value::Object(map) = doc {
+        for (k, v) in map {
+            if k != "schemas" && k != "id" && k != "meta" {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let mut m = serde_json::Map::new();
+    m.insert("resourceType".into(), Value::String(meta.resource_type.clone()));
+    m.insert("created".into(), Value::String(format_datetime(meta.created)));
+    m.insert("lastModified".into(), Value::String(format_datetime(meta.last_modified)));
+    if let Some(loc) = &meta.location {
+        m.insert("location".into(), Value::String(loc.clone()));
+    }
+    m.insert("version".into(), Value::String(meta.version.clone()));
+    out.insert("meta".into(), Value::Object(m));
+    Value::Object(out)
+}
