@@ -47,7 +47,7 @@ impl AttrPath {
         if s.len() > MAX_PATH_LEN {
             return Err(ScimError::invalid_path(format!("attribute path longer than {MAX_PATH_LEN} characters")));
         }
-        let (urn, rest) = if s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") {
+        let (urn, rest) = if s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
             match s.rfind(':') {
                 Some(i) if i + 1 < s.len() => (Some(s[..i].to_owned()), &s[i + 1..]),
                 _ => return Err(ScimError::invalid_path(format!("\"{s}\" has a URN but no attribute name"))),
@@ -139,5 +139,7 @@ mod tests {
             assert_eq!(e.scim_type, Some(crate::ScimType::InvalidPath), "{bad}");
         }
         assert!(AttrPath::parse(&"a".repeat(600)).is_err());
+        // Multi-byte characters around byte 4 must not panic the URN check.
+        assert!(AttrPath::parse("é€xyz").is_err());
     }
 }

@@ -4,11 +4,16 @@
 
 mod apply;
 mod members;
+mod multi;
 mod parse;
+mod site;
+#[cfg(test)]
+mod tests;
+mod values;
 
 pub use apply::apply;
 pub use members::{MemberChange, split_member_operations};
-pub use parse::parse_patch_request;
+pub use parse::{parse_patch_path, parse_patch_request};
 
 use serde_json::Value;
 
@@ -17,6 +22,9 @@ use crate::path::AttrPath;
 
 /// The PatchOp message URN.
 pub const PATCH_OP_URN: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// The most operations one PATCH request may carry; more is `400 invalidSyntax`.
+pub const MAX_OPERATIONS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOpKind {

@@ -1,0 +1,91 @@
+//! Fuzz target for PATCH (RFC 7644 §3.5.2): bytes → JSON → parse_patch_request
+//! → apply to a fixed full User (RFC 7643 §8.2/§8.3) and, after
+//! split_member_operations, to a Group. Never panics; a failed PATCH leaves
+//! the document unchanged; a reported change is a real change.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use scim_core::patch::{apply, parse_patch_request, split_member_operations};
+use scim_core::schema::SchemaRegistry;
+use serde_json::{Value, json};
+
+struct Fixture {
+    reg: SchemaRegistry,
+    user: Value,
+    group: Value,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| Fixture {
+        reg: SchemaRegistry::standard(),
+        user: json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "id": "2819c223-7f76-453a-919d-413861904646",
+            "externalId": "701984",
+            "userName": "bjensen@example.com",
+            "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara",
+                     "middleName": "Jane", "honorificPrefix": "Ms.", "honorificSuffix": "III"},
+            "displayName": "Babs Jensen",
+            "nickName": "Babs",
+            "profileUrl": "https://login.example.com/bjensen",
+            "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
+                       {"value": "babs@jensen.org", "type": "home"}],
+            "addresses": [{"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood",
+                           "region": "CA", "postalCode": "91608", "country": "USA", "primary": true},
+                          {"type": "home", "streetAddress": "456 Hollywood Blvd", "locality": "Hollywood",
+                           "region": "CA", "postalCode": "91608", "country": "USA"}],
+            "phoneNumbers": [{"value": "555-555-5555", "type": "work"}, {"value": "555-555-4444", "type": "mobile"}],
+            "ims": [{"value": "someaimhandle", "type": "aim"}],
+            "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
+            "userType": "Employee",
+            "title": "Tour Guide",
+            "preferredLanguage": "en-US",
+            "locale": "en-US",
+            "timezone": "America/Los_Angeles",
+            "active": true,
+            "groups": [{"value": "e9e30dba-f08f-4109-8486-d5c6a331660a", "display": "Tour Guides"}],
+            "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx"}],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
+                "division": "Theme Park", "department": "Tour Operations",
+                "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
+            },
+            "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z",
+                     "lastModified": "2011-05-13T04:42:34Z", "version": "W/\"3694e05e9dff591\""}
+        }),
+        group: json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "id": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+            "displayName": "Tour Guides",
+            "members": [{"value": "2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen"}],
+            "meta": {"resourceType": "Group"}
+        }),
+    })
+}
+
+fn check(doc: &Value, ops: &[scim_core::patch::PatchOperation], rt_name: &str) {
+    let f = fixture();
+    let Some(rt) = f.reg.resource_type(rt_name) else { return };
+    let mut work = doc.clone();
+    match apply(&mut work, ops, &f.reg, rt) {
+        Err(e) => {
+            assert_eq!(&work, doc, "failed PATCH changed the document");
+            assert_eq!(e.status, 400);
+        }
+        Ok(changed) => assert_eq!(changed, work != *doc, "change flag is wrong"),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
+    let Ok(ops) = parse_patch_request(&body) else { return };
+    let f = fixture();
+    check(&f.user, &ops, "User");
+    if let Ok((rest, _members)) = split_member_operations(ops) {
+        check(&f.group, &rest, "Group");
+    }
+});

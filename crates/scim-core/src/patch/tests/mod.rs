@@ -1,0 +1,161 @@
+//! Tests of the PATCH engine: the RFC 7644 §3.5.2 examples, identity-provider
+//! shapes (Entra, Okta), every error, the compatibility rules beside the
+//! strict ones, membership splitting, and atomicity as a property.
+
+mod compat;
+mod errors;
+mod idp;
+mod members;
+mod parse;
+mod prop;
+mod rfc;
+
+use serde_json::{Value, json};
+
+use super::{PATCH_OP_URN, PatchOperation, apply, parse_patch_request};
+use crate::error::{ScimError, ScimType};
+use crate::schema::{GROUP_URN, SchemaRegistry};
+
+pub(super) const BJENSEN: &str = "2819c223-7f76-453a-919d-413861904646";
+pub(super) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The full User of RFC 7643 §8.2 with the enterprise extension of §8.3.
+pub(super) fn full_user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "id": BJENSEN,
+        "externalId": "701984",
+        "userName": "bjensen@example.com",
+        "name": {
+            "formatted": "Ms. Barbara J Jensen, III",
+            "familyName": "Jensen",
+            "givenName": "Barbara",
+            "middleName": "Jane",
+            "honorificPrefix": "Ms.",
+            "honorificSuffix": "III"
+        },
+        "displayName": "Babs Jensen",
+        "nickName": "Babs",
+        "profileUrl": "https://login.example.com/bjensen",
+        "emails": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@jensen.org", "type": "home"}
+        ],
+        "addresses": [
+            {
+                "type": "work",
+                "streetAddress": "100 Universal City Plaza",
+                "locality": "Hollywood",
+                "region": "CA",
+                "postalCode": "91608",
+                "country": "USA",
+                "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
+                "primary": true
+            },
+            {
+                "type": "home",
+                "streetAddress": "456 Hollywood Blvd",
+                "locality": "Hollywood",
+                "region": "CA",
+                "postalCode": "91608",
+                "country": "USA",
+                "formatted": "456 Hollywood Blvd\nHollywood, CA 91608 USA"
+            }
+        ],
+        "phoneNumbers": [
+            {"value": "555-555-5555", "type": "work"},
+            {"value": "555-555-4444", "type": "mobile"}
+        ],
+        "ims": [{"value": "someaimhandle", "type": "aim"}],
+        "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
+        "userType": "Employee",
+        "title": "Tour Guide",
+        "preferredLanguage": "en-US",
+        "locale": "en-US",
+        "timezone": "America/Los_Angeles",
+        "active": true,
+        "groups": [{"value": "e9e30dba-f08f-4109-8486-d5c6a331660a", "display": "Tour Guides"}],
+        "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx"}],
+        ENTERPRISE: {
+            "employeeNumber": "701984",
+            "costCenter": "4130",
+            "organization": "Universal Studios",
+            "division": "Theme Park",
+            "department": "Tour Operations",
+            "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
+        },
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"3694e05e9dff591\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+        }
+    })
+}
+
+/// A freshly provisioned user, as Entra creates it: no work email, no extension.
+pub(super) fn minimal_user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "5b50642d-79fc-4410-9e90-4c077cdd1a59",
+        "userName": "Test_User_dfeef4c5@testuser.com",
+        "active": true,
+        "meta": {"resourceType": "User"}
+    })
+}
+
+/// The Group of RFC 7643 §8.4.
+pub(super) fn group() -> Value {
+    json!({
+        "schemas": [GROUP_URN],
+        "id": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+        "displayName": "Tour Guides",
+        "members": [
+            {"value": BJENSEN, "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen"},
+            {"value": "902c246b-6245-4190-8e05-00816be7344a", "$ref": "https://example.com/v2/Users/902c246b-6245-4190-8e05-00816be7344a", "display": "Mandy Pepperidge"}
+        ],
+        "meta": {"resourceType": "Group"}
+    })
+}
+
+pub(super) fn body(ops: Value) -> Value {
+    json!({"schemas": [PATCH_OP_URN], "Operations": ops})
+}
+
+pub(super) fn parse(ops: Value) -> Vec<PatchOperation> {
+    match parse_patch_request(&body(ops)) {
+        Ok(ops) => ops,
+        Err(e) => panic!("request did not parse: {e}"),
+    }
+}
+
+fn resource_type_of(doc: &Value) -> &'static str {
+    let is_group = doc["schemas"].as_array().is_some_and(|s| s.iter().any(|u| u == GROUP_URN));
+    if is_group { "Group" } else { "User" }
+}
+
+/// Parses `ops` and applies them to `doc`.
+pub(super) fn run(doc: &mut Value, ops: Value) -> Result<bool, ScimError> {
+    let reg = SchemaRegistry::standard();
+    let rt = reg.resource_type(resource_type_of(doc)).cloned().expect("standard resource type");
+    apply(doc, &parse(ops), &reg, &rt)
+}
+
+/// Runs `ops`, which must fail with `scim_type`, and checks `doc` is untouched.
+pub(super) fn fails(doc: &Value, ops: Value, scim_type: ScimType) -> ScimError {
+    let mut work = doc.clone();
+    let e = run(&mut work, ops).expect_err("the PATCH should fail");
+    assert_eq!(e.scim_type, Some(scim_type), "{e}");
+    assert_eq!(e.status, 400, "{e}");
+    assert_eq!(&work, doc, "a failed PATCH must leave the document unchanged");
+    e
+}
+
+/// Runs `ops`, which must succeed and change `doc`.
+pub(super) fn changes(doc: &mut Value, ops: Value) {
+    match run(doc, ops) {
+        Ok(changed) => assert!(changed, "the PATCH should change the document"),
+        Err(e) => panic!("PATCH failed: {e}"),
+    }
+}

@@ -1,0 +1,314 @@
+//! Tests of `prepare` on valid input: the RFC 7643 §8 examples, name and URN
+//! handling, coercions, and the Replace/Patched mutability rules.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::ScimType;
+use crate::schema::{ENTERPRISE_USER_URN, USER_URN};
+
+pub(super) const EXT: &str = ENTERPRISE_USER_URN;
+
+pub(super) fn prep(rt: &str, input: Value, mode: Mode<'_>) -> Result<Prepared, ScimError> {
+    let reg = SchemaRegistry::standard();
+    let rt = reg.resource_type(rt).unwrap().clone();
+    prepare(&input, mode, &reg, &rt)
+}
+
+pub(super) fn user(input: Value) -> Result<Prepared, ScimError> {
+    prep("User", input, Mode::Create)
+}
+
+pub(super) fn group(input: Value) -> Result<Prepared, ScimError> {
+    prep("Group", input, Mode::Create)
+}
+
+/// The error of an input that must be refused, checked for its status,
+/// scimType and a fragment of its detail.
+pub(super) fn refused(r: Result<Prepared, ScimError>, ty: ScimType, detail_has: &str) -> ScimError {
+    let e = r.expect_err("input must be refused");
+    assert_eq!(e.status, 400, "{e}");
+    assert_eq!(e.scim_type, Some(ty), "{e}");
+    assert!(e.detail.contains(detail_has), "detail {:?} lacks {:?}", e.detail, detail_has);
+    e
+}
+
+fn rfc_8_1_minimal_user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "userName": "bjensen@example.com",
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"3694e05e9dff590\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+        }
+    })
+}
+
+pub(super) fn rfc_8_3_enterprise_user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "externalId": "701984",
+        "userName": "bjensen@example.com",
+        "name": {
+            "formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara",
+            "middleName": "Jane", "honorificPrefix": "Ms.", "honorificSuffix": "III"
+        },
+        "displayName": "Babs Jensen",
+        "nickName": "Babs",
+        "profileUrl": "https://login.example.com/bjensen",
+        "emails": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@jensen.org", "type": "home"}
+        ],
+        "addresses": [
+            {"type": "work", "streetAddress": "100 Universal City Plaza", "locality": "Hollywood",
+             "region": "CA", "postalCode": "91608", "country": "USA",
+             "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA", "primary": true},
+            {"type": "home", "streetAddress": "456 Hollywood Blvd", "locality": "Hollywood",
+             "region": "CA", "postalCode": "91608", "country": "USA",
+             "formatted": "456 Hollywood Blvd\nHollywood, CA 91608 USA"}
+        ],
+        "phoneNumbers": [
+            {"value": "555-555-5555", "type": "work"},
+            {"value": "555-555-4444", "type": "mobile"}
+        ],
+        "ims": [{"value": "someaimhandle", "type": "aim"}],
+        "photos": [
+            {"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"},
+            {"value": "https://photos.example.com/profilephoto/72930000000Ccne/T", "type": "thumbnail"}
+        ],
+        "userType": "Employee",
+        "title": "Tour Guide",
+        "preferredLanguage": "en-US",
+        "locale": "en-US",
+        "timezone": "America/Los_Angeles",
+        "active": true,
+        "password": "t1meMa$heen",
+        "groups": [
+            {"value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+             "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
+             "display": "Tour Guides"},
+            {"value": "fc348aa8-3835-40eb-a20b-c726e15c55b5",
+             "$ref": "https://example.com/v2/Groups/fc348aa8-3835-40eb-a20b-c726e15c55b5",
+             "display": "Employees"}
+        ],
+        "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAw"}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "employeeNumber": "701984",
+            "costCenter": "4130",
+            "organization": "Universal Studios",
+            "division": "Theme Park",
+            "department": "Tour Operations",
+            "manager": {
+                "value": "26118915-6090-4610-87e4-49d8ca9f808d",
+                "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d",
+                "displayName": "John Smith"
+            }
+        },
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"3694e05e9dff591\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+        }
+    })
+}
+
+pub(super) fn rfc_8_4_group() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "id": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+        "displayName": "Tour Guides",
+        "members": [
+            {"value": "2819c223-7f76-453a-919d-413861904646",
+             "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646",
+             "display": "Babs Jensen"},
+            {"value": "902c246b-6245-4190-8e05-00816be7344a",
+             "$ref": "https://example.com/v2/Users/902c246b-6245-4190-8e05-00816be7344a",
+             "display": "Mandy Pepperidge"}
+        ],
+        "meta": {
+            "resourceType": "Group",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"3694e05e9dff592\"",
+            "location": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a"
+        }
+    })
+}
+
+#[test]
+fn rfc_minimal_user_drops_id_and_meta() {
+    let p = user(rfc_8_1_minimal_user()).unwrap();
+    assert_eq!(p.doc, json!({"schemas": [USER_URN], "userName": "bjensen@example.com"}));
+    assert_eq!((p.members, p.password), (None, None));
+}
+
+#[test]
+fn rfc_full_enterprise_user() {
+    let input = rfc_8_3_enterprise_user();
+    let p = user(input.clone()).unwrap();
+    let doc = p.doc.as_object().unwrap();
+    assert_eq!(p.doc["schemas"], json!([USER_URN, EXT]));
+    assert_eq!(p.password.as_deref(), Some("t1meMa$heen"));
+    for gone in ["id", "meta", "groups", "password"] {
+        assert!(!doc.contains_key(gone), "{gone} must not be stored");
+    }
+    assert!(!p.doc.to_string().contains("t1meMa$heen"));
+    for kept in ["externalId", "name", "emails", "addresses", "phoneNumbers", "ims", "photos", "x509Certificates"] {
+        assert_eq!(p.doc[kept], input[kept], "{kept}");
+    }
+    assert_eq!(p.doc["active"], true);
+    // manager.displayName is read-only: the server fills it in.
+    assert_eq!(
+        p.doc[EXT]["manager"],
+        json!({"value": "26118915-6090-4610-87e4-49d8ca9f808d", "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d"})
+    );
+    assert_eq!(p.doc[EXT]["employeeNumber"], "701984");
+    // Output is in schema order: schemas, common, core, extensions.
+    let keys: Vec<&str> = doc.keys().map(String::as_str).collect();
+    assert_eq!(keys[..3], ["schemas", "externalId", "userName"]);
+    assert_eq!(keys.last(), Some(&EXT));
+    // Prepared output is a fixed point.
+    assert_eq!(user(p.doc.clone()).unwrap().doc, p.doc);
+}
+
+#[test]
+fn rfc_group_takes_members_out() {
+    let p = group(rfc_8_4_group()).unwrap();
+    assert_eq!(p.doc, json!({"schemas": [crate::schema::GROUP_URN], "displayName": "Tour Guides"}));
+    let members = p.members.unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[0], json!({"value": "2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen"}));
+}
+
+#[test]
+fn group_members_forms() {
+    let base = |m: Value| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G", "members": m});
+    let no_members = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "G"});
+    assert_eq!(group(no_members).unwrap().members, None);
+    assert_eq!(group(base(json!(null))).unwrap().members, Some(vec![]));
+    assert_eq!(group(base(json!([]))).unwrap().members, Some(vec![]));
+    let m = group(base(json!(["u1", {"VALUE": "g1", "Type": "group", "extra": 1}, {"value": "u1"}, null])))
+        .unwrap()
+        .members
+        .unwrap();
+    assert_eq!(m, vec![json!({"value": "u1"}), json!({"value": "g1", "type": "Group"})]);
+    let single = group(base(json!({"value": "u2", "type": "USER"}))).unwrap().members.unwrap();
+    assert_eq!(single, vec![json!({"value": "u2", "type": "User"})]);
+}
+
+#[test]
+fn names_are_case_insensitive_and_canonicalised() {
+    let p = user(json!({
+        "SCHEMAS": ["URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER"],
+        "USERNAME": "bob",
+        "Name": {"GIVENNAME": "Bob", "nickname-of-vendor": "x"},
+        "urn:ietf:params:scim:schemas:extension:ENTERPRISE:2.0:User": {"EmployeeNumber": "7"}
+    }))
+    .unwrap();
+    assert_eq!(
+        p.doc,
+        json!({"schemas": [USER_URN, EXT], "userName": "bob", "name": {"givenName": "Bob"}, EXT: {"employeeNumber": "7"}})
+    );
+}
+
+#[test]
+fn fully_qualified_and_core_urn_keys() {
+    let p = user(json!({
+        "schemas": [USER_URN, EXT],
+        "urn:ietf:params:scim:schemas:core:2.0:User": {"userName": "bob"},
+        "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName": "Builder",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "42",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value": "m1",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Ops"}
+    }))
+    .unwrap();
+    assert_eq!(p.doc["userName"], "bob");
+    assert_eq!(p.doc["name"], json!({"familyName": "Builder"}));
+    assert_eq!(p.doc[EXT], json!({"employeeNumber": "42", "department": "Ops", "manager": {"value": "m1"}}));
+}
+
+#[test]
+fn schemas_lists_only_extensions_with_content() {
+    let p =
+        user(json!({"schemas": [USER_URN, EXT], "userName": "a", EXT: {"manager": {}, "costCenter": null}})).unwrap();
+    assert_eq!(p.doc, json!({"schemas": [USER_URN], "userName": "a"}));
+    // Extension data without the URN in `schemas` is accepted (lenient) and listed.
+    let p = user(json!({"schemas": [USER_URN], "userName": "a", EXT: {"costCenter": "9"}})).unwrap();
+    assert_eq!(p.doc["schemas"], json!([USER_URN, EXT]));
+}
+
+#[test]
+fn lenient_coercions() {
+    let p = user(json!({
+        "schemas": [USER_URN],
+        "userName": "a",
+        "active": "False",
+        "emails": {"value": "a@example.com", "primary": "TRUE"},
+        "roles": [null, {"value": "admin"}, {}],
+        "phoneNumbers": [],
+        "title": null,
+        "x509Certificates": [{"value": "YWJj"}, {"value": "YQ"}]
+    }))
+    .unwrap();
+    assert_eq!(p.doc["active"], false);
+    assert_eq!(p.doc["emails"], json!([{"value": "a@example.com", "primary": true}]));
+    assert_eq!(p.doc["roles"], json!([{"value": "admin"}]));
+    let doc = p.doc.as_object().unwrap();
+    assert!(!doc.contains_key("phoneNumbers") && !doc.contains_key("title"));
+}
+
+#[test]
+fn replace_accepts_own_id_and_refuses_another() {
+    let existing = json!({"id": "abc", "schemas": [USER_URN], "userName": "a"});
+    let body = |id: &str| json!({"schemas": [USER_URN], "id": id, "userName": "a2"});
+    let p = prep("User", body("abc"), Mode::Replace { existing: &existing }).unwrap();
+    assert_eq!(p.doc, json!({"schemas": [USER_URN], "userName": "a2"}));
+    refused(prep("User", body("xyz"), Mode::Replace { existing: &existing }), ScimType::Mutability, "xyz");
+    refused(prep("User", body("xyz"), Mode::Patched { existing: &existing }), ScimType::Mutability, "id");
+    // On create the id is ignored whatever it is.
+    assert!(user(body("xyz")).is_ok());
+}
+
+#[test]
+fn immutable_attributes_keep_their_value() {
+    let mut reg = SchemaRegistry::standard();
+    let urn = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+    let ext = crate::schema::Schema {
+        id: urn.into(),
+        name: "Acme".into(),
+        description: "Acme".into(),
+        attributes: vec![
+            AttributeDef::string("badge").mutability(Mutability::Immutable),
+            AttributeDef::string("pin").mutability(Mutability::WriteOnly).returned(crate::schema::Returned::Never),
+        ],
+    };
+    reg.add_extension("User", ext, false).unwrap();
+    let rt = reg.resource_type("User").unwrap().clone();
+    let existing = json!({"id": "1", "schemas": [USER_URN, urn], "userName": "a", urn: {"badge": "B1"}});
+    let put = |badge: Value| {
+        let body = json!({"schemas": [USER_URN, urn], "userName": "a", urn: {"badge": badge, "pin": "1234"}});
+        prepare(&body, Mode::Replace { existing: &existing }, &reg, &rt)
+    };
+    assert_eq!(put(json!("b1")).unwrap().doc[urn], json!({"badge": "b1"}));
+    // Left out: kept. Changed: refused.
+    assert_eq!(put(Value::Null).unwrap().doc[urn], json!({"badge": "B1"}));
+    refused(put(json!("B2")), ScimType::Mutability, &format!("{urn}:badge"));
+    // First assignment on create or when unset is fine; writeOnly never stored.
+    let created = prepare(
+        &json!({"schemas": [USER_URN, urn], "userName": "a", urn: {"badge": "B9", "pin": "1"}}),
+        Mode::Create,
+        &reg,
+        &rt,
+    )
+    .unwrap();
+    assert_eq!(created.doc[urn], json!({"badge": "B9"}));
+}
