@@ -1,0 +1,135 @@
+//! The indexed columns of a `resources` row, derived from its document
+//! (DESIGN §3). The store computes them itself so callers cannot get them
+//! out of step with the document. Lower-casing happens here, in Rust
+//! (Unicode-aware), never with SQLite's ASCII-only `lower()`.
+
+use scim_core::schema::ENTERPRISE_USER_URN;
+use serde_json::Value;
+
+use super::convert::fold;
+use crate::ResourceKind;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Derived {
+    /// What a member/group reference shows as `display`.
+    pub display: Option<String>,
+    pub user_name: Option<String>,
+    pub user_name_lower: Option<String>,
+    pub display_name_lower: Option<String>,
+    pub external_id: Option<String>,
+    pub email_lower: Option<String>,
+    pub emails_all: Option<String>,
+    pub active: Option<bool>,
+    pub manager_id: Option<String>,
+}
+
+fn str_attr<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
+    doc.get(name).and_then(Value::as_str)
+}
+
+/// Derives the indexed columns of `doc`.
+pub(crate) fn derive(kind: ResourceKind, doc: &Value) -> Derived {
+    let display_name = str_attr(doc, "displayName");
+    let external_id = str_attr(doc, "externalId").map(str::to_owned);
+    match kind {
+        ResourceKind::Group => Derived {
+            display: display_name.map(str::to_owned),
+            display_name_lower: display_name.map(fold),
+            external_id,
+            ..Derived::default()
+        },
+        ResourceKind::User => {
+            let user_name = str_attr(doc, "userName");
+            let (email_lower, emails_all) = emails(doc);
+            let manager_id = doc
+                .get(ENTERPRISE_USER_URN)
+                .and_then(|ext| ext.get("manager"))
+                .and_then(|m| m.get("value"))
+                .and_then(Value::as_str)
+                .map(fold);
+            Derived {
+                display: display_name.or(user_name).map(str::to_owned),
+                user_name: user_name.map(str::to_owned),
+                user_name_lower: user_name.map(fold),
+                display_name_lower: display_name.map(fold),
+                external_id,
+                email_lower,
+                emails_all,
+                active: doc.get("active").and_then(Value::as_bool),
+                manager_id,
+            }
+        }
+    }
+}
+
+/// RFC 7643 §2.5 "has a value" as the evaluator and sort apply it: not
+/// null, "", [] or an object without a valued member.
+fn has_value(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(has_value),
+        Value::Object(o) => o.values().any(has_value),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+/// The email a User sorts by (`scim_core::sort`'s rule: the primary value,
+/// else the first value that has a value; its `value`), and every email
+/// value joined with newlines around each; both folded.
+fn emails(doc: &Value) -> (Option<String>, Option<String>) {
+    let items: Vec<&Value> = match doc.get("emails") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+        None => return (None, None),
+    };
+    let sort_elem = items
+        .iter()
+        .find(|e| e.get("primary") == Some(&Value::Bool(true)))
+        .or_else(|| items.iter().find(|e| has_value(e)));
+    let sort_value = sort_elem.and_then(|e| e.get("value")).and_then(Value::as_str).filter(|v| !v.is_empty()).map(fold);
+    let values: Vec<&str> = items.iter().filter_map(|e| e.get("value")?.as_str()).collect();
+    if values.is_empty() {
+        return (sort_value, None);
+    }
+    let mut all = String::from("\n");
+    for v in values {
+        all.push_str(&fold(v));
+        all.push('\n');
+    }
+    (sort_value, Some(all))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn derives_user_columns() {
+        let doc = json!({
+            "userName": "Bjensen@Example.com",
+            "externalId": "AbC",
+            "emails": [{"value": "A@x.org"}, {"value": "B@X.org", "primary": true}],
+            "active": false,
+            ENTERPRISE_USER_URN: {"manager": {"value": "MGR-1"}}
+        });
+        let d = derive(ResourceKind::User, &doc);
+        assert_eq!(d.user_name_lower.as_deref(), Some("bjensen@example.com"));
+        assert_eq!(d.display.as_deref(), Some("Bjensen@Example.com"));
+        assert_eq!(d.external_id.as_deref(), Some("AbC"));
+        assert_eq!(d.email_lower.as_deref(), Some("b@x.org"));
+        assert_eq!(d.emails_all.as_deref(), Some("\na@x.org\nb@x.org\n"));
+        assert_eq!(d.active, Some(false));
+        assert_eq!(d.manager_id.as_deref(), Some("mgr-1"));
+    }
+
+    #[test]
+    fn derives_group_columns() {
+        let d = derive(ResourceKind::Group, &json!({"displayName": "Ops Team"}));
+        assert_eq!(d.display.as_deref(), Some("Ops Team"));
+        assert_eq!(d.display_name_lower.as_deref(), Some("ops team"));
+        assert_eq!(d.user_name_lower, None);
+    }
+}

@@ -1,0 +1,227 @@
+//! Group membership: changes, validation, events, derived display.
+
+use scim_core::filter::parse_filter;
+use scim_core::patch::MemberChange;
+use scim_store::{DeletePolicy, DeleteResource, ResourceKind, StoreError, StoredResource, UpdateResource};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{create, create_with, ctx, group_doc, member, memory, user_doc};
+
+fn change(tenant: Uuid, g: &StoredResource, changes: Vec<MemberChange>) -> UpdateResource {
+    UpdateResource {
+        tenant,
+        kind: ResourceKind::Group,
+        id: g.id,
+        expected_version: g.version,
+        doc: None,
+        password_hash: None,
+        member_changes: changes,
+        audit: ctx("PATCH"),
+    }
+}
+
+async fn ids_of(store: &std::sync::Arc<dyn scim_store::Store>, tenant: Uuid, g: Uuid) -> Vec<Uuid> {
+    let mut all = store.members_of(tenant, &[g]).await.unwrap();
+    all.remove(&g).unwrap_or_default().into_iter().map(|m| m.value).collect()
+}
+
+#[tokio::test]
+async fn add_remove_replace_and_events() {
+    let (store, t) = memory().await;
+    let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
+    let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
+    let c = create(&store, t.id, ResourceKind::User, user_doc("c")).await;
+    let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![member(a.id)]).await;
+    assert_eq!(ids_of(&store, t.id, g.id).await, [a.id]);
+
+    let g = store
+        .update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(b.id), member(c.id)])]))
+        .await
+        .unwrap();
+    assert_eq!(g.version, 2);
+    assert_eq!(ids_of(&store, t.id, g.id).await, [a.id, b.id, c.id]);
+
+    let g = store
+        .update_resource(change(t.id, &g, vec![MemberChange::Remove(vec![b.id.to_string(), "junk".into()])]))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&store, t.id, g.id).await, [a.id, c.id]);
+
+    let g = store
+        .update_resource(change(t.id, &g, vec![MemberChange::ReplaceAll(vec![member(b.id), member(c.id)])]))
+        .await
+        .unwrap();
+    assert_eq!(ids_of(&store, t.id, g.id).await, [b.id, c.id]);
+
+    let g = store.update_resource(change(t.id, &g, vec![MemberChange::RemoveAll])).await.unwrap();
+    assert!(ids_of(&store, t.id, g.id).await.is_empty());
+    assert_eq!(g.version, 5);
+
+    let events = store.list_events(t.id, 0, 100).await.unwrap();
+    let got: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e.resource_id == g.id)
+        .map(|e| (e.event_type.clone(), e.data["member"]["value"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let ev = |t: &str, u: &StoredResource| (t.to_owned(), u.id.to_string());
+    let expected = vec![
+        ("group.created".to_owned(), String::new()),
+        ev("group.member_added", &a),
+        ev("group.member_added", &b),
+        ev("group.member_added", &c),
+        ev("group.member_removed", &b),
+        ev("group.member_removed", &a),
+        ev("group.member_added", &b),
+        ev("group.member_removed", &b),
+        ev("group.member_removed", &c),
+    ];
+    assert_eq!(got, expected);
+    assert_eq!(events.last().unwrap().data["member"]["type"], json!("User"));
+    let audit = store.list_audit(t.id, 1).await.unwrap();
+    assert_eq!(audit[0].entry.detail["members"]["removedCount"], json!(2));
+}
+
+#[tokio::test]
+async fn idempotent_add_keeps_the_version() {
+    let (store, t) = memory().await;
+    let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
+    let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![member(a.id)]).await;
+    let same = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(a.id)])])).await.unwrap();
+    assert_eq!(same.version, 1);
+    let same = store
+        .update_resource(change(t.id, &g, vec![MemberChange::Remove(vec![Uuid::now_v7().to_string()])]))
+        .await
+        .unwrap();
+    assert_eq!(same.version, 1);
+    assert_eq!(store.list_events(t.id, 0, 100).await.unwrap().len(), 3, "user, group, one member_added");
+}
+
+#[tokio::test]
+async fn unknown_deleted_foreign_and_self_members_are_refused_atomically() {
+    let (store, t) = memory().await;
+    let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
+    let gone = create(&store, t.id, ResourceKind::User, user_doc("gone")).await;
+    store
+        .delete_resource(DeleteResource {
+            tenant: t.id,
+            kind: ResourceKind::User,
+            id: gone.id,
+            expected_version: None,
+            policy: DeletePolicy::Soft,
+            audit: ctx("DELETE"),
+        })
+        .await
+        .unwrap();
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    let foreign = create(&store, other.id, ResourceKind::User, user_doc("f")).await;
+    let g = create(&store, t.id, ResourceKind::Group, group_doc("G")).await;
+    for bad in [Uuid::now_v7(), gone.id, foreign.id] {
+        // Batched (two members) and single-member paths both refuse.
+        for values in [vec![member(a.id), member(bad)], vec![member(bad)]] {
+            let err = store.update_resource(change(t.id, &g, vec![MemberChange::Add(values)])).await.unwrap_err();
+            assert!(matches!(&err, StoreError::UnknownMember(v) if *v == bad.to_string()), "{err:?}");
+        }
+    }
+    let err = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![json!({"value": "nope"})])])).await;
+    assert!(matches!(err, Err(StoreError::UnknownMember(v)) if v == "nope"));
+    let err = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(g.id)])])).await.unwrap_err();
+    assert!(matches!(err, StoreError::Scim(_)), "{err:?}");
+    assert!(ids_of(&store, t.id, g.id).await.is_empty(), "nothing of the failed changes was kept");
+    let now = store.get_resource(t.id, ResourceKind::Group, g.id).await.unwrap().unwrap();
+    assert_eq!(now.version, 1);
+}
+
+#[tokio::test]
+async fn remove_matching_evaluates_on_member_rows() {
+    let (store, t) = memory().await;
+    let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
+    let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
+    let sub = create(&store, t.id, ResourceKind::Group, group_doc("Sub")).await;
+    let g = create_with(
+        &store,
+        t.id,
+        ResourceKind::Group,
+        group_doc("G"),
+        vec![member(a.id), member(b.id), member(sub.id)],
+    )
+    .await;
+    // The Entra form: `members[value eq "…"]`, upper-cased id (value is not caseExact).
+    let f = parse_filter(&format!("value eq \"{}\"", a.id.to_string().to_uppercase())).unwrap();
+    let g = store.update_resource(change(t.id, &g, vec![MemberChange::RemoveMatching(f)])).await.unwrap();
+    assert_eq!(ids_of(&store, t.id, g.id).await, [b.id, sub.id]);
+    let f = parse_filter("type eq \"Group\"").unwrap();
+    let g = store.update_resource(change(t.id, &g, vec![MemberChange::RemoveMatching(f)])).await.unwrap();
+    assert_eq!(ids_of(&store, t.id, g.id).await, [b.id]);
+    let f = parse_filter("display eq \"B\"").unwrap();
+    store.update_resource(change(t.id, &g, vec![MemberChange::RemoveMatching(f)])).await.unwrap();
+    assert!(ids_of(&store, t.id, g.id).await.is_empty());
+}
+
+#[tokio::test]
+async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
+    let (store, t) = memory().await;
+    let mut doc = user_doc("jdoe");
+    let a = create(&store, t.id, ResourceKind::User, doc.clone()).await;
+    let g1 = create_with(&store, t.id, ResourceKind::Group, group_doc("One"), vec![member(a.id)]).await;
+    let g2 = create_with(&store, t.id, ResourceKind::Group, group_doc("Two"), vec![member(a.id), member(g1.id)]).await;
+
+    let m = store.members_of(t.id, &[g1.id, g2.id]).await.unwrap();
+    assert_eq!(m[&g1.id].len(), 1);
+    assert_eq!(m[&g1.id][0].display.as_deref(), Some("jdoe"));
+    assert_eq!(m[&g2.id].iter().map(|x| x.kind).collect::<Vec<_>>(), [ResourceKind::User, ResourceKind::Group]);
+    assert_eq!(m[&g2.id][1].display.as_deref(), Some("One"));
+
+    doc["displayName"] = json!("Jane Doe");
+    let upd = UpdateResource {
+        tenant: t.id,
+        kind: ResourceKind::User,
+        id: a.id,
+        expected_version: 1,
+        doc: Some(doc),
+        password_hash: None,
+        member_changes: vec![],
+        audit: ctx("PUT"),
+    };
+    store.update_resource(upd).await.unwrap();
+    let m = store.members_of(t.id, &[g1.id]).await.unwrap();
+    assert_eq!(m[&g1.id][0].display.as_deref(), Some("Jane Doe"));
+    let gs = store.groups_of(t.id, &[a.id, g1.id]).await.unwrap();
+    assert_eq!(gs[&a.id].iter().map(|r| r.value).collect::<Vec<_>>(), [g1.id, g2.id]);
+    assert_eq!(gs[&a.id][1].display.as_deref(), Some("Two"));
+    assert_eq!(gs[&g1.id].len(), 1, "nested group");
+
+    store
+        .delete_resource(DeleteResource {
+            tenant: t.id,
+            kind: ResourceKind::User,
+            id: a.id,
+            expected_version: None,
+            policy: DeletePolicy::Soft,
+            audit: ctx("DELETE"),
+        })
+        .await
+        .unwrap();
+    let m = store.members_of(t.id, &[g1.id, g2.id]).await.unwrap();
+    assert!(!m.contains_key(&g1.id));
+    assert_eq!(m[&g2.id].len(), 1);
+    let g1_now = store.get_resource(t.id, ResourceKind::Group, g1.id).await.unwrap().unwrap();
+    assert_eq!(g1_now.version, 2, "a group that lost a member has a new version");
+    let events = store.list_events(t.id, 0, 100).await.unwrap();
+    let tail: Vec<&str> = events.iter().rev().take(3).map(|e| e.event_type.as_str()).collect();
+    assert_eq!(tail, ["user.deleted", "group.member_removed", "group.member_removed"]);
+
+    // Deleting a group removes its rows both ways.
+    store
+        .delete_resource(DeleteResource {
+            tenant: t.id,
+            kind: ResourceKind::Group,
+            id: g1.id,
+            expected_version: None,
+            policy: DeletePolicy::Hard,
+            audit: ctx("DELETE"),
+        })
+        .await
+        .unwrap();
+    assert!(store.members_of(t.id, &[g2.id]).await.unwrap().is_empty());
+}
