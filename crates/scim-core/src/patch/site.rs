@@ -53,12 +53,13 @@ impl OpSite {
     }
 }
 
-/// A path as text for error details. The filter is elided: it is the
-/// attribute and sub-attribute a client needs to find its operation.
+/// A path as text for error details, printed back from its parts.
 pub(super) fn describe(p: &PatchPath) -> String {
     let mut s = p.attr.to_string();
-    if p.filter.is_some() {
-        s.push_str("[…]");
+    if let Some(f) = &p.filter {
+        s.push('[');
+        s.push_str(&f.to_string());
+        s.push(']');
     }
     if let Some(sub) = &p.sub_attr {
         s.push('.');

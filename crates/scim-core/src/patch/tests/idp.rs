@@ -166,20 +166,28 @@ fn idp_results_pass_resource_validation() {
     let reg = SchemaRegistry::standard();
     let cases = [
         (minimal_user(), json!([{"op": "Replace", "path": "active", "value": "False"}])),
-        (minimal_user(), json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "a@example.com"}])),
+        (
+            minimal_user(),
+            json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "a@example.com"}]),
+        ),
         (minimal_user(), json!([{"op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": "m-1"}])),
         (
             minimal_user(),
             json!([{"op": "Add", "value": {"name.givenName": "J", format!("{ENTERPRISE}:department"): "F"}}]),
         ),
         (full_user(), json!([{"op": "replace", "value": {"active": false}}])),
-        (group(), json!([{"op": "replace", "value": {"id": "e9e30dba-f08f-4109-8486-d5c6a331660a", "displayName": "R"}}])),
+        (
+            group(),
+            json!([{"op": "replace", "value": {"id": "e9e30dba-f08f-4109-8486-d5c6a331660a", "displayName": "R"}}]),
+        ),
     ];
     for (doc, ops) in cases {
         let existing = doc.clone();
         let mut patched = doc;
         run(&mut patched, ops.clone()).unwrap();
-        let rt = reg.resource_type(if existing["schemas"][0] == crate::schema::GROUP_URN { "Group" } else { "User" }).unwrap();
+        let rt = reg
+            .resource_type(if existing["schemas"][0] == crate::schema::GROUP_URN { "Group" } else { "User" })
+            .unwrap();
         if let Err(e) = prepare(&patched, Mode::Patched { existing: &existing }, &reg, rt) {
             panic!("{ops} produced a document prepare refuses: {e}\n{patched:#}");
         }
