@@ -1,0 +1,71 @@
+//! `scimd tenant create|list`: tenants, each with its own SCIM base URL
+//! `/scim/v2/{slug}` (DESIGN §6).
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{CommonArgs, open_store, scim_url};
+use crate::config::Overrides;
+use crate::slug::Slug;
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Creates a tenant.
+    Create {
+        /// Lowercase a-z, 0-9 and '-', 1 to 63 characters.
+        slug: String,
+        /// Display name (defaults to the slug).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Lists tenants.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
+    match cmd {
+        TenantCommand::Create { slug, name, json, common } => {
+            let slug = Slug::parse(&slug).map_err(anyhow::Error::msg)?;
+            let config = common.load_config(Overrides::default())?;
+            let store = open_store(&config).await?;
+            let name = name.unwrap_or_else(|| slug.to_string());
+            let tenant = store.create_tenant(slug.as_str(), &name).await?;
+            let url = scim_url(&config.public_base(None), &tenant.slug);
+            if json {
+                println!("{}", json!({ "id": tenant.id, "slug": tenant.slug, "name": tenant.name, "scim_url": url }));
+            } else {
+                println!("Created tenant {} ({})", tenant.slug, tenant.id);
+                println!("SCIM base URL: {url}");
+            }
+        }
+        TenantCommand::List { json, common } => {
+            let config = common.load_config(Overrides::default())?;
+            let store = open_store(&config).await?;
+            let base = config.public_base(None);
+            let tenants = store.list_tenants().await?;
+            if json {
+                let list: Vec<_> = tenants
+                    .iter()
+                    .map(
+                        |t| json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": scim_url(&base, &t.slug) }),
+                    )
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for t in &tenants {
+                    println!("{}\t{}\t{}\t{}", t.slug, t.id, t.name, scim_url(&base, &t.slug));
+                }
+            }
+        }
+    }
+    Ok(())
+}

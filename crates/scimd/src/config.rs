@@ -1,0 +1,148 @@
+//! Configuration (DESIGN §8): defaults ⊕ TOML file ⊕ `SCIMD_*` environment
+//! ⊕ command-line flags, later sources winning. Flags come from clap (which
+//! also reads the documented `SCIMD_*` variables of each flag); figment
+//! merges the layers.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything `scimd serve` and the CLI need.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: String,
+    /// `sqlite://path` or `sqlite::memory:`.
+    pub database_url: String,
+    /// Base URL clients reach the server at (`https://scim.example.com`);
+    /// `http://<bound address>` when unset.
+    pub public_url: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Largest page a list or search returns (`count` is capped to it;
+    /// `filter.maxResults` in /ServiceProviderConfig).
+    pub max_page_size: u64,
+    /// Largest request body in bytes (413 beyond; `bulk.maxPayloadSize`).
+    pub max_body_bytes: usize,
+    /// A request that takes longer is answered 408.
+    pub request_timeout_secs: u64,
+    /// Seconds graceful shutdown waits for in-flight requests.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://scimd.db".into(),
+            public_url: None,
+            tls_cert: None,
+            tls_key: None,
+            max_page_size: 1000,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// The values given as flags (or their clap-read environment variables);
+/// `None` leaves the lower layers' value.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`/`SCIMD_CONFIG`; naming a file
+    /// that does not exist is an error rather than a silent default.
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                bail!("config file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("SCIMD_").ignore(&["config"]))
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .context("invalid configuration")?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("--tls-cert and --tls-key must be given together");
+        }
+        if self.max_page_size == 0 {
+            bail!("max_page_size must be at least 1");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("public URL {url:?} must start with http:// or https://");
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash: the configured one, or
+    /// `scheme://<addr>` for the address actually bound.
+    pub fn public_base(&self, bound: Option<std::net::SocketAddr>) -> String {
+        match (&self.public_url, bound) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(addr)) => format!("{}://{addr}", self.scheme()),
+            (None, None) => format!("{}://{}", self.scheme(), self.listen),
+        }
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() { "https" } else { "http" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_flags() {
+        let c = Config::load(None, &Overrides::default()).unwrap();
+        assert_eq!(c.max_page_size, 1000);
+        let c = Config::load(None, &Overrides { listen: Some("127.0.0.1:0".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:0");
+        assert_eq!(c.public_base(Some("127.0.0.1:9999".parse().unwrap())), "http://127.0.0.1:9999");
+    }
+
+    #[test]
+    fn file_is_overridden_by_flags() {
+        let dir = std::env::temp_dir().join(format!("scimd-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("scimd.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nmax_page_size = 50\npublic_url = \"https://x.example/\"\n")
+            .unwrap();
+        let c = Config::load(Some(&path), &Overrides::default()).unwrap();
+        assert_eq!((c.listen.as_str(), c.max_page_size), ("0.0.0.0:9000", 50));
+        assert_eq!(c.public_base(None), "https://x.example");
+        let c =
+            Config::load(Some(&path), &Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        assert!(Config::load(Some(&dir.join("missing.toml")), &Overrides::default()).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,97 @@
+//! Service provider discovery (RFC 7644 §4; RFC 7643 §5-§7): the
+//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` of a tenant.
+//! They need no token, so an IdP can probe the server before it is set up.
+
+use axum::Router;
+use axum::extract::{RawPathParams, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use scim_core::schema::{resource_type_json, schema_json};
+use serde_json::{Value, json};
+
+use super::json::scim_response;
+use super::list::LIST_RESPONSE_URN;
+use crate::auth::TenantOf;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/scim/v2/{tenant}/ServiceProviderConfig", get(get_service_provider_config))
+        .route("/scim/v2/{tenant}/ResourceTypes", get(list_resource_types))
+        .route("/scim/v2/{tenant}/ResourceTypes/{name}", get(get_resource_type))
+        .route("/scim/v2/{tenant}/Schemas", get(list_schemas))
+        .route("/scim/v2/{tenant}/Schemas/{urn}", get(get_schema))
+}
+
+/// What the server really supports (RFC 7643 §5).
+async fn get_service_provider_config(State(state): State<AppState>, TenantOf(ctx): TenantOf) -> Response {
+    let body = json!({
+        "schemas": [SPC_URN],
+        "documentationUri": "https://www.rfc-editor.org/rfc/rfc7644",
+        "patch": { "supported": true },
+        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": state.max_body_bytes },
+        "filter": { "supported": true, "maxResults": state.max_page_size },
+        "changePassword": { "supported": true },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token issued by `scimd token create`",
+            "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{}/ServiceProviderConfig", ctx.base_url),
+        },
+    });
+    scim_response(StatusCode::OK, &body)
+}
+
+fn list_of(resources: Vec<Value>) -> Response {
+    let n = resources.len();
+    scim_response(
+        StatusCode::OK,
+        &json!({
+            "schemas": [LIST_RESPONSE_URN],
+            "totalResults": n,
+            "itemsPerPage": n,
+            "startIndex": 1,
+            "Resources": resources,
+        }),
+    )
+}
+
+fn param<'a>(params: &'a RawPathParams, name: &str) -> &'a str {
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v).unwrap_or("")
+}
+
+async fn list_resource_types(TenantOf(ctx): TenantOf) -> Response {
+    list_of(ctx.registry.resource_types().iter().map(|rt| resource_type_json(rt, &ctx.base_url)).collect())
+}
+
+async fn get_resource_type(TenantOf(ctx): TenantOf, params: RawPathParams) -> Result<Response, ApiError> {
+    let name = param(&params, "name");
+    let rt = ctx
+        .registry
+        .resource_types()
+        .iter()
+        .find(|rt| rt.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| ApiError::not_found(format!("no resource type {name:?}")))?;
+    Ok(scim_response(StatusCode::OK, &resource_type_json(rt, &ctx.base_url)))
+}
+
+async fn list_schemas(TenantOf(ctx): TenantOf) -> Response {
+    list_of(ctx.registry.schemas().iter().map(|s| schema_json(s, &ctx.base_url)).collect())
+}
+
+async fn get_schema(TenantOf(ctx): TenantOf, params: RawPathParams) -> Result<Response, ApiError> {
+    let urn = param(&params, "urn");
+    let schema = ctx.registry.schema(urn).ok_or_else(|| ApiError::not_found(format!("no schema {urn:?}")))?;
+    Ok(scim_response(StatusCode::OK, &schema_json(schema, &ctx.base_url)))
+}

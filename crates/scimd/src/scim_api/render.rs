@@ -1,0 +1,201 @@
+//! Turning stored resources into SCIM responses (RFC 7643 §3, RFC 7644
+//! §3.4.1, §3.9): `schemas`, `id`, attributes, `meta` (absolute location,
+//! weak version), the derived `groups` (User) or `members` (Group) — loaded
+//! in one batch per page and only when the projection keeps them — and then
+//! the projection itself.
+
+use std::collections::HashMap;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use scim_core::ScimError;
+use scim_core::projection::Projection;
+use scim_core::resource::{self, Meta};
+use scim_core::schema::ResourceType;
+use scim_store::{ResourceKind, StoredResource};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::etag::etag;
+use super::json::scim_response;
+use crate::error::ApiError;
+use crate::state::{AppState, TenantCtx};
+
+/// The URL segment of a resource type.
+pub fn endpoint(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "Users",
+        ResourceKind::Group => "Groups",
+    }
+}
+
+/// The derived, read-only attribute of a resource type.
+fn derived_attr(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
+    }
+}
+
+pub fn resource_type(ctx: &TenantCtx, kind: ResourceKind) -> Result<&ResourceType, ApiError> {
+    ctx.registry
+        .resource_type(kind.as_str())
+        .ok_or_else(|| ApiError::internal(format!("the schema registry has no {} resource type", kind.as_str())))
+}
+
+pub fn location(ctx: &TenantCtx, kind: ResourceKind, id: Uuid) -> String {
+    format!("{}/{}/{}", ctx.base_url, endpoint(kind), id)
+}
+
+/// The full document without derived attributes.
+pub fn compose(ctx: &TenantCtx, stored: &StoredResource) -> Value {
+    let id = stored.id.to_string();
+    let meta = Meta {
+        resource_type: stored.kind.as_str().to_owned(),
+        created: stored.created,
+        last_modified: stored.last_modified,
+        location: Some(location(ctx, stored.kind, stored.id)),
+        version: etag(stored.version),
+    };
+    resource::compose(&stored.doc, &id, &meta)
+}
+
+/// Renders resources of one kind for a response: composes each, adds the
+/// derived attribute (one store call for the whole slice, none when the
+/// projection drops it or `load_derived` is false), applies the projection.
+pub async fn render_all(
+    state: &AppState,
+    ctx: &TenantCtx,
+    rt: &ResourceType,
+    projection: &Projection,
+    resources: &[StoredResource],
+    load_derived: bool,
+) -> Result<Vec<Value>, ApiError> {
+    let Some(first) = resources.first() else { return Ok(Vec::new()) };
+    let kind = first.kind;
+    let mut derived = if load_derived && projection.includes(derived_attr(kind), &ctx.registry, rt) {
+        let ids: Vec<Uuid> = resources.iter().map(|r| r.id).collect();
+        load(state, ctx, kind, &ids).await?
+    } else {
+        HashMap::new()
+    };
+    Ok(resources
+        .iter()
+        .map(|stored| {
+            let mut full = compose(ctx, stored);
+            if let (Some(values), Value::Object(map)) = (derived.remove(&stored.id), &mut full) {
+                insert_before_meta(map, derived_attr(kind), values);
+            }
+            projection.apply(&full, &ctx.registry, rt)
+        })
+        .collect())
+}
+
+/// [`render_all`] for one resource.
+pub async fn render_one(
+    state: &AppState,
+    ctx: &TenantCtx,
+    rt: &ResourceType,
+    projection: &Projection,
+    stored: &StoredResource,
+    load_derived: bool,
+) -> Result<Value, ApiError> {
+    let mut all = render_all(state, ctx, rt, projection, std::slice::from_ref(stored), load_derived).await?;
+    all.pop().ok_or_else(|| ApiError::internal("rendering a resource produced nothing"))
+}
+
+/// A single-resource response: the body, `ETag`, and `Location` (on 201).
+pub fn resource_response(status: StatusCode, ctx: &TenantCtx, stored: &StoredResource, body: &Value) -> Response {
+    let mut resp = scim_response(status, body);
+    set_etag(&mut resp, stored.version);
+    if status == StatusCode::CREATED
+        && let Ok(loc) = HeaderValue::from_str(&location(ctx, stored.kind, stored.id))
+    {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    resp
+}
+
+pub fn set_etag(resp: &mut Response, version: i64) {
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+}
+
+/// The id of a resource in the path; a malformed id names no resource (404).
+pub fn parse_id(s: &str, kind: ResourceKind) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(s).map_err(|_| not_found(kind))
+}
+
+pub fn not_found(kind: ResourceKind) -> ApiError {
+    ApiError::Scim(ScimError::not_found(format!("no such {}", kind.as_str())))
+}
+
+/// The derived attribute's values per resource.
+async fn load(
+    state: &AppState,
+    ctx: &TenantCtx,
+    kind: ResourceKind,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Value>, ApiError> {
+    let tenant = ctx.tenant.id;
+    let mut out = HashMap::with_capacity(ids.len());
+    match kind {
+        ResourceKind::User => {
+            for (user, groups) in state.store.groups_of(tenant, ids).await? {
+                if groups.is_empty() {
+                    continue;
+                }
+                let values = groups
+                    .into_iter()
+                    .map(|g| {
+                        let mut m = Map::new();
+                        m.insert("value".into(), Value::String(g.value.to_string()));
+                        m.insert("$ref".into(), Value::String(location(ctx, ResourceKind::Group, g.value)));
+                        if let Some(d) = g.display {
+                            m.insert("display".into(), Value::String(d));
+                        }
+                        m.insert("type".into(), Value::String("direct".into()));
+                        Value::Object(m)
+                    })
+                    .collect();
+                out.insert(user, Value::Array(values));
+            }
+        }
+        ResourceKind::Group => {
+            for (group, members) in state.store.members_of(tenant, ids).await? {
+                if members.is_empty() {
+                    continue;
+                }
+                let values = members
+                    .into_iter()
+                    .map(|m| {
+                        let mut o = Map::new();
+                        o.insert("value".into(), Value::String(m.value.to_string()));
+                        o.insert("$ref".into(), Value::String(location(ctx, m.kind, m.value)));
+                        if let Some(d) = m.display {
+                            o.insert("display".into(), Value::String(d));
+                        }
+                        o.insert("type".into(), Value::String(m.kind.as_str().to_owned()));
+                        Value::Object(o)
+                    })
+                    .collect();
+                out.insert(group, Value::Array(values));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts `key` so that `meta` stays last, as RFC 7643 prints resources.
+fn insert_before_meta(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match map.remove("meta") {
+        Some(meta) => {
+            map.insert(key.to_owned(), value);
+            map.insert("meta".into(), meta);
+        }
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `scimd serve` (DESIGN §8): binds, runs first-start setup, assembles the
+//! routers and the operational layers (request id, tracing, body limit,
+//! timeout), serves plain HTTP or native TLS (rustls with ring), and shuts
+//! down gracefully on SIGTERM/SIGINT, finishing in-flight requests.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum_server::Handle;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::cli::{ServeArgs, open_store, redact_url};
+use crate::config::Config;
+use crate::first_run;
+use crate::scim_api;
+use crate::state::AppState;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.load_config()?;
+    let store = open_store(&config).await?;
+    let listener =
+        std::net::TcpListener::bind(&config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_base = config.public_base(Some(addr));
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            // `no-provider` build: choose ring explicitly (an error only means
+            // a provider is already installed).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .with_context(|| format!("cannot load TLS certificate {} / key", cert.display()))?,
+            )
+        }
+        _ => None,
+    };
+
+    first_run::ensure_default_tenant(store.as_ref(), &public_base).await?;
+    warn_about_public_url(&public_base);
+    tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %public_base, "starting");
+
+    let state = AppState::new(store, public_base, config.max_page_size, config.max_body_bytes);
+    let app = app(state, &config).into_make_service_with_connect_info::<SocketAddr>();
+
+    let handle: Handle<SocketAddr> = Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone(), Duration::from_secs(config.shutdown_grace_secs)));
+
+    // The one line scripts and tests wait for; stdout is flushed so a pipe
+    // reader sees it at once.
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "scimd listening on {}://{addr}", config.scheme())?;
+        out.flush()?;
+    }
+    match tls {
+        Some(tls) => axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await?,
+        None => axum_server::from_tcp(listener)?.handle(handle).serve(app).await?,
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState, config: &Config) -> Router {
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Spans and response events at DEBUG: nothing per request at info
+        // (no headers, no bodies, ever); server errors at ERROR.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_secs),
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(scim_api::router(&state))
+        .fallback(scim_api::unknown_route)
+        .method_not_allowed_fallback(scim_api::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state)
+        .layer(layers)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "store is not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+        }
+    }
+}
+
+/// Cloud IdPs (Entra ID, Okta) only provision to public HTTPS endpoints.
+fn warn_about_public_url(public_base: &str) {
+    if public_base.starts_with("http://") {
+        tracing::warn!(public_url = %public_base, "the SCIM URL is plain HTTP: cloud identity providers need HTTPS (use --tls-cert/--tls-key or a TLS proxy and --public-url)");
+    }
+    let host = public_base.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+    let host = if public_base.contains("://[") {
+        public_base.split("://[").nth(1).and_then(|h| h.split(']').next()).unwrap_or("")
+    } else {
+        host
+    };
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        tracing::warn!(public_url = %public_base, "the SCIM URL is a loopback address: identity providers elsewhere cannot reach it (set --public-url)");
+    }
+}
+
+async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration) {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    handle.graceful_shutdown(Some(grace));
+}
