@@ -176,7 +176,9 @@ impl Engine<'_> {
                 Ok(())
             }
             (_, Some(Value::Object(obj))) => {
-                for (key, v) in obj {
+                // Some clients repeat `schemas` inside the extension object;
+                // it describes the message, not an attribute to change.
+                for (key, v) in obj.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
                     let key_site = site.with_key(&format!("{}:{key}", ext.id));
                     let path = parse_patch_path(&format!("{}:{key}", ext.id)).map_err(|e| key_site.wrap(e))?;
                     self.path(doc, kind, &path, Some(v), &key_site)?;

@@ -92,9 +92,9 @@ pub fn prepare(
     for def in common_attributes().iter().chain(&core.attributes) {
         let Some(raw) = collected.core.get(&def.name) else { continue };
         if is_read_only(def) {
-            if def.name == "id" {
-                check_id(raw, existing)?;
-            }
+            // RFC 7644 §3.5.1: values of readOnly attributes (`id`, `meta`,
+            // `groups`) in a request body "SHALL be ignored" — also an `id`
+            // that differs from the resource's (the URL names the resource).
             continue;
         }
         if is_group && def.name == "members" {
@@ -211,21 +211,6 @@ fn check_schemas(obj: &Map<String, Value>, rt: &ResourceType, reg: &SchemaRegist
         return Err(ScimError::invalid_value(format!("schemas must contain {} for a {}", rt.schema, rt.name)));
     }
     Ok(())
-}
-
-/// RFC 7644 §3.5.1: a read-only `id` in a PUT body is ignored when it is the
-/// resource's own (Okta sends it) and refused when it names another one.
-fn check_id(raw: &Value, existing: Option<&Value>) -> Result<(), ScimError> {
-    let Some(current) = existing.and_then(|e| e.get("id")).and_then(Value::as_str) else { return Ok(()) };
-    match raw {
-        Value::Null => Ok(()),
-        Value::String(s) if s == current => Ok(()),
-        Value::String(s) => Err(ScimError::mutability(format!(
-            "id is read-only: the body's id \"{}\" is not this resource's id \"{current}\"",
-            quote(s)
-        ))),
-        _ => Err(ScimError::mutability(format!("id is read-only and must be this resource's id \"{current}\""))),
-    }
 }
 
 /// RFC 7643 §2.2 "required", plus: a required string must not be empty

@@ -267,13 +267,15 @@ fn lenient_coercions() {
 }
 
 #[test]
-fn replace_accepts_own_id_and_refuses_another() {
+fn replace_ignores_the_read_only_id() {
     let existing = json!({"id": "abc", "schemas": [USER_URN], "userName": "a"});
     let body = |id: &str| json!({"schemas": [USER_URN], "id": id, "userName": "a2"});
     let p = prep("User", body("abc"), Mode::Replace { existing: &existing }).unwrap();
     assert_eq!(p.doc, json!({"schemas": [USER_URN], "userName": "a2"}));
-    refused(prep("User", body("xyz"), Mode::Replace { existing: &existing }), ScimType::Mutability, "xyz");
-    refused(prep("User", body("xyz"), Mode::Patched { existing: &existing }), ScimType::Mutability, "id");
+    // RFC 7644 §3.5.1: readOnly values in the body are ignored, even an id
+    // that is not the resource's (the URL names the resource).
+    let p = prep("User", body("xyz"), Mode::Replace { existing: &existing }).unwrap();
+    assert_eq!(p.doc, json!({"schemas": [USER_URN], "userName": "a2"}));
     // On create the id is ignored whatever it is.
     assert!(user(body("xyz")).is_ok());
 }

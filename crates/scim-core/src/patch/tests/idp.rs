@@ -145,7 +145,8 @@ fn okta_members_add_and_remove() {
     );
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].value, Some(json!({"id": "abf4dd94", "displayName": "Renamed"})));
-    // Applied to the Group document directly, the same add keeps `display`.
+    // Applied to the Group document directly, the same add drops the
+    // readOnly `display` (the server derives it from the member).
     let mut g = group();
     assert_eq!(
         run(
@@ -154,7 +155,7 @@ fn okta_members_add_and_remove() {
         ),
         Ok(true)
     );
-    assert_eq!(g["members"][2]["display"], "user1@example.com");
+    assert_eq!(g["members"][2], json!({"value": "00u1aaaaaa"}));
 }
 
 // The server re-validates every PATCH result; the IdP shapes above must
@@ -192,4 +193,26 @@ fn idp_results_pass_resource_validation() {
             panic!("{ops} produced a document prepare refuses: {e}\n{patched:#}");
         }
     }
+}
+
+// A path naming the whole extension, with a value object that repeats
+// `schemas` (seen from clients that copy the resource shape): the `schemas`
+// key is not an attribute and is skipped.
+#[test]
+fn whole_extension_path_ignores_a_repeated_schemas_key() {
+    let mut u = minimal_user();
+    changes(
+        &mut u,
+        json!([{"op": "replace", "path": ENTERPRISE, "value": {
+            "schemas": [ENTERPRISE],
+            "department": "Tour Operations"
+        }}]),
+    );
+    assert_eq!(u[ENTERPRISE], json!({"department": "Tour Operations"}));
+    // An unknown key in the same object is still refused.
+    fails(
+        &mut u,
+        json!([{"op": "replace", "path": ENTERPRISE, "value": {"nope": 1}}]),
+        ScimType::InvalidPath,
+    );
 }
