@@ -13,6 +13,7 @@
 //! {...}`), as RFC 7643 §3.3 prints them.
 #![forbid(unsafe_code)]
 
+pub mod bulk;
 pub mod error;
 pub mod filter;
 pub mod patch;

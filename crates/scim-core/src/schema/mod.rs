@@ -7,6 +7,7 @@
 //! `common.rs`; the `/Schemas` and `/ResourceTypes` JSON in `representation.rs`.
 
 mod common;
+mod custom;
 mod enterprise;
 mod group;
 mod registry;
@@ -14,6 +15,7 @@ mod representation;
 mod user;
 
 pub use common::common_attributes;
+pub use custom::{MAX_EXTENSION_ATTRIBUTES, parse_extension_schema};
 pub use enterprise::{ENTERPRISE_USER_URN, enterprise_user_schema};
 pub use group::{GROUP_URN, group_schema};
 pub use registry::{Resolved, SchemaRegistry};
