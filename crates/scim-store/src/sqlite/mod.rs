@@ -39,7 +39,7 @@ use crate::{
 
 /// Read connections for a file database. Reads never block each other or
 /// the writer in WAL mode; more than a few buys nothing on small machines.
-const READ_CONNECTIONS: u32 = 4;
+const READ_CONNECTIONS: u32 = 2;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {

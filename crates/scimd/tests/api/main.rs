@@ -1,1 +1,16 @@
-//! Integration tests. PLACEHOLDER.
+//! Integration tests: each test starts a real `scimd` on an ephemeral port
+//! with a fresh SQLite database and speaks HTTP to it (DESIGN §11).
+
+// Panicking on the unexpected is what a test is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod discovery;
+mod errors;
+mod etag;
+mod groups;
+mod helpers;
+mod list;
+mod patch;
+mod persistence;
+mod users;
