@@ -53,6 +53,16 @@ pub trait Store: Send + Sync + 'static {
     // ---- resources -----------------------------------------------------
     /// A live (not deleted) resource.
     async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>>;
+    /// A live User together with the groups it belongs to (its derived
+    /// `groups` attribute). Backends answer it in one round trip; the
+    /// default makes two.
+    async fn get_user_with_groups(&self, tenant: Uuid, id: Uuid) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
+        let Some(user) = self.get_resource(tenant, ResourceKind::User, id).await? else {
+            return Ok(None);
+        };
+        let groups = self.groups_of(tenant, &[id]).await?.remove(&id).unwrap_or_default();
+        Ok(Some((user, groups)))
+    }
     /// Creates a resource (and, for a Group, its initial members) with its
     /// audit entry and outbox event in one transaction.
     async fn create_resource(&self, write: CreateResource) -> Result<StoredResource>;

@@ -174,12 +174,19 @@ pub struct ListQuery<'a> {
     pub count: u64,
     /// The tenant's schemas, for evaluating what cannot be pushed to SQL.
     pub schemas: &'a SchemaRegistry,
+    /// For Users: also read each user's groups, in the same round trip
+    /// where the backend can ([`ListPage::groups`]).
+    pub with_groups: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage {
     pub total: u64,
     pub resources: Vec<StoredResource>,
+    /// The groups of each listed user, when `with_groups` was asked and the
+    /// backend read them with the page; `None` means "not read: ask
+    /// `groups_of`".
+    pub groups: Option<std::collections::HashMap<uuid::Uuid, Vec<GroupRef>>>,
 }
 
 /// An audit entry to write.

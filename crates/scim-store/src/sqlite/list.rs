@@ -8,6 +8,7 @@
 //! creation time, then id (UUID v7, time-ordered): stable paging.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use scim_core::schema::ResourceType;
 use scim_core::sort::SortOrder;
@@ -18,8 +19,8 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::filter_sql::{self, Ctx, Part};
 use super::members;
-use super::resources::{composed, stored_from_row};
-use crate::{ListPage, ListQuery, ResourceKind, Result, StoreError, StoredResource};
+use super::resources::{GROUPS_COLUMN, composed, groups_from_row, stored_from_row};
+use crate::{GroupRef, ListPage, ListQuery, ResourceKind, Result, StoreError, StoredResource};
 
 /// `SELECT … FROM resources r WHERE <tenant, kind, live> AND <cond>`. The
 /// kind is spelled as a literal so SQLite can use the partial indexes.
@@ -46,6 +47,22 @@ async fn count(pool: &SqlitePool, tenant: Uuid, kind: ResourceKind, part: &Part)
 
 async fn fetch(mut qb: QueryBuilder<Sqlite>, pool: &SqlitePool) -> Result<Vec<StoredResource>> {
     qb.build().fetch_all(pool).await?.iter().map(stored_from_row).collect()
+}
+
+/// Like [`fetch`], with each user's groups read in the same statement.
+async fn fetch_with_groups(
+    mut qb: QueryBuilder<Sqlite>,
+    pool: &SqlitePool,
+) -> Result<(Vec<StoredResource>, HashMap<Uuid, Vec<GroupRef>>)> {
+    let rows = qb.build().fetch_all(pool).await?;
+    let mut resources = Vec::with_capacity(rows.len());
+    let mut groups = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let r = stored_from_row(row)?;
+        groups.insert(r.id, groups_from_row(row)?);
+        resources.push(r);
+    }
+    Ok((resources, groups))
 }
 
 const SELECT: &str = "SELECT r.id, r.kind, r.version, r.created, r.last_modified, r.doc";
@@ -75,9 +92,12 @@ impl SqliteStore {
             && let Some(sort_col) = sort_col
         {
             if query.count == 0 {
-                return Ok(ListPage { total: count(&self.read, tenant, kind, &part).await?, resources: Vec::new() });
+                let total = count(&self.read, tenant, kind, &part).await?;
+                return Ok(ListPage { total, resources: Vec::new(), groups: None });
             }
-            let mut qb = base_query(SELECT, tenant, kind, &part);
+            let with_groups = query.with_groups && kind == ResourceKind::User;
+            let select = if with_groups { format!("{SELECT}, {GROUPS_COLUMN}") } else { SELECT.to_owned() };
+            let mut qb = base_query(&select, tenant, kind, &part);
             match sort_col {
                 None => qb.push(" ORDER BY r.created, r.id"),
                 Some(col) => {
@@ -88,12 +108,17 @@ impl SqliteStore {
                 }
             };
             qb.push(" LIMIT ").push_bind(clamp(query.count)).push(" OFFSET ").push_bind(clamp(offset));
-            let resources = fetch(qb, &self.read).await?;
+            let (resources, groups) = if with_groups {
+                let (resources, groups) = fetch_with_groups(qb, &self.read).await?;
+                (resources, Some(groups))
+            } else {
+                (fetch(qb, &self.read).await?, None)
+            };
             // A short page tells the total without counting.
             let short = (resources.len() as u64) < query.count && (!resources.is_empty() || offset == 0);
             let total =
                 if short { offset + resources.len() as u64 } else { count(&self.read, tenant, kind, &part).await? };
-            return Ok(ListPage { total, resources });
+            return Ok(ListPage { total, resources, groups });
         }
         self.list_in_memory(tenant, kind, query, rt, &part).await
     }
@@ -139,7 +164,7 @@ impl SqliteStore {
         let offset = usize::try_from(query.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
         let count = usize::try_from(query.count).unwrap_or(usize::MAX);
         let resources = docs.into_iter().skip(offset).take(count).map(|(r, _)| r).collect();
-        Ok(ListPage { total, resources })
+        Ok(ListPage { total, resources, groups: None })
     }
 
     /// Adds `members` (Groups) or `groups` (Users) to the documents, for

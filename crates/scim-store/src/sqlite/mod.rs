@@ -39,7 +39,7 @@ use crate::{
 
 /// Read connections for a file database. Reads never block each other or
 /// the writer in WAL mode; more than a few buys nothing on small machines.
-const READ_CONNECTIONS: u32 = 2;
+const READ_CONNECTIONS: u32 = 4;
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
@@ -135,6 +135,9 @@ impl Store for SqliteStore {
 
     async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>> {
         self.get_resource_impl(tenant, kind, id).await
+    }
+    async fn get_user_with_groups(&self, tenant: Uuid, id: Uuid) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
+        self.get_user_with_groups_impl(tenant, id).await
     }
     async fn create_resource(&self, write: CreateResource) -> Result<StoredResource> {
         self.create_resource_impl(write).await

@@ -15,8 +15,8 @@ use super::derive::{Derived, derive};
 use super::events::{self, NewEvent};
 use super::members::{self, MemberDelta};
 use crate::{
-    AuditEntry, CreateResource, DeletePolicy, DeleteResource, ResourceKind, Result, StoreError, StoredResource,
-    UpdateResource,
+    AuditEntry, CreateResource, DeletePolicy, DeleteResource, GroupRef, ResourceKind, Result, StoreError,
+    StoredResource, UpdateResource,
 };
 
 pub(crate) fn stored_from_row(row: &SqliteRow) -> Result<StoredResource> {
@@ -30,6 +30,32 @@ pub(crate) fn stored_from_row(row: &SqliteRow) -> Result<StoredResource> {
         last_modified: from_ms(row.try_get("last_modified")?),
         doc: parse_json(&doc)?,
     })
+}
+
+/// A select-list column with the groups of the user row `r` as a JSON array
+/// of `[hex id, display]` pairs, answered from the (tenant, member) index:
+/// reading a user with its derived `groups` stays one round trip.
+pub(crate) const GROUPS_COLUMN: &str = "(SELECT json_group_array(json_array(hex(m.group_id), g.display)) \
+     FROM group_members m JOIN resources g ON g.id = m.group_id \
+     WHERE m.tenant = r.tenant AND m.member_id = r.id) AS groups";
+
+/// The groups read through [`GROUPS_COLUMN`], in id order (as `groups_of`).
+pub(crate) fn groups_from_row(row: &SqliteRow) -> Result<Vec<GroupRef>> {
+    let raw: Option<String> = row.try_get("groups")?;
+    let pairs: Vec<(String, Option<String>)> = match raw {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("groups column: {e}")))?,
+        None => Vec::new(),
+    };
+    let mut groups = pairs
+        .into_iter()
+        .map(|(hex, display)| {
+            Uuid::parse_str(&hex)
+                .map(|value| GroupRef { value, display })
+                .map_err(|e| StoreError::Corrupt(format!("group id {hex}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    groups.sort_by_key(|g| g.value);
+    Ok(groups)
 }
 
 /// The full document of a stored resource (id and meta added), as events
@@ -138,6 +164,23 @@ fn audit_entry(
 }
 
 impl SqliteStore {
+    /// One statement: the user row plus its groups ([`GROUPS_COLUMN`]), so
+    /// a `GET /Users/{id}` costs one round trip to the database.
+    pub(crate) async fn get_user_with_groups_impl(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+    ) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
+        let sql = format!(
+            "SELECT r.id, r.kind, r.version, r.created, r.last_modified, r.doc, {GROUPS_COLUMN} FROM resources r \
+             WHERE r.id = ? AND r.tenant = ? AND r.kind = 'User' AND r.deleted_at IS NULL"
+        );
+        // Built only from constants: nothing from the request is in the text.
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(tenant).fetch_optional(&self.read).await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some((stored_from_row(&row)?, groups_from_row(&row)?)))
+    }
+
     pub(crate) async fn get_resource_impl(
         &self,
         tenant: Uuid,

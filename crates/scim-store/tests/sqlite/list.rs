@@ -64,6 +64,7 @@ impl Fixture {
         let filter = filter.map(|f| parse_filter(f).unwrap());
         let sort_path = sort.map(|(p, _)| AttrPath::parse(p).unwrap());
         let q = ListQuery {
+            with_groups: false,
             filter: filter.as_ref(),
             sort_by: sort_path.as_ref(),
             sort_order: sort.map(|s| s.1).unwrap_or_default(),

@@ -190,6 +190,25 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
     assert_eq!(gs[&a.id].iter().map(|r| r.value).collect::<Vec<_>>(), [g1.id, g2.id]);
     assert_eq!(gs[&a.id][1].display.as_deref(), Some("Two"));
     assert_eq!(gs[&g1.id].len(), 1, "nested group");
+    // The one-round-trip read agrees with `get_resource` + `groups_of`.
+    let (user, groups) = store.get_user_with_groups(t.id, a.id).await.unwrap().expect("user exists");
+    assert_eq!(user, store.get_resource(t.id, ResourceKind::User, a.id).await.unwrap().unwrap());
+    assert_eq!(groups, gs[&a.id]);
+    assert!(store.get_user_with_groups(t.id, g1.id).await.unwrap().is_none(), "a group is not a user");
+    // A page of users asked `with_groups` carries the same groups.
+    let schemas = scim_core::schema::SchemaRegistry::standard();
+    let q = scim_store::ListQuery {
+        filter: None,
+        sort_by: None,
+        sort_order: Default::default(),
+        start_index: 1,
+        count: 10,
+        schemas: &schemas,
+        with_groups: true,
+    };
+    let page = store.list_resources(t.id, ResourceKind::User, &q).await.unwrap();
+    let listed = page.groups.expect("an exact query reads groups with the page");
+    assert_eq!(listed[&a.id], gs[&a.id]);
 
     store
         .delete_resource(DeleteResource {

@@ -401,6 +401,7 @@ async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) ->
     };
     // Unpaged, unsorted: exactly the evaluator's matches in creation order.
     let q = ListQuery {
+        with_groups: false,
         filter: Some(filter),
         sort_by: None,
         sort_order: SortOrder::Ascending,
@@ -422,6 +423,7 @@ async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) ->
         expected.sort_by(|a, b| -> Ordering { compare_resources(a.1, b.1, by, order, &schemas, rt) });
     }
     let q = ListQuery {
+        with_groups: false,
         filter: Some(filter),
         sort_by: sort_path.as_ref(),
         sort_order: order,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::scim_response;
-use super::render::{render_all, resource_type};
+use super::render::{group_values, render_all, render_with, resource_type};
 use super::resources::Kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -148,6 +148,7 @@ pub async fn list_kind(
     count: u64,
 ) -> Result<(u64, Vec<Value>), ApiError> {
     let rt = resource_type(ctx, kind)?;
+    let with_groups = kind == ResourceKind::User && spec.projection.includes("groups", &ctx.registry, rt);
     let query = ListQuery {
         filter: spec.filter.as_ref(),
         sort_by: spec.sort_by.as_ref(),
@@ -155,9 +156,21 @@ pub async fn list_kind(
         start_index,
         count,
         schemas: &ctx.registry,
+        with_groups,
     };
     let page = state.store.list_resources(ctx.tenant.id, kind, &query).await?;
-    let resources = render_all(state, ctx, rt, &spec.projection, &page.resources, true).await?;
+    let resources = match page.groups {
+        // The store read the users' groups with the page.
+        Some(mut groups) => page
+            .resources
+            .iter()
+            .map(|r| {
+                let derived = groups.remove(&r.id).and_then(|g| group_values(ctx, g));
+                render_with(ctx, rt, &spec.projection, r, derived)
+            })
+            .collect(),
+        None => render_all(state, ctx, rt, &spec.projection, &page.resources, true).await?,
+    };
     Ok((page.total, resources))
 }
 

@@ -12,7 +12,7 @@ use scim_core::ScimError;
 use scim_core::projection::Projection;
 use scim_core::resource::{self, Meta};
 use scim_core::schema::ResourceType;
-use scim_store::{ResourceKind, StoredResource};
+use scim_store::{GroupRef, ResourceKind, StoredResource};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -79,16 +79,7 @@ pub async fn render_all(
     } else {
         HashMap::new()
     };
-    Ok(resources
-        .iter()
-        .map(|stored| {
-            let mut full = compose(ctx, stored);
-            if let (Some(values), Value::Object(map)) = (derived.remove(&stored.id), &mut full) {
-                insert_before_meta(map, derived_attr(kind), values);
-            }
-            projection.apply(&full, &ctx.registry, rt)
-        })
-        .collect())
+    Ok(resources.iter().map(|stored| render_with(ctx, rt, projection, stored, derived.remove(&stored.id))).collect())
 }
 
 /// [`render_all`] for one resource.
@@ -143,23 +134,9 @@ async fn load(
     match kind {
         ResourceKind::User => {
             for (user, groups) in state.store.groups_of(tenant, ids).await? {
-                if groups.is_empty() {
-                    continue;
+                if let Some(values) = group_values(ctx, groups) {
+                    out.insert(user, values);
                 }
-                let values = groups
-                    .into_iter()
-                    .map(|g| {
-                        let mut m = Map::new();
-                        m.insert("value".into(), Value::String(g.value.to_string()));
-                        m.insert("$ref".into(), Value::String(location(ctx, ResourceKind::Group, g.value)));
-                        if let Some(d) = g.display {
-                            m.insert("display".into(), Value::String(d));
-                        }
-                        m.insert("type".into(), Value::String("direct".into()));
-                        Value::Object(m)
-                    })
-                    .collect();
-                out.insert(user, Value::Array(values));
             }
         }
         ResourceKind::Group => {
@@ -185,6 +162,42 @@ async fn load(
         }
     }
     Ok(out)
+}
+
+/// A User's derived `groups` value (RFC 7643 §4.1.2); `None` when empty.
+pub fn group_values(ctx: &TenantCtx, groups: Vec<GroupRef>) -> Option<Value> {
+    if groups.is_empty() {
+        return None;
+    }
+    let values = groups
+        .into_iter()
+        .map(|g| {
+            let mut m = Map::new();
+            m.insert("value".into(), Value::String(g.value.to_string()));
+            m.insert("$ref".into(), Value::String(location(ctx, ResourceKind::Group, g.value)));
+            if let Some(d) = g.display {
+                m.insert("display".into(), Value::String(d));
+            }
+            m.insert("type".into(), Value::String("direct".into()));
+            Value::Object(m)
+        })
+        .collect();
+    Some(Value::Array(values))
+}
+
+/// Renders one resource whose derived attribute the caller already has.
+pub fn render_with(
+    ctx: &TenantCtx,
+    rt: &ResourceType,
+    projection: &Projection,
+    stored: &StoredResource,
+    derived: Option<Value>,
+) -> Value {
+    let mut full = compose(ctx, stored);
+    if let (Some(values), Value::Object(map)) = (derived, &mut full) {
+        insert_before_meta(map, derived_attr(stored.kind), values);
+    }
+    projection.apply(&full, &ctx.registry, rt)
 }
 
 /// Inserts `key` so that `meta` stays last, as RFC 7643 prints resources.

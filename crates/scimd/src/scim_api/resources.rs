@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::etag::{self, Precondition};
 use super::json::ScimBody;
 use super::list::{Params, list_resources};
-use super::render::{compose, not_found, parse_id, render_one, resource_response, resource_type, set_etag};
+use super::render::{
+    compose, group_values, not_found, parse_id, render_one, render_with, resource_response, resource_type, set_etag,
+};
 use super::search::search_kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -120,13 +122,24 @@ pub async fn get_resource<K: Kind>(
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
     let if_none_match = etag::if_none_match(&headers)?;
-    let stored = fetch(&state, ctx, K::KIND, id).await?;
+    // A User's groups come with the row in one round trip when the response
+    // carries them (the common `GET /Users/{id}`).
+    let (stored, groups) = if K::KIND == ResourceKind::User && projection.includes("groups", &ctx.registry, rt) {
+        let (user, groups) =
+            state.store.get_user_with_groups(ctx.tenant.id, id).await?.ok_or_else(|| not_found(K::KIND))?;
+        (user, Some(groups))
+    } else {
+        (fetch(&state, ctx, K::KIND, id).await?, None)
+    };
     if if_none_match.is_some_and(|p| p.matches(stored.version)) {
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
         set_etag(&mut resp, stored.version);
         return Ok(resp);
     }
-    let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
+    let body = match groups {
+        Some(groups) => render_with(ctx, rt, &projection, &stored, group_values(ctx, groups)),
+        None => render_one(&state, ctx, rt, &projection, &stored, true).await?,
+    };
     Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
 }
 
