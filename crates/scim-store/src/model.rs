@@ -3,7 +3,7 @@
 use scim_core::filter::Filter;
 use scim_core::patch::MemberChange;
 use scim_core::path::AttrPath;
-use scim_core::schema::SchemaRegistry;
+use scim_core::schema::{SchemaRegistry, UnknownExtensions};
 use scim_core::sort::SortOrder;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +49,25 @@ pub enum DeletePolicy {
 #[serde(default)]
 pub struct TenantSettings {
     pub delete_policy: DeletePolicy,
+    /// Custom schema extensions, in the order they were declared; the
+    /// server adds each to the tenant's schema registry.
+    pub extensions: Vec<TenantExtension>,
+    /// Extension URNs a resource type does not declare: refused (the
+    /// default) or kept verbatim.
+    pub unknown_extensions: UnknownExtensions,
+}
+
+/// A schema extension a tenant declared on one of its resource types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantExtension {
+    /// `User` or `Group`.
+    pub resource_type: String,
+    /// Whether every resource of the type must carry it (RFC 7643 §6
+    /// `schemaExtensions.required`).
+    pub required: bool,
+    /// The schema as declared, in the RFC 7643 §7 representation (read
+    /// with `scim_core::schema::parse_extension_schema`).
+    pub schema: Value,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,9 +162,12 @@ pub struct UpdateResource {
     pub tenant: Uuid,
     pub kind: ResourceKind,
     pub id: Uuid,
-    /// The version the change was computed from; mismatch is
-    /// [`crate::StoreError::VersionMismatch`].
-    pub expected_version: i64,
+    /// The version the change was computed from (or the client's
+    /// If-Match); mismatch is [`crate::StoreError::VersionMismatch`].
+    /// `None` applies the change to whatever version is current: right for
+    /// membership changes alone, which commute (adding one member need not
+    /// read the group first, and concurrent adds never conflict).
+    pub expected_version: Option<i64>,
     /// The new document; `None` leaves it as it is (a members-only PATCH).
     pub doc: Option<Value>,
     pub password_hash: Option<String>,
@@ -221,4 +243,19 @@ pub struct EventRecord {
     pub resource_id: Uuid,
     pub at: OffsetDateTime,
     pub data: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_stored_before_extensions_still_parse() {
+        let old: TenantSettings = serde_json::from_str(r#"{"delete_policy":"hard"}"#).unwrap();
+        assert_eq!(old.delete_policy, DeletePolicy::Hard);
+        assert!(old.extensions.is_empty());
+        assert_eq!(old.unknown_extensions, UnknownExtensions::Reject);
+        let keep: TenantSettings = serde_json::from_str(r#"{"unknown_extensions":"keep"}"#).unwrap();
+        assert_eq!(keep.unknown_extensions, UnknownExtensions::Keep);
+    }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use scim_core::bulk::BulkLimits;
 use serde::{Deserialize, Serialize};
 
 /// Everything `scimd serve` and the CLI need.
@@ -26,8 +27,14 @@ pub struct Config {
     /// Largest page a list or search returns (`count` is capped to it;
     /// `filter.maxResults` in /ServiceProviderConfig).
     pub max_page_size: u64,
-    /// Largest request body in bytes (413 beyond; `bulk.maxPayloadSize`).
+    /// Largest request body in bytes (413 beyond), except for `/Bulk`.
     pub max_body_bytes: usize,
+    /// Most operations in one bulk request (RFC 7644 §3.7.4;
+    /// `bulk.maxOperations`).
+    pub bulk_max_operations: usize,
+    /// Largest bulk request body in bytes (RFC 7644 §3.7.4;
+    /// `bulk.maxPayloadSize`). It replaces `max_body_bytes` on `/Bulk`.
+    pub bulk_max_payload_bytes: usize,
     /// A request that takes longer is answered 408.
     pub request_timeout_secs: u64,
     /// Seconds graceful shutdown waits for in-flight requests.
@@ -44,6 +51,8 @@ impl Default for Config {
             tls_key: None,
             max_page_size: 1000,
             max_body_bytes: 1024 * 1024,
+            bulk_max_operations: BulkLimits::default().max_operations,
+            bulk_max_payload_bytes: BulkLimits::default().max_payload_bytes,
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
         }
@@ -93,6 +102,10 @@ impl Config {
         if self.max_page_size == 0 {
             bail!("max_page_size must be at least 1");
         }
+        let bulk = self.bulk_limits();
+        if bulk.max_operations == 0 || bulk.max_payload_bytes == 0 {
+            bail!("bulk_max_operations and bulk_max_payload_bytes must be at least 1");
+        }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -111,6 +124,11 @@ impl Config {
         }
     }
 
+    /// The `/Bulk` limits, as the ServiceProviderConfig advertises them.
+    pub fn bulk_limits(&self) -> BulkLimits {
+        BulkLimits { max_operations: self.bulk_max_operations, max_payload_bytes: self.bulk_max_payload_bytes }
+    }
+
     pub fn scheme(&self) -> &'static str {
         if self.tls_cert.is_some() { "https" } else { "http" }
     }
@@ -124,6 +142,7 @@ mod tests {
     fn defaults_then_flags() {
         let c = Config::load(None, &Overrides::default()).unwrap();
         assert_eq!(c.max_page_size, 1000);
+        assert_eq!(c.bulk_limits(), BulkLimits { max_operations: 1000, max_payload_bytes: 1024 * 1024 });
         let c = Config::load(None, &Overrides { listen: Some("127.0.0.1:0".into()), ..Default::default() }).unwrap();
         assert_eq!(c.listen, "127.0.0.1:0");
         assert_eq!(c.public_base(Some("127.0.0.1:9999".parse().unwrap())), "http://127.0.0.1:9999");
@@ -134,10 +153,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("scimd-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("scimd.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nmax_page_size = 50\npublic_url = \"https://x.example/\"\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\nmax_page_size = 50\npublic_url = \"https://x.example/\"\nbulk_max_operations = 7\nbulk_max_payload_bytes = 4096\n",
+        )
+        .unwrap();
         let c = Config::load(Some(&path), &Overrides::default()).unwrap();
         assert_eq!((c.listen.as_str(), c.max_page_size), ("0.0.0.0:9000", 50));
+        assert_eq!(c.bulk_limits(), BulkLimits { max_operations: 7, max_payload_bytes: 4096 });
         assert_eq!(c.public_base(None), "https://x.example");
         let c =
             Config::load(Some(&path), &Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() }).unwrap();

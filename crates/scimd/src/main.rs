@@ -1,6 +1,6 @@
 //! scimd: the SCIM 2.0 provisioning server (RFC 7643, RFC 7644). One
-//! binary: `scimd serve` runs the server; `scimd tenant …` and
-//! `scimd token …` administer the store directly.
+//! binary: `scimd serve` runs the server; `scimd tenant …`, `scimd token …`
+//! and `scimd schema …` administer the store directly.
 #![forbid(unsafe_code)]
 
 mod auth;
@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => server::run(args).await,
             Command::Tenant(cmd) => cli::tenant::run(cmd).await,
             Command::Token(cmd) => cli::token::run(cmd).await,
+            Command::Schema(cmd) => cli::schema::run(cmd).await,
         }
     });
     match result {

@@ -50,7 +50,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     warn_about_public_url(&public_base);
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %public_base, "starting");
 
-    let state = AppState::new(store, public_base, config.max_page_size, config.max_body_bytes);
+    let state = AppState::new(store, public_base, config.max_page_size, config.bulk_limits());
     let app = app(state, &config).into_make_service_with_connect_info::<SocketAddr>();
 
     let handle: Handle<SocketAddr> = Handle::new();

@@ -3,16 +3,19 @@
 //!
 //! Both caches (token hash → token, tenant slug → tenant with its schema
 //! registry) keep an entry for [`CACHE_TTL`]: a token revoked with
-//! `scimd token revoke` (or a tenant's changed settings) takes effect on a
-//! running server within those 5 seconds.
+//! `scimd token revoke` (or a tenant's changed settings, such as a schema
+//! added with `scimd schema add`) takes effect on a running server within
+//! those 5 seconds.
 
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use scim_core::schema::SchemaRegistry;
-use scim_store::{Store, Tenant, TokenInfo};
+use scim_core::ScimError;
+use scim_core::bulk::BulkLimits;
+use scim_core::schema::{SchemaRegistry, parse_extension_schema};
+use scim_store::{Store, Tenant, TenantExtension, TenantSettings, TokenInfo};
 use uuid::Uuid;
 
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
@@ -42,7 +45,8 @@ pub struct Inner {
     /// Public base URL, no trailing slash.
     pub public_base: String,
     pub max_page_size: u64,
-    pub max_body_bytes: usize,
+    /// What `/Bulk` enforces and the ServiceProviderConfig advertises.
+    pub bulk: BulkLimits,
     tenants: Cache<String, TenantCtx>,
     tokens: Cache<[u8; 32], TokenInfo>,
     touched: Mutex<HashMap<Uuid, Instant>>,
@@ -56,12 +60,12 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, public_base: String, max_page_size: u64, max_body_bytes: usize) -> Self {
+    pub fn new(store: Arc<dyn Store>, public_base: String, max_page_size: u64, bulk: BulkLimits) -> Self {
         AppState(Arc::new(Inner {
             store,
             public_base,
             max_page_size,
-            max_body_bytes,
+            bulk,
             tenants: RwLock::default(),
             tokens: RwLock::default(),
             touched: Mutex::default(),
@@ -77,13 +81,16 @@ impl AppState {
         let Some(tenant) = self.store.tenant_by_slug(slug).await? else {
             return Ok(None);
         };
-        // Custom schema extensions per tenant come later; every tenant
-        // serves the standard schemas for now.
-        let ctx = Arc::new(TenantCtx {
-            base_url: format!("{}/scim/v2/{}", self.public_base, tenant.slug),
-            registry: SchemaRegistry::standard(),
-            tenant,
-        });
+        let (registry, skipped) = tenant_registry(&tenant.settings);
+        // A stored schema that no longer loads (hand-edited, or refused by a
+        // newer scimd) must not take the tenant down: it is left out, and
+        // said so on every load until someone fixes or removes it.
+        for (i, e) in &skipped {
+            let urn = tenant.settings.extensions.get(*i).and_then(declared_urn).unwrap_or("(no id)");
+            tracing::warn!(tenant = %tenant.slug, schema = %urn, error = %e.detail, "schema extension skipped");
+        }
+        let ctx =
+            Arc::new(TenantCtx { base_url: format!("{}/scim/v2/{}", self.public_base, tenant.slug), registry, tenant });
         if let Ok(mut map) = self.tenants.write() {
             sweep(&mut map, now);
             map.insert(slug.to_owned(), (now, ctx.clone()));
@@ -138,6 +145,29 @@ impl AppState {
     }
 }
 
+/// The schema registry a tenant's settings describe: the standard schemas,
+/// each declared extension in order, and the unknown-extension policy.
+/// Declared extensions that do not load are left out and returned with
+/// the reason, by their index in `settings.extensions`.
+pub fn tenant_registry(settings: &TenantSettings) -> (SchemaRegistry, Vec<(usize, ScimError)>) {
+    let mut registry = SchemaRegistry::standard().with_unknown_extensions(settings.unknown_extensions);
+    let mut skipped = Vec::new();
+    for (i, ext) in settings.extensions.iter().enumerate() {
+        let added = parse_extension_schema(&ext.schema)
+            .and_then(|schema| registry.add_extension(&ext.resource_type, schema, ext.required));
+        if let Err(e) = added {
+            skipped.push((i, e));
+        }
+    }
+    (registry, skipped)
+}
+
+/// The URN a stored extension declares (its `id`, matched like
+/// `parse_extension_schema` does: case-insensitively).
+pub fn declared_urn(ext: &TenantExtension) -> Option<&str> {
+    ext.schema.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("id")).and_then(|(_, v)| v.as_str())
+}
+
 /// A fresh cache entry. Synchronous, so no lock guard can live across an
 /// `.await` (which would make the request future `!Send`).
 fn cached<K, Q, V>(map: &Cache<K, V>, key: &Q, now: Instant) -> Option<Arc<V>>
@@ -153,5 +183,44 @@ where
 fn sweep<K, V>(map: &mut HashMap<K, (Instant, V)>, now: Instant) {
     if map.len() >= CACHE_SWEEP_AT {
         map.retain(|_, (at, _)| now.duration_since(*at) < CACHE_TTL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scim_core::schema::UnknownExtensions;
+    use serde_json::json;
+
+    use super::*;
+
+    fn ext(resource_type: &str, schema: serde_json::Value) -> TenantExtension {
+        TenantExtension { resource_type: resource_type.into(), required: false, schema }
+    }
+
+    #[test]
+    fn registry_follows_the_settings_and_skips_what_does_not_load() {
+        let good = json!({ "id": "urn:example:acme:1.0:User", "attributes": [{ "name": "costCenter" }] });
+        let settings = TenantSettings {
+            extensions: vec![
+                ext("User", good.clone()),
+                ext("Group", json!({ "id": "urn:example:broken:1.0:Group", "attributes": [] })),
+                ext("Widget", json!({ "id": "urn:example:w:1.0:W", "attributes": [{ "name": "a" }] })),
+                ext("Group", good),
+                ext("Group", json!("not a schema")),
+            ],
+            unknown_extensions: UnknownExtensions::Keep,
+            ..TenantSettings::default()
+        };
+        let (reg, skipped) = tenant_registry(&settings);
+        assert_eq!(reg.unknown_extensions(), UnknownExtensions::Keep);
+        let user = reg.resource_type("User").unwrap();
+        assert!(reg.extension_of(user, "urn:example:acme:1.0:User").is_some());
+        let group = reg.resource_type("Group").unwrap();
+        assert!(group.extensions.is_empty(), "{:?}", group.extensions);
+        let indexes: Vec<usize> = skipped.iter().map(|(i, _)| *i).collect();
+        assert_eq!(indexes, [1, 2, 3, 4]);
+        assert_eq!(declared_urn(&settings.extensions[1]), Some("urn:example:broken:1.0:Group"));
+        assert_eq!(declared_urn(&settings.extensions[4]), None);
+        assert!(skipped[1].1.detail.contains("Widget"), "{}", skipped[1].1.detail);
     }
 }

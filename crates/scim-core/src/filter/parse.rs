@@ -177,6 +177,11 @@ impl Parser {
         if !had_ws {
             return Err(self.cur.expected(&format!("a space and an operator after \"{path}\"")));
         }
+        self.comparison(path)
+    }
+
+    /// `op value` or `pr` after an attribute path (whitespace already read).
+    fn comparison(&mut self, path: AttrPath) -> Result<Filter, ScimError> {
         let op_at = self.cur.pos;
         let op = self.cur.word();
         let op = match op.to_ascii_lowercase().as_str() {
@@ -222,6 +227,24 @@ impl Parser {
         self.cur.bump();
         self.in_value_path = false;
         self.depth -= 1;
+        // Not in the RFC's filter grammar, but Microsoft Entra sends it:
+        // `emails[type eq "work"].value eq "x"`. It means "some element has
+        // type work and value x", i.e. `emails[type eq "work" and value eq "x"]`,
+        // and is parsed as that.
+        if self.cur.peek() == Some('.') {
+            self.cur.bump();
+            let sub_at = self.cur.pos;
+            let sub = self.cur.word();
+            if !AttrPath::is_valid_name(&sub) {
+                return Err(self.cur.error_at(sub_at, format!("expected a sub-attribute name after \"{path}[...].\"")));
+            }
+            if !self.cur.skip_ws() {
+                return Err(self.cur.expected(&format!("a space and an operator after \"{path}[...].{sub}\"")));
+            }
+            let test = self.comparison(AttrPath::simple(sub))?;
+            let filter = Filter::And(Box::new(inner), Box::new(test));
+            return Ok(Filter::ValuePath { path, filter: Box::new(filter) });
+        }
         Ok(Filter::ValuePath { path, filter: Box::new(inner) })
     }
 }

@@ -414,3 +414,20 @@ fn matches_element_uses_sub_attributes() {
     assert!(!matches_element(&f, &json!({"type": "home", "value": "a@example.com"}), emails));
     assert!(!matches_element(&f, &json!("a@example.com"), emails));
 }
+
+// Microsoft Entra sends `emails[type eq "work"].value eq "…"`: outside the
+// RFC grammar, parsed as the value filter it means.
+#[test]
+fn value_path_followed_by_a_sub_attribute_comparison() {
+    let f = parse_filter(r#"emails[type eq "work"].value eq "bjensen@example.com""#).unwrap();
+    let expected = parse_filter(r#"emails[type eq "work" and value eq "bjensen@example.com"]"#).unwrap();
+    assert_eq!(f, expected);
+    assert_eq!(parse_filter(&f.to_string()).unwrap(), f);
+    let p = parse_filter(r#"emails[type eq "work"].value pr and userName pr"#).unwrap();
+    assert!(matches!(p, Filter::And(..)));
+    for bad in [r#"emails[type eq "work"]."#, r#"emails[type eq "work"].value"#, r#"emails[type eq "work"].1x eq "a""#]
+    {
+        let e = parse_filter(bad).unwrap_err();
+        assert_eq!(e.scim_type, Some(crate::ScimType::InvalidFilter), "{bad}");
+    }
+}

@@ -2,14 +2,18 @@
 //! common attributes at the top level or under the core URN, extension
 //! attributes under their URN or as fully-qualified `urn:…:attr` keys.
 //! Names match case-insensitively (RFC 7643 §2.1) and come out in the
-//! schema's canonical spelling; values are not checked here.
+//! schema's canonical spelling; values are not checked here. Undeclared
+//! extension objects are refused or kept whole, per the tenant's
+//! [`UnknownExtensions`] policy.
 
 use serde_json::{Map, Value};
 
 use super::validate::quote;
 use crate::error::ScimError;
 use crate::path::AttrPath;
-use crate::schema::{AttrType, AttributeDef, ResourceType, Schema, SchemaRegistry, common_attributes};
+use crate::schema::{
+    AttrType, AttributeDef, ResourceType, Schema, SchemaRegistry, UnknownExtensions, common_attributes,
+};
 
 /// The body's attributes, by schema, still unvalidated.
 #[derive(Debug, Default)]
@@ -19,6 +23,9 @@ pub struct Collected<'r> {
     /// Extension attributes by canonical name, per extension schema named in
     /// the body (also when its object is null or empty).
     pub extensions: Vec<(&'r Schema, Map<String, Value>)>,
+    /// Undeclared extension objects to keep verbatim, by URN as given;
+    /// never empty objects.
+    pub unknown: Vec<(String, Map<String, Value>)>,
 }
 
 impl Collected<'_> {
@@ -34,14 +41,16 @@ pub fn core_attribute<'a>(core: &'a Schema, name: &str) -> Option<&'a AttributeD
 }
 
 /// Sorts the keys of `obj` (a resource body) into a [`Collected`]. Unknown
-/// attributes are refused with `invalidSyntax`, unknown schema URNs with
-/// `invalidValue`, an attribute given twice (in two spellings or places)
-/// with `invalidSyntax`.
+/// attributes are refused with `invalidSyntax`, an attribute given twice (in
+/// two spellings or places) with `invalidSyntax`, unknown schema URNs with
+/// `invalidValue` unless [`keeps_unknown`] allows them. `stored` is the
+/// resource's current document on PUT and PATCH.
 pub fn collect<'r>(
     obj: &Map<String, Value>,
     core: &'r Schema,
     rt: &ResourceType,
     reg: &'r SchemaRegistry,
+    stored: Option<&Map<String, Value>>,
 ) -> Result<Collected<'r>, ScimError> {
     let mut c = Collected::default();
     let mut unknown = Vec::new();
@@ -73,7 +82,8 @@ pub fn collect<'r>(
         // `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`.
         let path = AttrPath::parse(key).ok().filter(|p| p.urn.is_some());
         let Some(AttrPath { urn: Some(urn), attr, sub_attr }) = path else {
-            return Err(unknown_urn(key, rt, reg));
+            keep_unknown(&mut c, key, v, rt, reg, stored)?;
+            continue;
         };
         if urn.eq_ignore_ascii_case(&rt.schema) {
             add(&core_lookup, &mut c.core, &attr, sub_attr.as_deref(), v, "", &mut unknown)?;
@@ -82,7 +92,7 @@ pub fn collect<'r>(
             let map = extension_map(&mut c, ext);
             add(&|n: &str| ext.attribute(n), map, &attr, sub_attr.as_deref(), v, &prefix, &mut unknown)?;
         } else {
-            return Err(unknown_urn(key, rt, reg));
+            keep_unknown(&mut c, key, v, rt, reg, stored)?;
         }
     }
     if !unknown.is_empty() {
@@ -118,6 +128,62 @@ fn extension_map<'c, 'r>(c: &'c mut Collected<'r>, ext: &'r Schema) -> &'c mut M
         }
     };
     &mut c.extensions[i].1
+}
+
+/// Whether an undeclared extension URN may stay in the document: always when
+/// the tenant keeps unknown extensions; otherwise only when the stored
+/// resource already holds it (`value`: with that same object), so that
+/// resources written before an extension was removed from the tenant can
+/// still be changed by writes that leave that data alone.
+pub fn keeps_unknown(
+    reg: &SchemaRegistry,
+    stored: Option<&Map<String, Value>>,
+    urn: &str,
+    value: Option<&Value>,
+) -> bool {
+    if reg.unknown_extensions() == UnknownExtensions::Keep {
+        return true;
+    }
+    let before = stored.and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(urn))).map(|(_, v)| v);
+    match (before, value) {
+        (Some(before), Some(value)) => before == value,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// Files an object under an undeclared URN key in `c.unknown`, or refuses it.
+fn keep_unknown(
+    c: &mut Collected<'_>,
+    key: &str,
+    v: &Value,
+    rt: &ResourceType,
+    reg: &SchemaRegistry,
+    stored: Option<&Map<String, Value>>,
+) -> Result<(), ScimError> {
+    if !keeps_unknown(reg, stored, key, Some(v)) {
+        return Err(unknown_urn(key, rt, reg));
+    }
+    let obj = match v {
+        Value::Object(m) => m,
+        Value::Null => return Ok(()),
+        // A scalar under a URN key is an attribute of an undeclared
+        // extension: without a definition there is nowhere to file it.
+        _ => {
+            return Err(ScimError::invalid_value(format!(
+                "{} is not a schema extension of resource type {}; an undeclared extension is kept only as a whole JSON object under its URN",
+                quote(key),
+                rt.name
+            )));
+        }
+    };
+    if c.unknown.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+        return Err(duplicate("", key));
+    }
+    if !obj.is_empty() {
+        c.unknown.push((key.to_owned(), obj.clone()));
+    }
+    Ok(())
 }
 
 fn unknown_urn(key: &str, rt: &ResourceType, reg: &SchemaRegistry) -> ScimError {
@@ -173,5 +239,90 @@ fn add<'d>(
             Ok(())
         }
         _ => Err(duplicate(prefix, &format!("{}.{}", def.name, sd.name))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::ScimType;
+    use crate::resource::{Mode, prepare};
+    use crate::schema::USER_URN;
+
+    const ODD: &str = "urn:example:odd:1.0:User";
+
+    fn prep(reg: &SchemaRegistry, input: &Value, mode: Mode<'_>) -> Result<Value, ScimError> {
+        let rt = reg.resource_type("User").unwrap();
+        prepare(input, mode, reg, rt).map(|p| p.doc)
+    }
+
+    #[test]
+    fn unknown_extensions_are_refused_by_default() {
+        let reg = SchemaRegistry::standard();
+        assert_eq!(reg.unknown_extensions(), UnknownExtensions::Reject);
+        // Listed without data: ignored (nothing to lose), and not echoed.
+        let listed = json!({ "schemas": [USER_URN, ODD], "userName": "a" });
+        assert_eq!(prep(&reg, &listed, Mode::Create).unwrap()["schemas"], json!([USER_URN]));
+        // Listed with data: refused.
+        let listed = json!({ "schemas": [USER_URN, ODD], "userName": "a", ODD: { "x": 1 } });
+        let e = prep(&reg, &listed, Mode::Create).unwrap_err();
+        assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)));
+        assert!(e.detail.contains(ODD), "{}", e.detail);
+        let keyed = json!({ "schemas": [USER_URN], "userName": "a", ODD: { "x": 1 } });
+        let e = prep(&reg, &keyed, Mode::Create).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        assert!(e.detail.contains("is not a schema extension"), "{}", e.detail);
+    }
+
+    #[test]
+    fn kept_unknown_extensions_are_stored_verbatim() {
+        let reg = SchemaRegistry::standard().with_unknown_extensions(UnknownExtensions::Keep);
+        let body = json!({ "schemas": [USER_URN, ODD], "userName": "a",
+                           ODD: { "Anything": [1, { "goes": true }], "n": null } });
+        let doc = prep(&reg, &body, Mode::Create).unwrap();
+        assert_eq!(doc["schemas"], json!([USER_URN, ODD]));
+        assert_eq!(doc[ODD], body[ODD]);
+        // The URN is listed even when the client forgot it in `schemas`;
+        // an empty or null object is no extension at all.
+        let body = json!({ "schemas": [USER_URN], "userName": "a", ODD: { "k": "v" },
+                           "urn:example:empty:1.0:User": {}, "urn:example:null:1.0:User": null });
+        let doc = prep(&reg, &body, Mode::Create).unwrap();
+        assert_eq!(doc["schemas"], json!([USER_URN, ODD]));
+        assert_eq!(doc.as_object().unwrap().len(), 3, "{doc}");
+        // Without a definition, an attribute cannot be filed on its own.
+        let e = prep(
+            &reg,
+            &json!({ "schemas": [USER_URN], "userName": "a", "urn:example:odd:1.0:User:k": "v" }),
+            Mode::Create,
+        )
+        .unwrap_err();
+        assert!(e.detail.contains("only as a whole JSON object"), "{}", e.detail);
+        let twice = json!({ "schemas": [USER_URN], "userName": "a", ODD: { "k": 1 }, ODD.to_uppercase(): { "k": 2 } });
+        assert_eq!(prep(&reg, &twice, Mode::Create).unwrap_err().scim_type, Some(ScimType::InvalidSyntax));
+        // Declared extensions are still validated.
+        let bad = json!({ "schemas": [USER_URN], "userName": "a",
+                          "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": { "bogus": 1 } });
+        assert_eq!(prep(&reg, &bad, Mode::Create).unwrap_err().scim_type, Some(ScimType::InvalidSyntax));
+    }
+
+    #[test]
+    fn stored_unknown_extensions_survive_writes_that_leave_them_alone() {
+        let keep = SchemaRegistry::standard().with_unknown_extensions(UnknownExtensions::Keep);
+        let stored =
+            prep(&keep, &json!({ "schemas": [USER_URN, ODD], "userName": "a", ODD: { "k": 1 } }), Mode::Create)
+                .unwrap();
+        let reject = SchemaRegistry::standard();
+        let mut changed = stored.clone();
+        changed["displayName"] = json!("A");
+        let doc = prep(&reject, &changed, Mode::Patched { existing: &stored }).unwrap();
+        assert_eq!((doc[ODD].clone(), doc["displayName"].clone()), (json!({ "k": 1 }), json!("A")));
+        // Changing the undeclared extension, or adding it anew, is refused.
+        changed[ODD] = json!({ "k": 2 });
+        let e = prep(&reject, &changed, Mode::Replace { existing: &stored }).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
+        let e = prep(&reject, &stored, Mode::Create).unwrap_err();
+        assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
     }
 }

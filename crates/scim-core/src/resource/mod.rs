@@ -3,6 +3,12 @@
 //! (RFC 7643 §3, §3.3), attribute names and types (§2.1, §2.3), multi-valued
 //! attributes (§2.4), unassigned values (§2.5) and mutability (§7).
 //!
+//! Extension URNs the resource type does not declare are refused (`400
+//! invalidValue`) unless the tenant's registry says
+//! [`UnknownExtensions::Keep`](crate::schema::UnknownExtensions): then the
+//! extension object is stored verbatim, listed in `schemas`, and returned
+//! as stored.
+//!
 //! `collect.rs` sorts a body's keys by schema, `validate.rs` checks values,
 //! `members.rs` handles Group membership, `compose.rs` builds the full
 //! representation of a stored resource.
@@ -82,9 +88,10 @@ pub fn prepare(
     let core = schemas
         .schema(&rt.schema)
         .ok_or_else(|| ScimError::new(500, None, format!("resource type {} has no schema {}", rt.name, rt.schema)))?;
-    check_schemas(obj, rt, schemas)?;
-    let collected = collect::collect(obj, core, rt, schemas)?;
     let existing = mode.existing();
+    let stored = existing.and_then(Value::as_object);
+    check_schemas(obj, rt, schemas, stored)?;
+    let collected = collect::collect(obj, core, rt, schemas, stored)?;
 
     let mut out = Prepared { doc: Value::Null, members: None, password: None };
     let mut doc = Map::new();
@@ -114,7 +121,7 @@ pub fn prepare(
             doc.insert(def.name.clone(), v);
         }
     }
-    let old_core = existing.and_then(Value::as_object);
+    let old_core = stored;
     keep_immutables(&core.attributes, &mut doc, old_core, "")?;
     for def in core.attributes.iter().filter(|d| d.required && !is_read_only(d)) {
         let given = doc.contains_key(&def.name)
@@ -158,6 +165,10 @@ pub fn prepare(
         urns.push(Value::String(ext.id.clone()));
         ext_docs.push((ext.id.clone(), Value::Object(obj)));
     }
+    for (urn, obj) in collected.unknown {
+        urns.push(Value::String(urn.clone()));
+        ext_docs.push((urn, Value::Object(obj)));
+    }
 
     let mut full = Map::with_capacity(doc.len() + ext_docs.len() + 1);
     full.insert("schemas".into(), Value::Array(urns));
@@ -179,8 +190,14 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// RFC 7643 §3: `schemas` is REQUIRED and lists the core schema and any
-/// extension schemas of the resource; nothing else may appear in it.
-fn check_schemas(obj: &Map<String, Value>, rt: &ResourceType, reg: &SchemaRegistry) -> Result<(), ScimError> {
+/// extension schemas of the resource; nothing else may appear in it, except
+/// undeclared extensions that [`collect::keeps_unknown`] lets through.
+fn check_schemas(
+    obj: &Map<String, Value>,
+    rt: &ResourceType,
+    reg: &SchemaRegistry,
+    stored: Option<&Map<String, Value>>,
+) -> Result<(), ScimError> {
     let raw = obj.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v);
     let list = match raw {
         Some(Value::Array(a)) => a,
@@ -199,7 +216,10 @@ fn check_schemas(obj: &Map<String, Value>, rt: &ResourceType, reg: &SchemaRegist
         };
         if urn.eq_ignore_ascii_case(&rt.schema) {
             has_core = true;
-        } else if reg.extension_of(rt, urn).is_none() {
+        } else if reg.extension_of(rt, urn).is_none()
+            && !collect::keeps_unknown(reg, stored, urn, None)
+            && carries_data_for(obj, urn)
+        {
             return Err(ScimError::invalid_value(format!(
                 "schemas[{i}]: {} is neither the schema {} nor one of its extensions",
                 quote(urn),
@@ -211,6 +231,18 @@ fn check_schemas(obj: &Map<String, Value>, rt: &ResourceType, reg: &SchemaRegist
         return Err(ScimError::invalid_value(format!("schemas must contain {} for a {}", rt.schema, rt.name)));
     }
     Ok(())
+}
+
+/// Whether the body has attributes under `urn` (its object, or a key
+/// `urn:attr`). An unknown URN listed in `schemas` *without* data is
+/// ignored rather than refused: Microsoft Entra's documented Group body lists
+/// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`,
+/// and ignoring it loses nothing (`schemas` is recomputed on output).
+fn carries_data_for(obj: &Map<String, Value>, urn: &str) -> bool {
+    obj.keys().any(|k| {
+        k.get(..urn.len()).is_some_and(|head| head.eq_ignore_ascii_case(urn))
+            && matches!(k.as_bytes().get(urn.len()), None | Some(b':'))
+    })
 }
 
 /// RFC 7643 §2.2 "required", plus: a required string must not be empty

@@ -30,8 +30,18 @@ fn schemas_are_required_and_checked() {
     refused(user(json!({"schemas": USER_URN, "userName": "a"})), InvalidSyntax, "array");
     refused(user(json!({"schemas": [1], "userName": "a"})), InvalidSyntax, "schemas[0]");
     refused(user(json!({"schemas": [EXT], "userName": "a"})), InvalidValue, "must contain");
-    refused(user(json!({"schemas": [USER_URN, "urn:x:y"], "userName": "a"})), InvalidValue, "urn:x:y");
-    refused(group(json!({"schemas": [USER_URN], "displayName": "a"})), InvalidValue, USER_URN);
+    refused(
+        user(json!({"schemas": [USER_URN, "urn:x:y"], "userName": "a", "urn:x:y": {"a": 1}})),
+        InvalidValue,
+        "urn:x:y",
+    );
+    // An unknown URN listed without any data is ignored (Entra's legacy
+    // group schema URI) and left out of the stored `schemas`.
+    let legacy = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+    let p =
+        group(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", legacy], "displayName": "g"})).unwrap();
+    assert_eq!(p.doc["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:Group"]));
+    refused(group(json!({"schemas": [USER_URN], "displayName": "a"})), InvalidValue, "must contain");
 }
 
 #[test]

@@ -16,6 +16,21 @@ use crate::path::AttrPath;
 pub struct SchemaRegistry {
     schemas: Vec<Schema>,
     resource_types: Vec<ResourceType>,
+    unknown_extensions: UnknownExtensions,
+}
+
+/// What a resource body may do with an extension URN its resource type
+/// does not declare (a tenant setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownExtensions {
+    /// `400 invalidValue` naming the URN and the declared extensions.
+    #[default]
+    Reject,
+    /// The extension object is stored verbatim (and its URN listed in
+    /// `schemas`) and returned as stored; its attributes have no definition,
+    /// so they cannot be filtered, sorted on or addressed by PATCH paths.
+    Keep,
 }
 
 /// A path resolved against a resource type.
@@ -58,7 +73,19 @@ impl SchemaRegistry {
                     extensions: vec![],
                 },
             ],
+            unknown_extensions: UnknownExtensions::Reject,
         }
+    }
+
+    /// Sets what resource bodies may do with undeclared extension URNs
+    /// (read by `resource::prepare`); the standard registry rejects them.
+    pub fn with_unknown_extensions(mut self, policy: UnknownExtensions) -> Self {
+        self.unknown_extensions = policy;
+        self
+    }
+
+    pub fn unknown_extensions(&self) -> UnknownExtensions {
+        self.unknown_extensions
     }
 
     /// Declares an extension schema on a resource type (a tenant's custom
@@ -114,9 +141,23 @@ impl SchemaRegistry {
             None => {
                 if let Some(a) = common_attributes().iter().find(|a| a.name.eq_ignore_ascii_case(&path.attr)) {
                     (rt.schema.as_str(), false, a)
+                } else if let Some(a) = self.schema(&rt.schema).and_then(|core| core.attribute(&path.attr)) {
+                    (rt.schema.as_str(), false, a)
                 } else {
-                    let core = self.schema(&rt.schema)?;
-                    (rt.schema.as_str(), false, core.attribute(&path.attr)?)
+                    // RFC 7644 §3.10 asks for URN-qualified extension names,
+                    // but Microsoft Entra filters on `manager eq "…"`: an
+                    // unqualified name that exactly one extension of the
+                    // resource type defines resolves to it.
+                    let mut found = rt
+                        .extensions
+                        .iter()
+                        .filter_map(|e| self.schema(&e.schema))
+                        .filter_map(|ext| Some((ext, ext.attribute(&path.attr)?)));
+                    let (ext, a) = found.next()?;
+                    if found.next().is_some() {
+                        return None;
+                    }
+                    (ext.id.as_str(), true, a)
                 }
             }
             Some(urn) if urn.eq_ignore_ascii_case(&rt.schema) => {
@@ -165,6 +206,11 @@ mod tests {
             .unwrap();
         assert_eq!(r.target().name, "givenName");
         assert!(reg.resolve(user, &AttrPath::parse("nope").unwrap()).is_none());
+        // An unqualified extension attribute resolves to its extension.
+        let r = reg.resolve(user, &AttrPath::parse("manager.value").unwrap()).unwrap();
+        assert!(r.is_extension);
+        assert_eq!(r.schema_urn, ENTERPRISE_USER_URN);
+        assert_eq!(r.target().name, "value");
         let group = reg.resource_type("Group").unwrap();
         assert!(reg.resolve(group, &AttrPath::parse("userName").unwrap()).is_none());
     }

@@ -257,7 +257,7 @@ impl SqliteStore {
         }
         let mut tx = self.begin_write().await?;
         let old = current(&mut tx, w.tenant, w.kind, w.id).await?;
-        if old.version != w.expected_version {
+        if w.expected_version.is_some_and(|v| v != old.version) {
             return Err(StoreError::VersionMismatch { current: old.version });
         }
         let doc_changed = matches!(&w.doc, Some(doc) if *doc != old.doc);

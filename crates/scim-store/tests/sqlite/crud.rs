@@ -11,7 +11,7 @@ fn update(tenant: Uuid, id: Uuid, version: i64, doc: serde_json::Value) -> Updat
         tenant,
         kind: ResourceKind::User,
         id,
-        expected_version: version,
+        expected_version: Some(version),
         doc: Some(doc),
         password_hash: None,
         member_changes: vec![],

@@ -13,7 +13,7 @@ fn change(tenant: Uuid, g: &StoredResource, changes: Vec<MemberChange>) -> Updat
         tenant,
         kind: ResourceKind::Group,
         id: g.id,
-        expected_version: g.version,
+        expected_version: Some(g.version),
         doc: None,
         password_hash: None,
         member_changes: changes,
@@ -177,7 +177,7 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
         tenant: t.id,
         kind: ResourceKind::User,
         id: a.id,
-        expected_version: 1,
+        expected_version: Some(1),
         doc: Some(doc),
         password_hash: None,
         member_changes: vec![],
@@ -243,4 +243,25 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
         .await
         .unwrap();
     assert!(store.members_of(t.id, &[g2.id]).await.unwrap().is_empty());
+}
+
+/// Membership changes commute: without an expected version they apply to
+/// whatever version is current (no read-modify-write race), while a stale
+/// expected version is still refused.
+#[tokio::test]
+async fn member_changes_without_expected_version_apply_to_the_current_version() {
+    let (store, t) = memory().await;
+    let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
+    let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
+    let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![]).await;
+    let stale = g.clone();
+    let g2 = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(a.id)])])).await.unwrap();
+    assert_eq!(g2.version, g.version + 1);
+    let err = store.update_resource(change(t.id, &stale, vec![MemberChange::Add(vec![member(b.id)])])).await;
+    assert!(matches!(err, Err(StoreError::VersionMismatch { current }) if current == g2.version));
+    let mut unconditional = change(t.id, &stale, vec![MemberChange::Add(vec![member(b.id)])]);
+    unconditional.expected_version = None;
+    let g3 = store.update_resource(unconditional).await.unwrap();
+    assert_eq!(g3.version, g2.version + 1);
+    assert_eq!(ids_of(&store, t.id, g.id).await.len(), 2);
 }

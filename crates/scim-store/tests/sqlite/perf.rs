@@ -76,7 +76,7 @@ async fn perf_figures() {
             tenant: t.id,
             kind: ResourceKind::Group,
             id: g.id,
-            expected_version: g.version,
+            expected_version: Some(g.version),
             doc: None,
             password_hash: None,
             member_changes: vec![MemberChange::Add(vec![member(u.id)])],

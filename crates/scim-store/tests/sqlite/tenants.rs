@@ -19,9 +19,18 @@ async fn tenants_round_trip_and_slugs_are_unique() {
     store.create_tenant("beta", "Beta").await.unwrap();
     let slugs: Vec<String> = store.list_tenants().await.unwrap().into_iter().map(|t| t.slug).collect();
     assert_eq!(slugs, ["acme", "beta"]);
-    store.update_tenant_settings(tenant.id, &TenantSettings { delete_policy: DeletePolicy::Hard }).await.unwrap();
+    let settings = TenantSettings {
+        delete_policy: DeletePolicy::Hard,
+        extensions: vec![scim_store::TenantExtension {
+            resource_type: "User".into(),
+            required: true,
+            schema: json!({ "id": "urn:example:acme:1.0:User", "attributes": [{ "name": "costCenter" }] }),
+        }],
+        unknown_extensions: scim_core::schema::UnknownExtensions::Keep,
+    };
+    store.update_tenant_settings(tenant.id, &settings).await.unwrap();
     let found = store.tenant_by_slug("acme").await.unwrap().unwrap();
-    assert_eq!(found.settings.delete_policy, DeletePolicy::Hard);
+    assert_eq!(found.settings, settings);
     let err = store.update_tenant_settings(Uuid::now_v7(), &TenantSettings::default()).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound));
 }

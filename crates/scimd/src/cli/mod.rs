@@ -1,6 +1,8 @@
 //! The command line (clap): `scimd serve` and the administration commands
-//! `scimd tenant …` and `scimd token …`, which work directly on the store.
+//! `scimd tenant …`, `scimd token …` and `scimd schema …`, which work
+//! directly on the store.
 
+pub mod schema;
 pub mod tenant;
 pub mod token;
 
@@ -29,6 +31,9 @@ pub enum Command {
     /// Manages SCIM bearer tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Manages a tenant's custom schema extensions.
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
 }
 
 /// Options every command takes.
@@ -127,6 +132,36 @@ mod tests {
         Cli::try_parse_from(["scimd", "token", "list", "--tenant", "acme"]).unwrap();
         Cli::try_parse_from(["scimd", "token", "revoke", "--tenant", "acme", "0190c5a8-0000-7000-8000-000000000000"])
             .unwrap();
+        Cli::try_parse_from([
+            "scimd",
+            "schema",
+            "add",
+            "--tenant",
+            "acme",
+            "--resource-type",
+            "user",
+            "--file",
+            "s.json",
+        ])
+        .unwrap();
+        Cli::try_parse_from(["scimd", "schema", "list", "--tenant", "acme", "--json"]).unwrap();
+        Cli::try_parse_from(["scimd", "schema", "remove", "--tenant", "acme", "urn:example:acme:1.0:User"]).unwrap();
+        Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "keep"]).unwrap();
+        assert!(Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "maybe"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "scimd",
+                "schema",
+                "add",
+                "--tenant",
+                "a",
+                "--resource-type",
+                "Widget",
+                "--file",
+                "s"
+            ])
+            .is_err()
+        );
         assert!(Cli::try_parse_from(["scimd", "serve", "--tls-cert", "c.pem"]).is_err());
     }
 }

@@ -28,12 +28,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What the server really supports (RFC 7643 §5).
+/// The bulk limits are the ones `/Bulk` enforces (see [`super::bulk`]).
 async fn get_service_provider_config(State(state): State<AppState>, TenantOf(ctx): TenantOf) -> Response {
+    let bulk = &state.bulk;
     let body = json!({
         "schemas": [SPC_URN],
         "documentationUri": "https://www.rfc-editor.org/rfc/rfc7644",
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": state.max_body_bytes },
+        "bulk": { "supported": true, "maxOperations": bulk.max_operations, "maxPayloadSize": bulk.max_payload_bytes },
         "filter": { "supported": true, "maxResults": state.max_page_size },
         "changePassword": { "supported": true },
         "sort": { "supported": true },

@@ -4,7 +4,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use scim_core::ScimError;
 use serde_json::Value;
@@ -32,15 +32,7 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(header::CONTENT_TYPE)
-            && !is_json_media_type(ct.as_bytes())
-        {
-            return Err(ApiError::Scim(ScimError::new(
-                415,
-                None,
-                "request bodies must be application/scim+json or application/json",
-            )));
-        }
+        check_media_type(req.headers())?;
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::Scim(ScimError::new(413, None, "request body exceeds the maximum payload size"))
@@ -49,6 +41,19 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
             }
         })?;
         parse_body(&bytes).map(ScimBody)
+    }
+}
+
+/// Refuses a request body declared as anything but JSON (415). A missing
+/// `Content-Type` is accepted: some clients omit it.
+pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_TYPE) {
+        Some(ct) if !is_json_media_type(ct.as_bytes()) => Err(ApiError::Scim(ScimError::new(
+            415,
+            None,
+            "request bodies must be application/scim+json or application/json",
+        ))),
+        _ => Ok(()),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The SCIM 2.0 protocol (RFC 7644) under `/scim/v2/{tenant}/`: resources
-//! (Users, Groups), search, discovery, and SCIM-shaped answers for unknown
-//! routes (404), wrong methods (405) and endpoints not offered yet (501).
+//! (Users, Groups), bulk, search, discovery, and SCIM-shaped answers for
+//! unknown routes (404), wrong methods (405) and endpoints not offered yet
+//! (501).
 
+pub mod bulk;
 pub mod discovery;
 pub mod etag;
 pub mod groups;
@@ -28,18 +30,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(users::router())
         .merge(groups::router())
         .route("/scim/v2/{tenant}/.search", post(search::search_root))
+        .route("/scim/v2/{tenant}/Bulk", post(bulk::bulk))
         .route_layer(from_fn_with_state(state.clone(), require_token));
     Router::new()
         .merge(protected)
         .merge(discovery::router())
-        .route("/scim/v2/{tenant}/Bulk", any(not_implemented))
         .route("/scim/v2/{tenant}/Me", any(not_implemented))
         .route("/scim/v2/{tenant}/Me/{*rest}", any(not_implemented))
         .route_layer(from_fn_with_state(state.clone(), resolve_tenant))
 }
 
-/// `/Bulk` (RFC 7644 §3.7) and `/Me` (§3.11) are not offered yet; the
-/// ServiceProviderConfig says so too.
+/// `/Me` (RFC 7644 §3.11) is not offered yet.
 async fn not_implemented() -> ApiError {
     ApiError::Scim(ScimError::new(501, None, "this endpoint is not implemented by this server"))
 }

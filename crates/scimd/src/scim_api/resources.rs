@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use scim_core::ScimError;
 use scim_core::patch::{self, MemberChange};
 use scim_core::resource::{self, Mode};
-use scim_store::{CreateResource, DeleteResource, ResourceKind, StoreError, StoredResource, UpdateResource};
+use scim_store::{
+    AuditContext, CreateResource, DeleteResource, ResourceKind, StoreError, StoredResource, UpdateResource,
+};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::etag::{self, Precondition};
@@ -83,30 +86,56 @@ pub async fn create_resource<K: Kind>(
     let ctx = &caller.tenant;
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
-    let prepared = resource::prepare(&body, Mode::Create, &ctx.registry, rt)?;
+    let created = create(&state, &caller, K::KIND, &body).await?;
+    let body = render_one(&state, ctx, rt, &projection, &created.stored, created.with_members).await?;
+    Ok(resource_response(StatusCode::CREATED, ctx, &created.stored, &body))
+}
+
+/// A resource just created by [`create`].
+pub(crate) struct Created {
+    pub stored: StoredResource,
+    /// A Group created with members: only then are they worth reading back.
+    pub with_members: bool,
+}
+
+/// Creates a resource from a request body (RFC 7644 §3.3): validation,
+/// password hash, a Group's initial membership rows, audit and outbox in
+/// the store's one transaction. Shared by `POST /{endpoint}` and Bulk.
+pub(crate) async fn create(
+    state: &AppState,
+    caller: &Caller,
+    kind: ResourceKind,
+    body: &Value,
+) -> Result<Created, ApiError> {
+    let ctx = &caller.tenant;
+    let rt = resource_type(ctx, kind)?;
+    let prepared = resource::prepare(body, Mode::Create, &ctx.registry, rt)?;
     let password_hash = prepared.password.as_deref().map(hash_password);
-    let members = match K::KIND {
+    let members = match kind {
         ResourceKind::Group => prepared.members.unwrap_or_default(),
         ResourceKind::User => Vec::new(),
     };
-    // A new User belongs to no group yet; a new Group's members are worth
-    // reading back only when it was created with some.
-    let load_derived = !members.is_empty();
-    let mut audit = caller.audit;
-    audit.token = Some(caller.token);
+    // A new User belongs to no group yet.
+    let with_members = !members.is_empty();
     let stored = state
         .store
         .create_resource(CreateResource {
             tenant: ctx.tenant.id,
-            kind: K::KIND,
+            kind,
             doc: prepared.doc,
             password_hash,
             members,
-            audit,
+            audit: audit_of(caller),
         })
         .await?;
-    let body = render_one(&state, ctx, rt, &projection, &stored, load_derived).await?;
-    Ok(resource_response(StatusCode::CREATED, ctx, &stored, &body))
+    Ok(Created { stored, with_members })
+}
+
+/// The store's audit context of a caller's write.
+fn audit_of(caller: &Caller) -> AuditContext {
+    let mut audit = caller.audit.clone();
+    audit.token = Some(caller.token);
+    audit
 }
 
 /// `GET /Users/{id}` (RFC 7644 §3.4.1), with `If-None-Match` → 304.
@@ -158,37 +187,49 @@ pub async fn replace_resource<K: Kind>(
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
     let if_match = etag::if_match(&headers)?;
+    let stored = replace(&state, &caller, K::KIND, id, if_match.as_ref(), &body).await?;
+    let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
+    Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
+}
+
+/// Replaces resource `id` with a request body (RFC 7644 §3.5.1), checking
+/// `if_match` (RFC 7644 §3.14). Shared by `PUT /{endpoint}/{id}` and Bulk.
+pub(crate) async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    kind: ResourceKind,
+    id: Uuid,
+    if_match: Option<&Precondition>,
+    body: &Value,
+) -> Result<StoredResource, ApiError> {
+    let ctx = &caller.tenant;
+    let rt = resource_type(ctx, kind)?;
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let existing = fetch(&state, ctx, K::KIND, id).await?;
-        check_if_match(if_match.as_ref(), existing.version)?;
+        let existing = fetch(state, ctx, kind, id).await?;
+        check_if_match(if_match, existing.version)?;
         let full = compose(ctx, &existing);
-        let prepared = resource::prepare(&body, Mode::Replace { existing: &full }, &ctx.registry, rt)?;
-        let member_changes = match K::KIND {
+        let prepared = resource::prepare(body, Mode::Replace { existing: &full }, &ctx.registry, rt)?;
+        let member_changes = match kind {
             ResourceKind::Group => vec![MemberChange::ReplaceAll(prepared.members.unwrap_or_default())],
             ResourceKind::User => Vec::new(),
         };
-        let mut audit = caller.audit.clone();
-        audit.token = Some(caller.token);
         let write = UpdateResource {
             tenant: ctx.tenant.id,
-            kind: K::KIND,
+            kind,
             id,
-            expected_version: existing.version,
+            expected_version: Some(existing.version),
             doc: Some(prepared.doc),
             password_hash: prepared.password.as_deref().map(hash_password),
             member_changes,
-            audit,
+            audit: audit_of(caller),
         };
         match state.store.update_resource(write).await {
-            Ok(stored) => {
-                let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
-                return Ok(resource_response(StatusCode::OK, ctx, &stored, &body));
-            }
+            Ok(stored) => return Ok(stored),
             Err(StoreError::VersionMismatch { .. }) if if_match.is_none() => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(too_much_contention(K::KIND))
+    Err(too_much_contention(kind))
 }
 
 /// `PATCH /Users/{id}` (RFC 7644 §3.5.2). Group `members` operations go to
@@ -209,14 +250,40 @@ pub async fn patch_resource<K: Kind>(
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
     let if_match = etag::if_match(&headers)?;
-    let ops = patch::parse_patch_request(&body)?;
-    let (ops, member_changes) = match K::KIND {
+    let stored = apply_patch(&state, &caller, K::KIND, id, if_match.as_ref(), &body).await?;
+    if K::KIND == ResourceKind::Group && !raw.wants_projection() {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        set_etag(&mut resp, stored.version);
+        return Ok(resp);
+    }
+    let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
+    Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
+}
+
+/// Applies a PatchOp request body to resource `id` (RFC 7644 §3.5.2),
+/// checking `if_match` (RFC 7644 §3.14); returns the resource as stored
+/// afterwards. Shared by `PATCH /{endpoint}/{id}` and Bulk.
+pub(crate) async fn apply_patch(
+    state: &AppState,
+    caller: &Caller,
+    kind: ResourceKind,
+    id: Uuid,
+    if_match: Option<&Precondition>,
+    body: &Value,
+) -> Result<StoredResource, ApiError> {
+    let ctx = &caller.tenant;
+    let rt = resource_type(ctx, kind)?;
+    let ops = patch::parse_patch_request(body)?;
+    let (ops, member_changes) = match kind {
         ResourceKind::Group => patch::split_member_operations(ops)?,
         ResourceKind::User => (ops, Vec::new()),
     };
+    if ops.is_empty() && !member_changes.is_empty() {
+        return patch_members(state, caller, kind, id, if_match, member_changes).await;
+    }
     for _ in 0..MAX_WRITE_ATTEMPTS {
-        let existing = fetch(&state, ctx, K::KIND, id).await?;
-        check_if_match(if_match.as_ref(), existing.version)?;
+        let existing = fetch(state, ctx, kind, id).await?;
+        check_if_match(if_match, existing.version)?;
         let mut new_doc = None;
         let mut password_hash = None;
         if !ops.is_empty() {
@@ -230,36 +297,82 @@ pub async fn patch_resource<K: Kind>(
                 }
             }
         }
-        let stored = if new_doc.is_none() && password_hash.is_none() && member_changes.is_empty() {
-            existing
-        } else {
-            let mut audit = caller.audit.clone();
-            audit.token = Some(caller.token);
-            let write = UpdateResource {
-                tenant: ctx.tenant.id,
-                kind: K::KIND,
-                id,
-                expected_version: existing.version,
-                doc: new_doc,
-                password_hash,
-                member_changes: member_changes.clone(),
-                audit,
-            };
-            match state.store.update_resource(write).await {
-                Ok(stored) => stored,
-                Err(StoreError::VersionMismatch { .. }) if if_match.is_none() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        };
-        if K::KIND == ResourceKind::Group && !raw.wants_projection() {
-            let mut resp = StatusCode::NO_CONTENT.into_response();
-            set_etag(&mut resp, stored.version);
-            return Ok(resp);
+        if new_doc.is_none() && password_hash.is_none() && member_changes.is_empty() {
+            return Ok(existing);
         }
-        let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
-        return Ok(resource_response(StatusCode::OK, ctx, &stored, &body));
+        let write = UpdateResource {
+            tenant: ctx.tenant.id,
+            kind,
+            id,
+            expected_version: Some(existing.version),
+            doc: new_doc,
+            password_hash,
+            member_changes: member_changes.clone(),
+            audit: audit_of(caller),
+        };
+        match state.store.update_resource(write).await {
+            Ok(stored) => return Ok(stored),
+            Err(StoreError::VersionMismatch { .. }) if if_match.is_none() => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    Err(too_much_contention(K::KIND))
+    Err(too_much_contention(kind))
+}
+
+/// The version an unconditional-read write must find, from If-Match: none
+/// (or `*`), the one tag given, or — for a list of tags — the current version
+/// once it is known to be among them (RFC 7644 §3.14).
+async fn expected_version(
+    state: &AppState,
+    ctx: &TenantCtx,
+    kind: ResourceKind,
+    id: Uuid,
+    if_match: Option<&Precondition>,
+) -> Result<Option<i64>, ApiError> {
+    Ok(match if_match {
+        None | Some(Precondition::Any) => None,
+        Some(p) => match p.single() {
+            Some(v) => Some(v),
+            None => {
+                let existing = fetch(state, ctx, kind, id).await?;
+                check_if_match(Some(p), existing.version)?;
+                Some(existing.version)
+            }
+        },
+    })
+}
+
+/// A PATCH that only changes a Group's membership: written without reading
+/// the group first (membership changes commute), so adding one member costs
+/// one statement per member whatever the group's size, and concurrent adds
+/// never conflict. An If-Match with one tag is checked by the store; a list
+/// of tags needs the current version first.
+async fn patch_members(
+    state: &AppState,
+    caller: &Caller,
+    kind: ResourceKind,
+    id: Uuid,
+    if_match: Option<&Precondition>,
+    member_changes: Vec<patch::MemberChange>,
+) -> Result<StoredResource, ApiError> {
+    let ctx = &caller.tenant;
+    let expected_version = expected_version(state, ctx, kind, id, if_match).await?;
+    let write = UpdateResource {
+        tenant: ctx.tenant.id,
+        kind,
+        id,
+        expected_version,
+        doc: None,
+        password_hash: None,
+        member_changes,
+        audit: audit_of(caller),
+    };
+    match state.store.update_resource(write).await {
+        Ok(stored) => Ok(stored),
+        Err(StoreError::NotFound) => Err(not_found(kind)),
+        Err(StoreError::VersionMismatch { current }) => Err(ApiError::precondition_failed(current)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `DELETE /Users/{id}` (RFC 7644 §3.6): 204, per the tenant's delete
@@ -270,36 +383,37 @@ pub async fn delete_resource<K: Kind>(
     path: RawPathParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = &caller.tenant;
     let id = path_id(&path, K::KIND)?;
-    let expected_version = match etag::if_match(&headers)? {
-        None | Some(Precondition::Any) => None,
-        Some(p) => match p.single() {
-            Some(v) => Some(v),
-            // A list of tags: find out which version is current first.
-            None => {
-                let existing = fetch(&state, ctx, K::KIND, id).await?;
-                check_if_match(Some(&p), existing.version)?;
-                Some(existing.version)
-            }
-        },
-    };
-    let mut audit = caller.audit;
-    audit.token = Some(caller.token);
+    let if_match = etag::if_match(&headers)?;
+    delete(&state, &caller, K::KIND, id, if_match.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Deletes resource `id` (RFC 7644 §3.6) per the tenant's delete policy,
+/// checking `if_match` (RFC 7644 §3.14). Shared by `DELETE` and Bulk.
+pub(crate) async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    kind: ResourceKind,
+    id: Uuid,
+    if_match: Option<&Precondition>,
+) -> Result<(), ApiError> {
+    let ctx = &caller.tenant;
+    let expected_version = expected_version(state, ctx, kind, id, if_match).await?;
     let result = state
         .store
         .delete_resource(DeleteResource {
             tenant: ctx.tenant.id,
-            kind: K::KIND,
+            kind,
             id,
             expected_version,
             policy: ctx.tenant.settings.delete_policy,
-            audit,
+            audit: audit_of(caller),
         })
         .await;
     match result {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(StoreError::NotFound) => Err(not_found(K::KIND)),
+        Ok(()) => Ok(()),
+        Err(StoreError::NotFound) => Err(not_found(kind)),
         Err(e) => Err(e.into()),
     }
 }

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bulk;
 mod discovery;
 mod errors;
 mod etag;
+mod extensions;
 mod groups;
 mod helpers;
 mod list;

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Load benchmark for scimd with public tools (wrk from Debian, Lua scripts in
+# scripts/bench/). Builds scimd --release, starts it on a fresh SQLite
+# database, seeds BENCH_USERS users and a group of BENCH_MEMBERS members, then
+# runs each scenario for BENCH_DURATION seconds and prints throughput, p50/p99
+# latency, non-2xx answers and the server's peak RSS.
+#
+#   scripts/bench.sh
+#   BENCH_USERS=20000 BENCH_MEMBERS=20000 BENCH_DURATION=5 scripts/bench.sh
+#   Other knobs: BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_PROFILE (release|dev).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export BENCH_USERS="${BENCH_USERS:-100000}"
+BENCH_MEMBERS="${BENCH_MEMBERS:-100000}"
+DURATION="${BENCH_DURATION:-10}"
+THREADS="${BENCH_THREADS:-2}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export BENCH_LUA_DIR="$ROOT/scripts/bench"
+export BENCH_THREADS="$THREADS"
+export BENCH_SEED_THREADS="$THREADS"
+
+if ((BENCH_MEMBERS > BENCH_USERS)); then
+    echo "BENCH_MEMBERS ($BENCH_MEMBERS) cannot exceed BENCH_USERS ($BENCH_USERS)" >&2
+    exit 1
+fi
+
+if ! command -v wrk >/dev/null; then
+    echo "== installing wrk"
+    if [[ "$(id -u)" == 0 ]]; then
+        apt-get update -qq && apt-get install -y -qq wrk
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq wrk
+    fi
+fi
+command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
+
+# BENCH_PROFILE=dev benchmarks a debug build (a quick smoke test of this script).
+PROFILE="${BENCH_PROFILE:-release}"
+echo "== building scimd ($PROFILE)"
+if [[ "$PROFILE" == release ]]; then
+    cargo build -p scimd --release
+    SCIMD="$TARGET_DIR/release/scimd"
+else
+    cargo build -p scimd
+    SCIMD="$TARGET_DIR/debug/scimd"
+fi
+
+WORK="$(mktemp -d)"
+export BENCH_IDS_DIR="$WORK"
+SERVER_PID=""
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+echo "== starting scimd on a fresh database ($WORK)"
+RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
+    >"$WORK/stdout" 2>"$WORK/stderr" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+    grep -q '^scimd listening on http://' "$WORK/stdout" 2>/dev/null && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/stdout" "$WORK/stderr" >&2; exit 1; }
+    sleep 0.2
+done
+ADDR="$(sed -n 's#^scimd listening on http://##p' "$WORK/stdout" | head -n1)"
+export BENCH_TOKEN="$(sed -n 's#^SCIM token: ##p' "$WORK/stdout" | head -n1)"
+export BENCH_BASE_PATH="$(sed -n 's#^SCIM base URL: https\{0,1\}://[^/]*##p' "$WORK/stdout" | head -n1)"
+[[ -n "$ADDR" && -n "$BENCH_TOKEN" && -n "$BENCH_BASE_PATH" ]] || { cat "$WORK/stdout" >&2; exit 1; }
+ORIGIN="http://$ADDR"
+BASE="$ORIGIN$BENCH_BASE_PATH"
+echo "scimd at $BASE (pid $SERVER_PID)"
+
+api() { # method path [body]
+    local method="$1" path="$2"
+    shift 2
+    curl -sS -f -X "$method" -H "Authorization: Bearer $BENCH_TOKEN" -H "Content-Type: application/scim+json" \
+        "$BASE$path" "$@"
+}
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# ---- seeding -----------------------------------------------------------------
+echo "== seeding $BENCH_USERS users"
+t0=$(date +%s)
+BENCH_PREFIX=seed BENCH_QUOTA="$BENCH_USERS" wrk -t"$THREADS" -c"$CONNECTIONS" -d3600s \
+    -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/Users" >"$WORK/seed.out" &
+WRK_PID=$!
+# wrk runs for its duration even when every thread is done: watch the ids.
+while kill -0 "$WRK_PID" 2>/dev/null; do
+    n=$( (cat "$WORK"/seed-*.ids 2>/dev/null || true) | wc -l)
+    ((n >= BENCH_USERS)) && break
+    sleep 0.5
+done
+kill -INT "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" || true
+cat "$WORK"/seed-*.ids >"$WORK/seed.ids"
+seeded=$(wc -l <"$WORK/seed.ids")
+echo "seeded $seeded users in $(($(date +%s) - t0)) s ($(grep '^BENCH' "$WORK/seed.out" || true))"
+total=$(api GET "/Users?count=0" | json_field "['totalResults']")
+echo "server reports totalResults=$total"
+shuf -n 1000 "$WORK/seed.ids" >"$WORK/sample.ids"
+export BENCH_SAMPLE="$WORK/sample.ids"
+
+echo "== seeding a group of $BENCH_MEMBERS members (PATCH add, 1,000 per request)"
+t0=$(date +%s)
+BIG=$(api POST /Groups -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"big"}' |
+    json_field "['id']")
+head -n "$BENCH_MEMBERS" "$WORK/seed.ids" >"$WORK/members.ids"
+python3 - "$BASE/Groups/$BIG" "$BENCH_TOKEN" "$WORK/members.ids" <<'PY'
+import json, sys, urllib.request
+url, token, path = sys.argv[1], sys.argv[2], sys.argv[3]
+ids = [line.strip() for line in open(path) if line.strip()]
+for i in range(0, len(ids), 1000):
+    body = json.dumps({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                       "Operations": [{"op": "add", "path": "members",
+                                       "value": [{"value": v} for v in ids[i:i + 1000]]}]}).encode()
+    req = urllib.request.Request(url, data=body, method="PATCH", headers={
+        "Authorization": "Bearer " + token, "Content-Type": "application/scim+json"})
+    with urllib.request.urlopen(req, timeout=300) as r:
+        if r.status not in (200, 204):
+            sys.exit(f"PATCH add members: {r.status}")
+PY
+members=$(api GET "/Users?filter=groups.value%20eq%20%22$BIG%22&count=0" | json_field "['totalResults']")
+echo "big group $BIG ready in $(($(date +%s) - t0)) s (users in it: $members)"
+SMALL_MEMBERS=$(head -n 10 "$WORK/sample.ids" | python3 -c 'import json,sys; print(json.dumps([{"value": l.strip()} for l in sys.stdin]))')
+SMALL=$(api POST /Groups -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"small\",\"members\":$SMALL_MEMBERS}" |
+    json_field "['id']")
+
+# ---- scenarios ----------------------------------------------------------------
+declare -a RESULTS=()
+run() { # name script [ENV=VALUE...]
+    local name="$1" script="$2"
+    shift 2
+    echo "== $name (${DURATION}s, -t$THREADS -c$CONNECTIONS)"
+    local out
+    out=$(env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/$script" "$BASE/")
+    echo "$out" | grep -E 'Requests/sec|Latency  |Non-2xx|Socket errors|^BENCH' || true
+    local line
+    line=$(echo "$out" | grep '^BENCH' | tail -n1)
+    RESULTS+=("$name|$line")
+}
+
+run "POST /Users" create_users.lua BENCH_PREFIX=load BENCH_QUOTA=0
+cat "$WORK"/load-*.ids >"$WORK/pool.ids"
+export BENCH_POOL="$WORK/pool.ids"
+run "GET /Users/{id}" get_user.lua
+run "GET /Users?filter=userName eq" filter_username.lua
+DEEP=$((BENCH_USERS > 100 ? BENCH_USERS - 100 : 1))
+run "GET /Users deep page (startIndex=$DEEP)" get_path.lua "BENCH_PATH=/Users?startIndex=$DEEP&count=100"
+run "PATCH user displayName" patch_user.lua
+run "PATCH add member, big group" add_member.lua BENCH_GROUP="$BIG" BENCH_POOL_OFFSET=0
+run "PATCH add member, 10-member group" add_member.lua BENCH_GROUP="$SMALL" BENCH_POOL_OFFSET=$(( $(wc -l <"$WORK/pool.ids") / 2 ))
+run "GET big group, excludedAttributes=members" get_path.lua "BENCH_PATH=/Groups/$BIG?excludedAttributes=members"
+
+members_after=$(api GET "/Users?filter=groups.value%20eq%20%22$BIG%22&count=0" | json_field "['totalResults']")
+HWM=$(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")
+
+echo
+echo "== summary: users=$BENCH_USERS members=$BENCH_MEMBERS duration=${DURATION}s wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs"
+printf '%-46s %10s %10s %10s %8s %7s  %s\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" "sockerr" "statuses"
+for r in "${RESULTS[@]}"; do
+    name="${r%%|*}"
+    line="${r#*|}"
+    get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+    printf '%-46s %10s %10s %10s %8s %7s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get statuses)"
+done
+echo "big group members: $members before the PATCH scenarios, $members_after after"
+echo "scimd peak RSS (VmHWM): $HWM"
+echo "database size: $(du -sh "$WORK" | cut -f1)"
