@@ -210,9 +210,5 @@ fn whole_extension_path_ignores_a_repeated_schemas_key() {
     );
     assert_eq!(u[ENTERPRISE], json!({"department": "Tour Operations"}));
     // An unknown key in the same object is still refused.
-    fails(
-        &u,
-        json!([{"op": "replace", "path": ENTERPRISE, "value": {"nope": 1}}]),
-        ScimType::InvalidPath,
-    );
+    fails(&u, json!([{"op": "replace", "path": ENTERPRISE, "value": {"nope": 1}}]), ScimType::InvalidPath);
 }
