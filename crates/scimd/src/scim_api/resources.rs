@@ -25,7 +25,7 @@ use super::render::{
 use super::search::search_kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::password::hash_password;
+use crate::password::hash_optional;
 use crate::state::{AppState, TenantCtx};
 
 /// How often a write computed from a stale read is recomputed before the
@@ -110,7 +110,7 @@ pub(crate) async fn create(
     let ctx = &caller.tenant;
     let rt = resource_type(ctx, kind)?;
     let prepared = resource::prepare(body, Mode::Create, &ctx.registry, rt)?;
-    let password_hash = prepared.password.as_deref().map(hash_password);
+    let password_hash = hash_optional(prepared.password).await?;
     let members = match kind {
         ResourceKind::Group => prepared.members.unwrap_or_default(),
         ResourceKind::User => Vec::new(),
@@ -219,7 +219,7 @@ pub(crate) async fn replace(
             id,
             expected_version: Some(existing.version),
             doc: Some(prepared.doc),
-            password_hash: prepared.password.as_deref().map(hash_password),
+            password_hash: hash_optional(prepared.password).await?,
             member_changes,
             audit: audit_of(caller),
         };
@@ -291,7 +291,7 @@ pub(crate) async fn apply_patch(
             let mut patched = original.clone();
             if patch::apply(&mut patched, &ops, &ctx.registry, rt)? {
                 let prepared = resource::prepare(&patched, Mode::Patched { existing: &original }, &ctx.registry, rt)?;
-                password_hash = prepared.password.as_deref().map(hash_password);
+                password_hash = hash_optional(prepared.password).await?;
                 if prepared.doc != existing.doc || password_hash.is_some() {
                     new_doc = Some(prepared.doc);
                 }
