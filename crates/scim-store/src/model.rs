@@ -121,8 +121,8 @@ pub struct StoredResource {
     pub doc: Value,
 }
 
-/// A group member as stored. `display` comes from the member's current
-/// `displayName` (Group) or `displayName`/`userName` (User).
+/// A group member as stored. `display` is what the client sent with the
+/// member (RFC 7643 §4.2), returned as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub value: Uuid,

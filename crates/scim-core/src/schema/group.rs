@@ -37,10 +37,9 @@ pub fn group_schema() -> Schema {
                         .mutability(imm)
                         .describe("A label indicating the type of resource, e.g., 'User' or 'Group'."),
                     // Not in §8.7.1, but the §8.4 example and Okta send it.
-                    // readOnly: scimd derives it from the member's current
-                    // displayName/userName; a value sent by a client is ignored.
+                    // Kept as the client sent it (per membership) and
+                    // returned as sent: clients compare what they wrote.
                     AttributeDef::string("display")
-                        .mutability(Mutability::ReadOnly)
                         .describe("A human-readable name, primarily used for display purposes."),
                 ],
             )

@@ -103,9 +103,13 @@ fn member_value(v: &Value) -> Option<&str> {
     }
 }
 
+/// A member as requested: its id, the id as written, and the `display` the
+/// client sent (kept as written; RFC 7643 §4.2).
+type Wanted = (Uuid, String, Option<String>);
+
 /// Parses and checks member values: each must be a UUID other than the
 /// group's own id. Keeps request order, dropping repeats.
-fn parse_members(group: Uuid, values: &[Value]) -> Result<Vec<(Uuid, String)>> {
+fn parse_members(group: Uuid, values: &[Value]) -> Result<Vec<Wanted>> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(values.len());
     for v in values {
@@ -117,7 +121,8 @@ fn parse_members(group: Uuid, values: &[Value]) -> Result<Vec<(Uuid, String)>> {
             );
         }
         if seen.insert(id) {
-            out.push((id, text.to_owned()));
+            let display = v.get("display").and_then(Value::as_str).map(str::to_owned);
+            out.push((id, text.to_owned(), display));
         }
     }
     Ok(out)
@@ -151,14 +156,15 @@ pub(crate) async fn add(
     delta: &mut MemberDelta,
 ) -> Result<()> {
     let wanted = parse_members(group, values)?;
-    if let [(id, text)] = wanted.as_slice() {
+    if let [(id, text, display)] = wanted.as_slice() {
         // The hot path (one PATCH add): check and insert in one statement.
         let kind: Option<String> = sqlx::query_scalar(
-            "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind) \
-             SELECT tenant, ?, id, kind FROM resources WHERE id = ? AND tenant = ? AND deleted_at IS NULL \
+            "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) \
+             SELECT tenant, ?, id, kind, ? FROM resources WHERE id = ? AND tenant = ? AND deleted_at IS NULL \
              RETURNING member_kind",
         )
         .bind(group)
+        .bind(display.as_deref())
         .bind(*id)
         .bind(tenant)
         .fetch_optional(&mut *conn)
@@ -173,12 +179,13 @@ pub(crate) async fn add(
         }
         return Ok(());
     }
-    let ids: Vec<Uuid> = wanted.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<Uuid> = wanted.iter().map(|(id, _, _)| *id).collect();
     let kinds = live_kinds(conn, tenant, &ids).await?;
-    if let Some((_, text)) = wanted.iter().find(|(id, _)| !kinds.contains_key(id)) {
+    if let Some((_, text, _)) = wanted.iter().find(|(id, _, _)| !kinds.contains_key(id)) {
         return Err(StoreError::UnknownMember(text.clone()));
     }
-    insert_rows(conn, tenant, group, ids.iter().filter_map(|id| Some((*id, *kinds.get(id)?))).collect(), delta).await
+    let rows = wanted.into_iter().filter_map(|(id, _, display)| Some((id, *kinds.get(&id)?, display))).collect();
+    insert_rows(conn, tenant, group, rows, delta).await
 }
 
 /// INSERT OR IGNORE of known-valid rows; records the ones that were new.
@@ -186,19 +193,20 @@ async fn insert_rows(
     conn: &mut SqliteConnection,
     tenant: Uuid,
     group: Uuid,
-    rows: Vec<(Uuid, ResourceKind)>,
+    rows: Vec<(Uuid, ResourceKind, Option<String>)>,
     delta: &mut MemberDelta,
 ) -> Result<()> {
     for chunk in rows.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind) ");
-        qb.push_values(chunk, |mut b, (id, kind)| {
-            b.push_bind(tenant).push_bind(group).push_bind(*id).push_bind(kind.as_str());
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) ",
+        );
+        qb.push_values(chunk, |mut b, (id, kind, display)| {
+            b.push_bind(tenant).push_bind(group).push_bind(*id).push_bind(kind.as_str()).push_bind(display.clone());
         });
         qb.push(" RETURNING member_id");
         let inserted: HashSet<Uuid> =
             qb.build_query_scalar::<Uuid>().fetch_all(&mut *conn).await?.into_iter().collect();
-        delta.changes.extend(chunk.iter().filter(|(id, _)| inserted.contains(id)).map(|(id, k)| (true, *id, *k)));
+        delta.changes.extend(chunk.iter().filter(|(id, _, _)| inserted.contains(id)).map(|(id, k, _)| (true, *id, *k)));
     }
     Ok(())
 }
@@ -295,9 +303,9 @@ pub(crate) async fn apply(
         }
         MemberChange::ReplaceAll(values) => {
             let wanted = parse_members(group, values)?;
-            let ids: Vec<Uuid> = wanted.iter().map(|(id, _)| *id).collect();
+            let ids: Vec<Uuid> = wanted.iter().map(|(id, _, _)| *id).collect();
             let kinds = live_kinds(conn, tenant, &ids).await?;
-            if let Some((_, text)) = wanted.iter().find(|(id, _)| !kinds.contains_key(id)) {
+            if let Some((_, text, _)) = wanted.iter().find(|(id, _, _)| !kinds.contains_key(id)) {
                 return Err(StoreError::UnknownMember(text.clone()));
             }
             let keep: HashSet<Uuid> = ids.iter().copied().collect();
@@ -305,8 +313,12 @@ pub(crate) async fn apply(
             let present: HashSet<Uuid> = existing.iter().map(|(id, _)| *id).collect();
             let gone: Vec<Uuid> = existing.iter().map(|(id, _)| *id).filter(|id| !keep.contains(id)).collect();
             remove_ids(conn, tenant, group, &gone, delta).await?;
-            let new: Vec<(Uuid, ResourceKind)> =
-                ids.iter().filter(|id| !present.contains(id)).filter_map(|id| Some((*id, *kinds.get(id)?))).collect();
+            // Members already present keep the display they were added with.
+            let new = wanted
+                .into_iter()
+                .filter(|(id, _, _)| !present.contains(id))
+                .filter_map(|(id, _, display)| Some((id, *kinds.get(&id)?, display)))
+                .collect();
             insert_rows(conn, tenant, group, new, delta).await
         }
         MemberChange::RemoveMatching(filter) => {
@@ -316,8 +328,7 @@ pub(crate) async fn apply(
             if !filter_ids(filter, case_exact, &mut ids) {
                 ids.clear();
                 let rows = sqlx::query(
-                    "SELECT m.member_id, m.member_kind, r.display FROM group_members m \
-                     LEFT JOIN resources r ON r.id = m.member_id \
+                    "SELECT m.member_id, m.member_kind, m.display FROM group_members m \
                      WHERE m.tenant = ? AND m.group_id = ?",
                 )
                 .bind(tenant)
@@ -379,14 +390,13 @@ pub(crate) async fn remove_from_all_groups(
     Ok(groups)
 }
 
-/// Members of each group, by member id; display from the member's current
-/// name. One query per chunk of groups.
+/// Members of each group, by member id, with the display the client sent.
+/// One query per chunk of groups.
 pub(crate) async fn members_of(pool: &SqlitePool, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
     let mut out: HashMap<Uuid, Vec<Member>> = HashMap::with_capacity(groups.len());
     for chunk in groups.chunks(CHUNK) {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT m.group_id, m.member_id, m.member_kind, r.display FROM group_members m \
-             LEFT JOIN resources r ON r.id = m.member_id WHERE m.tenant = ",
+            "SELECT m.group_id, m.member_id, m.member_kind, m.display FROM group_members m WHERE m.tenant = ",
         );
         qb.push_bind(tenant).push(" AND m.group_id IN (");
         let mut sep = qb.separated(", ");

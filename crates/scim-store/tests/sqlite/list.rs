@@ -10,7 +10,7 @@ use scim_core::sort::SortOrder;
 use scim_store::{ListQuery, ResourceKind, Store, StoredResource, Tenant};
 use serde_json::json;
 
-use crate::{create, create_with, group_doc, member, memory};
+use crate::{create, create_with, group_doc, member, member_named, memory};
 
 struct Fixture {
     store: Arc<dyn Store>,
@@ -40,13 +40,24 @@ async fn fixture() -> Fixture {
         // Distinct creation instants, for the meta.created cases.
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
-    let g1 = create_with(&store, tenant.id, ResourceKind::Group, group_doc("Admins"), vec![member(users[0].id)]).await;
+    let g1 = create_with(
+        &store,
+        tenant.id,
+        ResourceKind::Group,
+        group_doc("Admins"),
+        vec![member_named(users[0].id, "Alice Smith")],
+    )
+    .await;
     let g2 = create_with(
         &store,
         tenant.id,
         ResourceKind::Group,
         group_doc("Everyone"),
-        vec![member(users[0].id), member(users[1].id), member(g1.id)],
+        vec![
+            member_named(users[0].id, "Alice Smith"),
+            member_named(users[1].id, "bob jones"),
+            member_named(g1.id, "Admins"),
+        ],
     )
     .await;
     Fixture { store, tenant, users, groups: vec![g1, g2], schemas: SchemaRegistry::standard() }

@@ -97,3 +97,8 @@ pub async fn create_with(
 pub fn member(id: Uuid) -> Value {
     json!({"value": id.to_string()})
 }
+
+/// A member value with the `display` a client sends along (Okta does).
+pub fn member_named(id: Uuid, display: &str) -> Value {
+    json!({"value": id.to_string(), "display": display})
+}

@@ -6,7 +6,7 @@ use scim_store::{DeletePolicy, DeleteResource, ResourceKind, StoreError, StoredR
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{create, create_with, ctx, group_doc, member, memory, user_doc};
+use crate::{create, create_with, ctx, group_doc, member, member_named, memory, user_doc};
 
 fn change(tenant: Uuid, g: &StoredResource, changes: Vec<MemberChange>) -> UpdateResource {
     UpdateResource {
@@ -143,7 +143,7 @@ async fn remove_matching_evaluates_on_member_rows() {
         t.id,
         ResourceKind::Group,
         group_doc("G"),
-        vec![member(a.id), member(b.id), member(sub.id)],
+        vec![member(a.id), member_named(b.id, "B"), member(sub.id)],
     )
     .await;
     // The Entra form: `members[value eq "…"]`, upper-cased id (value is not caseExact).
@@ -163,8 +163,15 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
     let (store, t) = memory().await;
     let mut doc = user_doc("jdoe");
     let a = create(&store, t.id, ResourceKind::User, doc.clone()).await;
-    let g1 = create_with(&store, t.id, ResourceKind::Group, group_doc("One"), vec![member(a.id)]).await;
-    let g2 = create_with(&store, t.id, ResourceKind::Group, group_doc("Two"), vec![member(a.id), member(g1.id)]).await;
+    let g1 = create_with(&store, t.id, ResourceKind::Group, group_doc("One"), vec![member_named(a.id, "jdoe")]).await;
+    let g2 = create_with(
+        &store,
+        t.id,
+        ResourceKind::Group,
+        group_doc("Two"),
+        vec![member(a.id), member_named(g1.id, "One")],
+    )
+    .await;
 
     let m = store.members_of(t.id, &[g1.id, g2.id]).await.unwrap();
     assert_eq!(m[&g1.id].len(), 1);
@@ -184,8 +191,12 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
         audit: ctx("PUT"),
     };
     store.update_resource(upd).await.unwrap();
+    // A member's display is what the client sent, not re-derived; a group's
+    // display in a user's `groups` is the group's current name.
     let m = store.members_of(t.id, &[g1.id]).await.unwrap();
-    assert_eq!(m[&g1.id][0].display.as_deref(), Some("Jane Doe"));
+    assert_eq!(m[&g1.id][0].display.as_deref(), Some("jdoe"));
+    let m = store.members_of(t.id, &[g2.id]).await.unwrap();
+    assert_eq!(m[&g2.id][0].display, None, "sent without a display");
     let gs = store.groups_of(t.id, &[a.id, g1.id]).await.unwrap();
     assert_eq!(gs[&a.id].iter().map(|r| r.value).collect::<Vec<_>>(), [g1.id, g2.id]);
     assert_eq!(gs[&a.id][1].display.as_deref(), Some("Two"));

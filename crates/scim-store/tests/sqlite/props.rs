@@ -252,7 +252,18 @@ async fn build(users: &[UserSpec], groups: &[GroupSpec]) -> Data {
         }
         m.sort();
         m.dedup();
-        let values = m.iter().map(|(k, grp)| member(if *grp { gs[*k].id } else { us[*k].id })).collect();
+        // Members carry the display a client would send: the member's name.
+        let values = m
+            .iter()
+            .map(|(k, grp)| {
+                let r = if *grp { &gs[*k] } else { &us[*k] };
+                let mut v = member(r.id);
+                if let Some(d) = display(r) {
+                    v["display"] = d;
+                }
+                v
+            })
+            .collect();
         gs.push(create_with(&store, tenant.id, ResourceKind::Group, doc, values).await);
         members.push(m);
     }

@@ -18,7 +18,11 @@ async fn create_group_with_members_and_derive_user_groups() {
     let u1 = user(&app, "u1").await;
     let u2 = user(&app, "u2").await;
     let r = app
-        .post("/Groups", &json!({"schemas": [GROUP_SCHEMA], "displayName": "Tour Guides", "members": [{"value": u1}, {"value": u2}]}))
+        .post(
+            "/Groups",
+            &json!({"schemas": [GROUP_SCHEMA], "displayName": "Tour Guides",
+                    "members": [{"value": u1, "display": "Babs"}, {"value": u2}]}),
+        )
         .await
         .expect(201);
     let gid = r.id();
@@ -29,7 +33,10 @@ async fn create_group_with_members_and_derive_user_groups() {
     let m = r.body["members"].as_array().unwrap().iter().find(|m| m["value"] == json!(u1)).unwrap().clone();
     assert_eq!(m["type"], "User", "{m}");
     assert!(m["$ref"].as_str().is_some_and(|s| s.ends_with(&format!("/Users/{u1}"))), "member $ref: {m}");
-    assert_eq!(m["display"], "u1 display");
+    // A member's display is returned as the client sent it (and only then).
+    assert_eq!(m["display"], "Babs");
+    let m2 = r.body["members"].as_array().unwrap().iter().find(|m| m["value"] == json!(u2)).unwrap().clone();
+    assert!(m2.get("display").is_none(), "no display sent, none invented: {m2}");
 
     let u = app.get(&format!("/Users/{u1}")).await.expect(200);
     assert_eq!(group_values(&u.body), vec![gid.clone()]);
@@ -178,7 +185,6 @@ async fn groups_can_contain_groups() {
     let m = &outer["members"][0];
     assert_eq!(m["value"], json!(inner));
     assert_eq!(m["type"], "Group", "{m}");
-    assert_eq!(m["display"], "Inner");
 }
 
 #[tokio::test]
@@ -247,7 +253,7 @@ async fn put_group_replaces_members() {
 }
 
 #[tokio::test]
-async fn member_display_is_derived_and_the_schema_says_so() {
+async fn member_display_is_returned_as_sent_and_the_schema_says_so() {
     let app = TestServer::spawn().await;
     let u1 = user(&app, "u1").await;
     let g = app
@@ -257,20 +263,25 @@ async fn member_display_is_derived_and_the_schema_says_so() {
         )
         .await
         .expect(201);
-    let display = g.body["members"][0]["display"].clone();
+    assert_eq!(g.body["members"][0]["display"], "Custom");
+    // Clients that compare what they wrote with what they read (scim2-tester,
+    // Okta) get their value back; the schema publishes it as writable.
     let schema = send(app.http.get(app.url(&format!("/Schemas/{GROUP_SCHEMA}")))).await.expect(200).body;
     let members = schema["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "members").unwrap().clone();
-    let sub = members["subAttributes"].as_array().unwrap().iter().find(|a| a["name"] == "display").cloned();
-    if display != json!("Custom") {
-        // The server computes display itself: clients must be told it is
-        // readOnly, or they expect their value back (scim2-tester does).
-        let mutability = sub.as_ref().map(|s| s["mutability"].clone());
-        assert_eq!(
-            mutability,
-            Some(json!("readOnly")),
-            "members.display is ignored on input but published as {members}"
-        );
-    }
+    let sub = members["subAttributes"].as_array().unwrap().iter().find(|a| a["name"] == "display").cloned().unwrap();
+    assert_eq!(sub["mutability"], "readWrite", "{sub}");
+    // PATCH add keeps the display too.
+    let u2 = user(&app, "u2").await;
+    let gid = g.id();
+    app.patch_ops(
+        &format!("/Groups/{gid}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": u2, "display": "Second"}]}]),
+    )
+    .await
+    .expect(204);
+    let g = app.get(&format!("/Groups/{gid}")).await.expect(200);
+    let m2 = g.body["members"].as_array().unwrap().iter().find(|m| m["value"] == json!(u2)).unwrap().clone();
+    assert_eq!(m2["display"], "Second");
 }
 
 #[tokio::test]

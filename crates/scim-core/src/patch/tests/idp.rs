@@ -145,8 +145,7 @@ fn okta_members_add_and_remove() {
     );
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].value, Some(json!({"id": "abf4dd94", "displayName": "Renamed"})));
-    // Applied to the Group document directly, the same add drops the
-    // readOnly `display` (the server derives it from the member).
+    // Applied to the Group document directly, the same add keeps `display`.
     let mut g = group();
     assert_eq!(
         run(
@@ -155,7 +154,7 @@ fn okta_members_add_and_remove() {
         ),
         Ok(true)
     );
-    assert_eq!(g["members"][2], json!({"value": "00u1aaaaaa"}));
+    assert_eq!(g["members"][2]["display"], "user1@example.com");
 }
 
 // The server re-validates every PATCH result; the IdP shapes above must
