@@ -10,7 +10,7 @@ use scim_core::sort::SortOrder;
 use scim_store::{ListQuery, ResourceKind, Store, StoredResource, Tenant};
 use serde_json::json;
 
-use crate::{create, create_with, group_doc, member, member_named, memory};
+use crate::{create, create_with, group_doc, member_named, memory};
 
 struct Fixture {
     store: Arc<dyn Store>,
