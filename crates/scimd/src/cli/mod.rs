@@ -128,6 +128,8 @@ mod tests {
         Cli::try_parse_from(["scimd", "serve", "--listen", "127.0.0.1:0", "--database", "sqlite::memory:"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "create", "acme", "--name", "Acme", "--json"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "list", "--json"]).unwrap();
+        Cli::try_parse_from(["scimd", "tenant", "set", "acme", "--delete-policy", "hard"]).unwrap();
+        assert!(Cli::try_parse_from(["scimd", "tenant", "set", "acme", "--delete-policy", "maybe"]).is_err());
         Cli::try_parse_from(["scimd", "token", "create", "--tenant", "acme", "--name", "okta", "--json"]).unwrap();
         Cli::try_parse_from(["scimd", "token", "list", "--tenant", "acme"]).unwrap();
         Cli::try_parse_from(["scimd", "token", "revoke", "--tenant", "acme", "0190c5a8-0000-7000-8000-000000000000"])

@@ -1,10 +1,12 @@
-//! `scimd tenant create|list`: tenants, each with its own SCIM base URL
-//! `/scim/v2/{slug}` (DESIGN §6).
+//! `scimd tenant create|list|set`: tenants, each with its own SCIM base URL
+//! `/scim/v2/{slug}` (DESIGN §6), and their settings (the delete policy of
+//! DESIGN §5).
 
-use clap::Subcommand;
+use clap::{Subcommand, ValueEnum};
+use scim_store::DeletePolicy;
 use serde_json::json;
 
-use super::{CommonArgs, open_store, scim_url};
+use super::{CommonArgs, open_store, scim_url, tenant_by_slug};
 use crate::config::Overrides;
 use crate::slug::Slug;
 
@@ -29,6 +31,24 @@ pub enum TenantCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Changes a tenant's settings. A running server applies them within a
+    /// few seconds (its tenant cache).
+    Set {
+        slug: String,
+        /// What SCIM DELETE does: `soft` (default: hidden from SCIM, kept for
+        /// the host application and the audit; the userName is free again)
+        /// or `hard` (erased).
+        #[arg(long, value_enum)]
+        delete_policy: Option<PolicyArg>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolicyArg {
+    Soft,
+    Hard,
 }
 
 pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
@@ -55,9 +75,10 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
             if json {
                 let list: Vec<_> = tenants
                     .iter()
-                    .map(
-                        |t| json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": scim_url(&base, &t.slug) }),
-                    )
+                    .map(|t| {
+                        json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": scim_url(&base, &t.slug),
+                                    "delete_policy": t.settings.delete_policy })
+                    })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
@@ -65,6 +86,20 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                     println!("{}\t{}\t{}\t{}", t.slug, t.id, t.name, scim_url(&base, &t.slug));
                 }
             }
+        }
+        TenantCommand::Set { slug, delete_policy, common } => {
+            let config = common.load_config(Overrides::default())?;
+            let store = open_store(&config).await?;
+            let tenant = tenant_by_slug(store.as_ref(), &slug).await?;
+            let mut settings = tenant.settings.clone();
+            if let Some(p) = delete_policy {
+                settings.delete_policy = match p {
+                    PolicyArg::Soft => DeletePolicy::Soft,
+                    PolicyArg::Hard => DeletePolicy::Hard,
+                };
+            }
+            store.update_tenant_settings(tenant.id, &settings).await?;
+            println!("Updated tenant {} (delete policy: {:?})", tenant.slug, settings.delete_policy);
         }
     }
     Ok(())

@@ -310,3 +310,20 @@ async fn concurrent_creates_of_one_username_make_one_user() {
     }
     assert_eq!(app.list("/Users", &[("filter", "userName eq \"racer\"")]).await.expect(200).total(), 1);
 }
+
+#[tokio::test]
+async fn hard_delete_policy_set_by_the_cli() {
+    let app = TestServer::spawn().await;
+    let tenants = app.cli_json(&["tenant", "list"]);
+    let acme = tenants.as_array().unwrap().iter().find(|t| t["slug"] == app.tenant.slug.as_str()).unwrap().clone();
+    assert_eq!(acme["delete_policy"], "soft", "soft is the default: {acme}");
+    app.cli(&["tenant", "set", &app.tenant.slug, "--delete-policy", "hard"]);
+    let tenants = app.cli_json(&["tenant", "list"]);
+    let acme = tenants.as_array().unwrap().iter().find(|t| t["slug"] == app.tenant.slug.as_str()).unwrap().clone();
+    assert_eq!(acme["delete_policy"], "hard", "{acme}");
+    // Erased or hidden, the resource is gone for SCIM and its userName free.
+    let id = app.create_user("hard.delete@example.com").await["id"].as_str().unwrap().to_string();
+    app.delete(&format!("/Users/{id}")).await.expect(204);
+    app.get(&format!("/Users/{id}")).await.expect(404);
+    app.create_user("hard.delete@example.com").await;
+}
