@@ -107,7 +107,12 @@ impl SqliteStore {
                     qb.push(format!(" ORDER BY nullif({col}, '') IS NULL, nullif({col}, '') {dir}, r.created, r.id"))
                 }
             };
-            qb.push(" LIMIT ").push_bind(clamp(query.count)).push(" OFFSET ").push_bind(clamp(offset));
+            // Integers in the SQL text, not bound parameters: with `LIMIT ?`
+            // SQLite re-prepared the statement on every execution (seen in
+            // perf as sqlite3Reprepare under sqlite3_step; a userName filter
+            // went from 8.5k to 22.8k req/s). Both are clamped integers, so
+            // nothing from the request reaches the text unparsed.
+            qb.push(format!(" LIMIT {} OFFSET {}", clamp(query.count), clamp(offset)));
             let (resources, groups) = if with_groups {
                 let (resources, groups) = fetch_with_groups(qb, &self.read).await?;
                 (resources, Some(groups))
