@@ -23,6 +23,28 @@ pub(crate) struct Derived {
     pub manager_id: Option<String>,
 }
 
+impl Derived {
+    /// Binds the derived columns, in this order, as the first parameters of
+    /// `query`: display, user_name, user_name_lower, display_name_lower,
+    /// external_id, email_lower, emails_all, active, manager_id. Insert and
+    /// update both list them first, so the order lives in one place.
+    pub(crate) fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        query
+            .bind(self.display.as_deref())
+            .bind(self.user_name.as_deref())
+            .bind(self.user_name_lower.as_deref())
+            .bind(self.display_name_lower.as_deref())
+            .bind(self.external_id.as_deref())
+            .bind(self.email_lower.as_deref())
+            .bind(self.emails_all.as_deref())
+            .bind(self.active)
+            .bind(self.manager_id.as_deref())
+    }
+}
+
 fn str_attr<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
     doc.get(name).and_then(Value::as_str)
 }

@@ -100,26 +100,12 @@ async fn write_doc(
     password_hash: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<()> {
-    let res = sqlx::query(
-        "UPDATE resources SET doc = ?, display = ?, user_name = ?, user_name_lower = ?, display_name_lower = ?, \
-         external_id = ?, email_lower = ?, emails_all = ?, active = ?, manager_id = ?, \
+    let query = sqlx::query(
+        "UPDATE resources SET display = ?, user_name = ?, user_name_lower = ?, display_name_lower = ?, \
+         external_id = ?, email_lower = ?, emails_all = ?, active = ?, manager_id = ?, doc = ?, \
          password_hash = COALESCE(?, password_hash), version = version + 1, last_modified = ? WHERE id = ?",
-    )
-    .bind(to_json(doc)?)
-    .bind(d.display.as_deref())
-    .bind(d.user_name.as_deref())
-    .bind(d.user_name_lower.as_deref())
-    .bind(d.display_name_lower.as_deref())
-    .bind(d.external_id.as_deref())
-    .bind(d.email_lower.as_deref())
-    .bind(d.emails_all.as_deref())
-    .bind(d.active)
-    .bind(d.manager_id.as_deref())
-    .bind(password_hash)
-    .bind(to_ms(at))
-    .bind(id)
-    .execute(conn)
-    .await;
+    );
+    let res = d.bind(query).bind(to_json(doc)?).bind(password_hash).bind(to_ms(at)).bind(id).execute(conn).await;
     match res {
         Err(e) if is_unique_violation(&e, "user_name_lower") => Err(uniqueness_error(doc)),
         other => other.map(|_| ()).map_err(Into::into),
@@ -208,29 +194,22 @@ impl SqliteStore {
             StoredResource { id: Uuid::now_v7(), kind: w.kind, version: 1, created: at, last_modified: at, doc: w.doc };
         let d = derive(w.kind, &stored.doc);
         let mut tx = self.begin_write().await?;
-        let res = sqlx::query(
-            "INSERT INTO resources (id, tenant, kind, version, created, last_modified, doc, password_hash, display, \
-             user_name, user_name_lower, display_name_lower, external_id, email_lower, emails_all, active, manager_id) \
-             VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(stored.id)
-        .bind(w.tenant)
-        .bind(w.kind.as_str())
-        .bind(to_ms(at))
-        .bind(to_ms(at))
-        .bind(to_json(&stored.doc)?)
-        .bind(w.password_hash.as_deref())
-        .bind(d.display.as_deref())
-        .bind(d.user_name.as_deref())
-        .bind(d.user_name_lower.as_deref())
-        .bind(d.display_name_lower.as_deref())
-        .bind(d.external_id.as_deref())
-        .bind(d.email_lower.as_deref())
-        .bind(d.emails_all.as_deref())
-        .bind(d.active)
-        .bind(d.manager_id.as_deref())
-        .execute(&mut *tx)
-        .await;
+        let query = sqlx::query(
+            "INSERT INTO resources (display, user_name, user_name_lower, display_name_lower, external_id, \
+             email_lower, emails_all, active, manager_id, id, tenant, kind, version, created, last_modified, doc, \
+             password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        );
+        let res = d
+            .bind(query)
+            .bind(stored.id)
+            .bind(w.tenant)
+            .bind(w.kind.as_str())
+            .bind(to_ms(at))
+            .bind(to_ms(at))
+            .bind(to_json(&stored.doc)?)
+            .bind(w.password_hash.as_deref())
+            .execute(&mut *tx)
+            .await;
         match res {
             Err(e) if is_unique_violation(&e, "user_name_lower") => return Err(uniqueness_error(&stored.doc)),
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Err(StoreError::NotFound),
