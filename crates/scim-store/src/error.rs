@@ -29,9 +29,11 @@ pub enum StoreError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Database(#[from] rusqlite::Error),
+    /// The store itself failed (a commit that did not happen, the writer
+    /// thread gone).
+    #[error("internal store error: {0}")]
+    Internal(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address to bind; port 0 picks a free port.
     pub listen: String,
-    /// `sqlite://path` or `sqlite::memory:`.
+    /// `sqlite://path`.
     pub database_url: String,
     /// Base URL clients reach the server at (`https://scim.example.com`);
     /// `http://<bound address>` when unset.

@@ -22,6 +22,11 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// mimalloc instead of the system allocator: a request allocates many small
+/// JSON values, and glibc's malloc/free were a tenth of a GET's CPU in perf.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The administration commands print their results on stdout; their logs

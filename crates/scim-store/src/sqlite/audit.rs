@@ -2,71 +2,71 @@
 //! change's own transaction (or alone, for refusals), and the diff of a
 //! document change. Passwords never appear in it.
 
+use rusqlite::{Connection, Row, params};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::convert::{from_ms, parse_json, to_json, to_ms};
 use crate::{AuditContext, AuditEntry, AuditRecord, ResourceKind, Result, StoreError};
 
-pub(crate) async fn insert(conn: &mut SqliteConnection, entry: &AuditEntry, at: OffsetDateTime) -> Result<()> {
+pub(crate) fn insert(conn: &Connection, entry: &AuditEntry, at: OffsetDateTime) -> Result<()> {
     let ctx = &entry.context;
-    sqlx::query(
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO audit_log (tenant, at, token, remote_addr, method, path, request_id, resource_kind, \
          resource_id, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(entry.tenant)
-    .bind(to_ms(at))
-    .bind(ctx.token)
-    .bind(ctx.remote_addr.as_deref())
-    .bind(&ctx.method)
-    .bind(&ctx.path)
-    .bind(ctx.request_id.as_deref())
-    .bind(entry.resource_kind.map(ResourceKind::as_str))
-    .bind(entry.resource_id)
-    .bind(i64::from(entry.status))
-    .bind(to_json(&entry.detail)?)
-    .execute(conn)
-    .await?;
+    )?;
+    stmt.execute(params![
+        entry.tenant,
+        to_ms(at),
+        ctx.token,
+        ctx.remote_addr.as_deref(),
+        &ctx.method,
+        &ctx.path,
+        ctx.request_id.as_deref(),
+        entry.resource_kind.map(ResourceKind::as_str),
+        entry.resource_id,
+        i64::from(entry.status),
+        to_json(&entry.detail)?,
+    ])?;
     Ok(())
 }
 
-fn record_from_row(row: &SqliteRow) -> Result<AuditRecord> {
-    let kind: Option<String> = row.try_get("resource_kind")?;
-    let status: i64 = row.try_get("status")?;
-    let detail: String = row.try_get("detail")?;
+fn record_from_row(row: &Row<'_>) -> Result<AuditRecord> {
+    let kind: Option<String> = row.get("resource_kind")?;
+    let status: i64 = row.get("status")?;
+    let detail: String = row.get("detail")?;
     Ok(AuditRecord {
-        id: row.try_get("id")?,
-        at: from_ms(row.try_get("at")?),
+        id: row.get("id")?,
+        at: from_ms(row.get("at")?),
         entry: AuditEntry {
-            tenant: row.try_get("tenant")?,
+            tenant: row.get("tenant")?,
             context: AuditContext {
-                token: row.try_get("token")?,
-                remote_addr: row.try_get("remote_addr")?,
-                method: row.try_get("method")?,
-                path: row.try_get("path")?,
-                request_id: row.try_get("request_id")?,
+                token: row.get("token")?,
+                remote_addr: row.get("remote_addr")?,
+                method: row.get("method")?,
+                path: row.get("path")?,
+                request_id: row.get("request_id")?,
             },
             resource_kind: kind.as_deref().map(super::convert::parse_kind).transpose()?,
-            resource_id: row.try_get("resource_id")?,
+            resource_id: row.get("resource_id")?,
             status: u16::try_from(status).map_err(|_| StoreError::Corrupt(format!("audit status {status}")))?,
             detail: parse_json(&detail)?,
         },
     })
 }
 
-pub(crate) async fn list(pool: &SqlitePool, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
-    let rows = sqlx::query(
+pub(crate) fn list(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
+    let mut stmt = conn.prepare_cached(
         "SELECT id, tenant, at, token, remote_addr, method, path, request_id, resource_kind, resource_id, status, \
          detail FROM audit_log WHERE tenant = ? ORDER BY id DESC LIMIT ?",
-    )
-    .bind(tenant)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(record_from_row).collect()
+    )?;
+    let mut rows = stmt.query(params![tenant, i64::from(limit)])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(record_from_row(row)?);
+    }
+    Ok(out)
 }
 
 fn is_secret(name: &str) -> bool {

@@ -43,11 +43,19 @@ pub(crate) fn parse_kind(s: &str) -> Result<ResourceKind, StoreError> {
 
 /// True when `e` is a UNIQUE violation whose message names `needle` (a
 /// column or index name).
-pub(crate) fn is_unique_violation(e: &sqlx::Error, needle: &str) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error, needle: &str) -> bool {
     match e {
-        sqlx::Error::Database(db) => db.is_unique_violation() && db.message().contains(needle),
+        rusqlite::Error::SqliteFailure(err, Some(msg)) => {
+            err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && msg.contains(needle)
+        }
         _ => false,
     }
+}
+
+/// True when `e` is a FOREIGN KEY violation (a row naming a tenant or
+/// resource that does not exist).
+pub(crate) fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(err, _) if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
 /// Case folding as `scim_core::value::compare_str` does it: Unicode

@@ -3,6 +3,7 @@
 //! out of step with the document. Lower-casing happens here, in Rust
 //! (Unicode-aware), never with SQLite's ASCII-only `lower()`.
 
+use rusqlite::ToSql;
 use scim_core::schema::ENTERPRISE_USER_URN;
 use serde_json::Value;
 
@@ -23,25 +24,48 @@ pub(crate) struct Derived {
     pub manager_id: Option<String>,
 }
 
+/// The derived columns, in the order [`Derived::values`] gives them.
+pub(crate) const COLUMNS: [&str; 9] = [
+    "display",
+    "user_name",
+    "user_name_lower",
+    "display_name_lower",
+    "external_id",
+    "email_lower",
+    "emails_all",
+    "active",
+    "manager_id",
+];
+
 impl Derived {
-    /// Binds the derived columns, in this order, as the first parameters of
-    /// `query`: display, user_name, user_name_lower, display_name_lower,
-    /// external_id, email_lower, emails_all, active, manager_id. Insert and
-    /// update both list them first, so the order lives in one place.
-    pub(crate) fn bind<'q>(
-        &'q self,
-        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-        query
-            .bind(self.display.as_deref())
-            .bind(self.user_name.as_deref())
-            .bind(self.user_name_lower.as_deref())
-            .bind(self.display_name_lower.as_deref())
-            .bind(self.external_id.as_deref())
-            .bind(self.email_lower.as_deref())
-            .bind(self.emails_all.as_deref())
-            .bind(self.active)
-            .bind(self.manager_id.as_deref())
+    /// The values of [`COLUMNS`], in that order.
+    pub(crate) fn values(&self) -> [&dyn ToSql; 9] {
+        [
+            &self.display,
+            &self.user_name,
+            &self.user_name_lower,
+            &self.display_name_lower,
+            &self.external_id,
+            &self.email_lower,
+            &self.emails_all,
+            &self.active,
+            &self.manager_id,
+        ]
+    }
+
+    /// Which of [`COLUMNS`] differ between `self` and `other`.
+    pub(crate) fn changed(&self, other: &Derived) -> [bool; 9] {
+        [
+            self.display != other.display,
+            self.user_name != other.user_name,
+            self.user_name_lower != other.user_name_lower,
+            self.display_name_lower != other.display_name_lower,
+            self.external_id != other.external_id,
+            self.email_lower != other.email_lower,
+            self.emails_all != other.emails_all,
+            self.active != other.active,
+            self.manager_id != other.manager_id,
+        ]
     }
 }
 

@@ -18,12 +18,12 @@
 use scim_core::filter::{CompValue, CompareOp, Filter};
 use scim_core::path::AttrPath;
 use scim_core::schema::{AttributeDef, ENTERPRISE_USER_URN, ResourceType, SchemaRegistry};
-use sqlx::{QueryBuilder, Sqlite};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::convert::{fold, uuid_literal};
+use super::sql::Sql;
 use crate::ResourceKind;
 
 /// One piece of SQL text or one bound value.
@@ -67,23 +67,15 @@ impl Frag {
         Frag::sql("0")
     }
 
-    /// Appends the fragment to a query.
-    pub(crate) fn push_to(&self, qb: &mut QueryBuilder<Sqlite>) {
+    /// Appends the fragment to a statement.
+    pub(crate) fn push_to(&self, sql: &mut Sql) {
         for p in &self.0 {
             match p {
-                Piece::Sql(s) => {
-                    qb.push(s);
-                }
-                Piece::Text(t) => {
-                    qb.push_bind(t.clone());
-                }
-                Piece::Int(i) => {
-                    qb.push_bind(*i);
-                }
-                Piece::Id(id) => {
-                    qb.push_bind(*id);
-                }
-            }
+                Piece::Sql(s) => sql.push(s),
+                Piece::Text(t) => sql.bind(t.clone()),
+                Piece::Int(i) => sql.bind(*i),
+                Piece::Id(id) => sql.bind_id(*id),
+            };
         }
     }
 }
@@ -94,24 +86,32 @@ impl Frag {
 pub(crate) struct Part {
     pub cond: Option<Frag>,
     pub exact: bool,
+    /// The condition holds for a handful of rows at most, found through a
+    /// unique or near-unique index (`id`, `userName`, `externalId` equal to
+    /// a value, or nothing at all): the list costs what a point read costs.
+    pub pinned: bool,
 }
 
 impl Part {
     fn exact(f: Frag) -> Self {
-        Part { cond: Some(f), exact: true }
+        Part { cond: Some(f), exact: true, pinned: false }
     }
     fn superset(f: Frag) -> Self {
-        Part { cond: Some(f), exact: false }
+        Part { cond: Some(f), exact: false, pinned: false }
     }
     /// Nothing pushed down: the evaluator decides.
     fn unknown() -> Self {
-        Part { cond: None, exact: false }
+        Part { cond: None, exact: false, pinned: false }
     }
     fn always() -> Self {
-        Part { cond: None, exact: true }
+        Part { cond: None, exact: true, pinned: false }
     }
     fn never() -> Self {
-        Part::exact(Frag::false_())
+        Part::exact(Frag::false_()).pin()
+    }
+    fn pin(mut self) -> Self {
+        self.pinned = true;
+        self
     }
     fn inexact(mut self) -> Self {
         self.exact = false;
@@ -124,7 +124,7 @@ fn and(a: Part, b: Part) -> Part {
         (None, x) | (x, None) => x,
         (Some(x), Some(y)) => Some(Frag::sql("(").append(x).s(" AND ").append(y).s(")")),
     };
-    Part { cond, exact: a.exact && b.exact }
+    Part { cond, exact: a.exact && b.exact, pinned: a.pinned || b.pinned }
 }
 
 fn or(a: Part, b: Part) -> Part {
@@ -132,7 +132,7 @@ fn or(a: Part, b: Part) -> Part {
         (Some(x), Some(y)) => Some(Frag::sql("(").append(x).s(" OR ").append(y).s(")")),
         _ => None,
     };
-    Part { cond, exact: a.exact && b.exact }
+    Part { cond, exact: a.exact && b.exact, pinned: a.pinned && b.pinned }
 }
 
 fn not(a: Part) -> Part {
@@ -248,7 +248,7 @@ fn exists(head: &str, inner: Part) -> Part {
         None => Frag::sql(head).s(" LIMIT 1)"),
         Some(c) => Frag::sql(head).s(" AND ").append(c).s(" LIMIT 1)"),
     };
-    Part { cond: Some(f), exact: inner.exact }
+    Part { cond: Some(f), exact: inner.exact, pinned: false }
 }
 
 /// Which multi-valued attribute a value-path filter ranges over.
@@ -308,7 +308,10 @@ fn compile_element(filter: &Filter, elem: Elem, attr: &AttributeDef) -> Part {
 fn id_compare(col: &str, ce: bool, op: CompareOp, value: &CompValue) -> Part {
     let CompValue::String(s) = value else { return Part::unknown() };
     match (op, uuid_literal(s, ce)) {
-        (CompareOp::Eq, Some(id)) => Part::exact(Frag::sql(format!("{col} = ")).id(id)),
+        (CompareOp::Eq, Some(id)) => {
+            let part = Part::exact(Frag::sql(format!("{col} = ")).id(id));
+            if col == "r.id" { part.pin() } else { part }
+        }
         (CompareOp::Eq, None) => Part::never(),
         (CompareOp::Ne, Some(id)) => Part::exact(Frag::sql(format!("{col} <> ")).id(id)),
         (CompareOp::Ne, None) => Part::always(),
@@ -354,9 +357,12 @@ fn has_sigma(s: &str) -> bool {
 /// only `eq/co/sw/ew` give a superset).
 fn text_compare(col: &str, op: CompareOp, lit: String, exact: bool) -> Part {
     let n = i64::try_from(lit.chars().count()).unwrap_or(i64::MAX);
-    let part = |f: Frag| Part { cond: Some(f), exact };
+    let part = |f: Frag| Part { cond: Some(f), exact, pinned: false };
     match op {
-        CompareOp::Eq => part(Frag::sql(format!("{col} = ")).text(lit)),
+        CompareOp::Eq => {
+            let unique = matches!(col, "r.user_name_lower" | "r.external_id");
+            Part { pinned: unique, ..part(Frag::sql(format!("{col} = ")).text(lit)) }
+        }
         CompareOp::Ne => not(text_compare(col, CompareOp::Eq, lit, exact)),
         // Every string contains "": only a missing value fails.
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew if lit.is_empty() => {

@@ -6,11 +6,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use rusqlite::{Connection, OptionalExtension, params};
 use scim_core::filter::{CompValue, CompareOp, Filter};
 use scim_core::patch::MemberChange;
 use scim_core::schema::{AttributeDef, GROUP_URN, SchemaRegistry};
 use serde_json::{Map, Value, json};
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,8 +18,6 @@ use super::convert::{parse_kind, to_ms, uuid_literal};
 use super::events::NewEvent;
 use crate::{GroupRef, Member, ResourceKind, Result, StoreError};
 
-/// Ids per `IN (…)` list.
-const CHUNK: usize = 500;
 /// Member ids listed in an audit entry; the counts are always complete.
 const AUDIT_IDS: usize = 100;
 
@@ -129,18 +127,13 @@ fn parse_members(group: Uuid, values: &[Value]) -> Result<Vec<Wanted>> {
 }
 
 /// The kinds of the live resources among `ids`.
-async fn live_kinds(conn: &mut SqliteConnection, tenant: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, ResourceKind>> {
+fn live_kinds(conn: &Connection, tenant: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, ResourceKind>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT kind FROM resources WHERE id = ? AND tenant = ? AND deleted_at IS NULL")?;
     let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id, kind FROM resources WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(") AND tenant = ").push_bind(tenant).push(" AND deleted_at IS NULL");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let kind: String = row.try_get("kind")?;
-            out.insert(row.try_get("id")?, parse_kind(&kind)?);
+    for id in ids {
+        if let Some(kind) = stmt.query_row(params![id, tenant], |r| r.get::<_, String>(0)).optional()? {
+            out.insert(*id, parse_kind(&kind)?);
         }
     }
     Ok(out)
@@ -148,8 +141,8 @@ async fn live_kinds(conn: &mut SqliteConnection, tenant: Uuid, ids: &[Uuid]) -> 
 
 /// Adds members (validated: live Users or Groups of the tenant); existing
 /// members are left alone.
-pub(crate) async fn add(
-    conn: &mut SqliteConnection,
+pub(crate) fn add(
+    conn: &Connection,
     tenant: Uuid,
     group: Uuid,
     values: &[Value],
@@ -158,21 +151,18 @@ pub(crate) async fn add(
     let wanted = parse_members(group, values)?;
     if let [(id, text, display)] = wanted.as_slice() {
         // The hot path (one PATCH add): check and insert in one statement.
-        let kind: Option<String> = sqlx::query_scalar(
-            "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) \
-             SELECT tenant, ?, id, kind, ? FROM resources WHERE id = ? AND tenant = ? AND deleted_at IS NULL \
-             RETURNING member_kind",
-        )
-        .bind(group)
-        .bind(display.as_deref())
-        .bind(*id)
-        .bind(tenant)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let kind: Option<String> = conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) \
+                 SELECT tenant, ?, id, kind, ? FROM resources WHERE id = ? AND tenant = ? AND deleted_at IS NULL \
+                 RETURNING member_kind",
+            )?
+            .query_row(params![group, display.as_deref(), id, tenant], |r| r.get(0))
+            .optional()?;
         match kind {
             Some(kind) => delta.changes.push((true, *id, parse_kind(&kind)?)),
             None => {
-                if live_kinds(conn, tenant, &[*id]).await?.is_empty() {
+                if live_kinds(conn, tenant, &[*id])?.is_empty() {
                     return Err(StoreError::UnknownMember(text.clone()));
                 }
             }
@@ -180,77 +170,60 @@ pub(crate) async fn add(
         return Ok(());
     }
     let ids: Vec<Uuid> = wanted.iter().map(|(id, _, _)| *id).collect();
-    let kinds = live_kinds(conn, tenant, &ids).await?;
+    let kinds = live_kinds(conn, tenant, &ids)?;
     if let Some((_, text, _)) = wanted.iter().find(|(id, _, _)| !kinds.contains_key(id)) {
         return Err(StoreError::UnknownMember(text.clone()));
     }
-    let rows = wanted.into_iter().filter_map(|(id, _, display)| Some((id, *kinds.get(&id)?, display))).collect();
-    insert_rows(conn, tenant, group, rows, delta).await
+    let rows: Vec<_> =
+        wanted.into_iter().filter_map(|(id, _, display)| Some((id, *kinds.get(&id)?, display))).collect();
+    insert_rows(conn, tenant, group, rows, delta)
 }
 
 /// INSERT OR IGNORE of known-valid rows; records the ones that were new.
-async fn insert_rows(
-    conn: &mut SqliteConnection,
+fn insert_rows(
+    conn: &Connection,
     tenant: Uuid,
     group: Uuid,
     rows: Vec<(Uuid, ResourceKind, Option<String>)>,
     delta: &mut MemberDelta,
 ) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) ",
-        );
-        qb.push_values(chunk, |mut b, (id, kind, display)| {
-            b.push_bind(tenant).push_bind(group).push_bind(*id).push_bind(kind.as_str()).push_bind(display.clone());
-        });
-        qb.push(" RETURNING member_id");
-        let inserted: HashSet<Uuid> =
-            qb.build_query_scalar::<Uuid>().fetch_all(&mut *conn).await?.into_iter().collect();
-        delta.changes.extend(chunk.iter().filter(|(id, _, _)| inserted.contains(id)).map(|(id, k, _)| (true, *id, *k)));
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO group_members (tenant, group_id, member_id, member_kind, display) VALUES (?, ?, ?, ?, ?)",
+    )?;
+    for (id, kind, display) in rows {
+        if stmt.execute(params![tenant, group, id, kind.as_str(), display])? > 0 {
+            delta.changes.push((true, id, kind));
+        }
     }
     Ok(())
 }
 
 /// Deletes the given members; unknown ids are no-ops.
-async fn remove_ids(
-    conn: &mut SqliteConnection,
-    tenant: Uuid,
-    group: Uuid,
-    ids: &[Uuid],
-    delta: &mut MemberDelta,
-) -> Result<()> {
-    for chunk in ids.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("DELETE FROM group_members WHERE tenant = ");
-        qb.push_bind(tenant).push(" AND group_id = ").push_bind(group).push(" AND member_id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
+fn remove_ids(conn: &Connection, tenant: Uuid, group: Uuid, ids: &[Uuid], delta: &mut MemberDelta) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM group_members WHERE tenant = ? AND group_id = ? AND member_id = ? RETURNING member_kind",
+    )?;
+    for id in ids {
+        if let Some(kind) = stmt.query_row(params![tenant, group, id], |r| r.get::<_, String>(0)).optional()? {
+            delta.changes.push((false, *id, parse_kind(&kind)?));
         }
-        qb.push(") RETURNING member_id, member_kind");
-        let rows = qb.build().fetch_all(&mut *conn).await?;
-        let mut removed = HashMap::new();
-        for row in rows {
-            let kind: String = row.try_get("member_kind")?;
-            removed.insert(row.try_get::<Uuid, _>("member_id")?, parse_kind(&kind)?);
-        }
-        delta.changes.extend(chunk.iter().filter_map(|id| Some((false, *id, *removed.get(id)?))));
     }
     Ok(())
 }
 
-/// The current members of `group` as (id, kind), in id order.
-async fn current_members(conn: &mut SqliteConnection, tenant: Uuid, group: Uuid) -> Result<Vec<(Uuid, ResourceKind)>> {
-    let rows = sqlx::query("SELECT member_id, member_kind FROM group_members WHERE tenant = ? AND group_id = ?")
-        .bind(tenant)
-        .bind(group)
-        .fetch_all(conn)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let kind: String = row.try_get("member_kind")?;
-            Ok((row.try_get("member_id")?, parse_kind(&kind)?))
-        })
-        .collect()
+/// The current members of `group` as (id, kind, display), in id order.
+fn current_members(conn: &Connection, tenant: Uuid, group: Uuid) -> Result<Vec<(Uuid, ResourceKind, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT member_id, member_kind, display FROM group_members WHERE tenant = ? AND group_id = ? \
+         ORDER BY member_id",
+    )?;
+    let mut rows = stmt.query(params![tenant, group])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        out.push((row.get(0)?, parse_kind(kind)?, row.get(2)?));
+    }
+    Ok(out)
 }
 
 /// The member ids a `members[…]` filter names directly, when it is only
@@ -271,55 +244,45 @@ fn filter_ids(filter: &Filter, case_exact: bool, out: &mut Vec<Uuid>) -> bool {
 }
 
 /// Applies one membership change of a PATCH/PUT.
-pub(crate) async fn apply(
-    conn: &mut SqliteConnection,
+pub(crate) fn apply(
+    conn: &Connection,
     tenant: Uuid,
     group: Uuid,
     change: &MemberChange,
     delta: &mut MemberDelta,
 ) -> Result<()> {
     match change {
-        MemberChange::Add(values) => add(conn, tenant, group, values, delta).await,
+        MemberChange::Add(values) => add(conn, tenant, group, values, delta),
         MemberChange::Remove(ids) => {
             let ids: Vec<Uuid> = ids.iter().filter_map(|s| Uuid::try_parse(s).ok()).collect();
-            remove_ids(conn, tenant, group, &ids, delta).await
+            remove_ids(conn, tenant, group, &ids, delta)
         }
         MemberChange::RemoveAll => {
-            let rows = sqlx::query(
-                "DELETE FROM group_members WHERE tenant = ? AND group_id = ? RETURNING member_id, member_kind",
-            )
-            .bind(tenant)
-            .bind(group)
-            .fetch_all(&mut *conn)
-            .await?;
-            let mut removed = Vec::with_capacity(rows.len());
-            for row in rows {
-                let kind: String = row.try_get("member_kind")?;
-                removed.push((false, row.try_get::<Uuid, _>("member_id")?, parse_kind(&kind)?));
-            }
-            removed.sort_by_key(|c| c.1);
-            delta.changes.extend(removed);
+            let existing = current_members(conn, tenant, group)?;
+            conn.prepare_cached("DELETE FROM group_members WHERE tenant = ? AND group_id = ?")?
+                .execute(params![tenant, group])?;
+            delta.changes.extend(existing.into_iter().map(|(id, kind, _)| (false, id, kind)));
             Ok(())
         }
         MemberChange::ReplaceAll(values) => {
             let wanted = parse_members(group, values)?;
             let ids: Vec<Uuid> = wanted.iter().map(|(id, _, _)| *id).collect();
-            let kinds = live_kinds(conn, tenant, &ids).await?;
+            let kinds = live_kinds(conn, tenant, &ids)?;
             if let Some((_, text, _)) = wanted.iter().find(|(id, _, _)| !kinds.contains_key(id)) {
                 return Err(StoreError::UnknownMember(text.clone()));
             }
             let keep: HashSet<Uuid> = ids.iter().copied().collect();
-            let existing = current_members(conn, tenant, group).await?;
-            let present: HashSet<Uuid> = existing.iter().map(|(id, _)| *id).collect();
-            let gone: Vec<Uuid> = existing.iter().map(|(id, _)| *id).filter(|id| !keep.contains(id)).collect();
-            remove_ids(conn, tenant, group, &gone, delta).await?;
+            let existing = current_members(conn, tenant, group)?;
+            let present: HashSet<Uuid> = existing.iter().map(|(id, _, _)| *id).collect();
+            let gone: Vec<Uuid> = existing.iter().map(|(id, _, _)| *id).filter(|id| !keep.contains(id)).collect();
+            remove_ids(conn, tenant, group, &gone, delta)?;
             // Members already present keep the display they were added with.
             let new = wanted
                 .into_iter()
                 .filter(|(id, _, _)| !present.contains(id))
                 .filter_map(|(id, _, display)| Some((id, *kinds.get(&id)?, display)))
                 .collect();
-            insert_rows(conn, tenant, group, new, delta).await
+            insert_rows(conn, tenant, group, new, delta)
         }
         MemberChange::RemoveMatching(filter) => {
             let attr = members_attr();
@@ -327,25 +290,14 @@ pub(crate) async fn apply(
             let mut ids = Vec::new();
             if !filter_ids(filter, case_exact, &mut ids) {
                 ids.clear();
-                let rows = sqlx::query(
-                    "SELECT m.member_id, m.member_kind, m.display FROM group_members m \
-                     WHERE m.tenant = ? AND m.group_id = ?",
-                )
-                .bind(tenant)
-                .bind(group)
-                .fetch_all(&mut *conn)
-                .await?;
-                for row in rows {
-                    let id: Uuid = row.try_get("member_id")?;
-                    let kind: String = row.try_get("member_kind")?;
-                    let display: Option<String> = row.try_get("display")?;
-                    let element = member_json(id, parse_kind(&kind)?, display);
+                for (id, kind, display) in current_members(conn, tenant, group)? {
+                    let element = member_json(id, kind, display);
                     if scim_core::filter::matches_element(filter, &element, attr) {
                         ids.push(id);
                     }
                 }
             }
-            remove_ids(conn, tenant, group, &ids, delta).await
+            remove_ids(conn, tenant, group, &ids, delta)
         }
     }
 }
@@ -362,76 +314,54 @@ pub(crate) fn member_json(id: Uuid, kind: ResourceKind, display: Option<String>)
 }
 
 /// Removes `member` from every group it belongs to, giving each such group
-/// a new version; returns those groups.
-pub(crate) async fn remove_from_all_groups(
-    conn: &mut SqliteConnection,
+/// a new version; returns those groups, in id order.
+pub(crate) fn remove_from_all_groups(
+    conn: &Connection,
     tenant: Uuid,
     member: Uuid,
     at: OffsetDateTime,
 ) -> Result<Vec<Uuid>> {
-    let mut groups: Vec<Uuid> =
-        sqlx::query_scalar("DELETE FROM group_members WHERE tenant = ? AND member_id = ? RETURNING group_id")
-            .bind(tenant)
-            .bind(member)
-            .fetch_all(&mut *conn)
-            .await?;
+    let mut groups: Vec<Uuid> = {
+        let mut stmt =
+            conn.prepare_cached("DELETE FROM group_members WHERE tenant = ? AND member_id = ? RETURNING group_id")?;
+        let rows = stmt.query_map(params![tenant, member], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     groups.sort();
-    for chunk in groups.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("UPDATE resources SET version = version + 1, last_modified = ");
-        qb.push_bind(to_ms(at)).push(" WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
-        qb.build().execute(&mut *conn).await?;
+    let mut bump = conn.prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")?;
+    for group in &groups {
+        bump.execute(params![to_ms(at), group])?;
     }
     Ok(groups)
 }
 
 /// Members of each group, by member id, with the display the client sent.
-/// One query per chunk of groups.
-pub(crate) async fn members_of(pool: &SqlitePool, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
+pub(crate) fn members_of(conn: &Connection, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
     let mut out: HashMap<Uuid, Vec<Member>> = HashMap::with_capacity(groups.len());
-    for chunk in groups.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT m.group_id, m.member_id, m.member_kind, m.display FROM group_members m WHERE m.tenant = ",
-        );
-        qb.push_bind(tenant).push(" AND m.group_id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(") ORDER BY m.group_id, m.member_id");
-        for row in qb.build().fetch_all(pool).await? {
-            let kind: String = row.try_get("member_kind")?;
-            let member =
-                Member { value: row.try_get("member_id")?, kind: parse_kind(&kind)?, display: row.try_get("display")? };
-            out.entry(row.try_get("group_id")?).or_default().push(member);
+    for group in groups {
+        let members = current_members(conn, tenant, *group)?;
+        if !members.is_empty() {
+            let members = members.into_iter().map(|(value, kind, display)| Member { value, kind, display });
+            out.insert(*group, members.collect());
         }
     }
     Ok(out)
 }
 
-/// Groups each resource directly belongs to; display from the group's
-/// current displayName. One query per chunk of resources.
-pub(crate) async fn groups_of(pool: &SqlitePool, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>> {
+/// Groups each resource directly belongs to, in group id order; display
+/// from the group's current displayName. One index lookup per resource
+/// (a page of them at most), so callers treat it as a point read.
+pub(crate) fn groups_of(conn: &Connection, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.group_id, r.display FROM group_members m LEFT JOIN resources r ON r.id = m.group_id \
+         WHERE m.tenant = ? AND m.member_id = ? ORDER BY m.group_id",
+    )?;
     let mut out: HashMap<Uuid, Vec<GroupRef>> = HashMap::with_capacity(users.len());
-    for chunk in users.chunks(CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT m.member_id, m.group_id, r.display FROM group_members m \
-             LEFT JOIN resources r ON r.id = m.group_id WHERE m.tenant = ",
-        );
-        qb.push_bind(tenant).push(" AND m.member_id IN (");
-        let mut sep = qb.separated(", ");
-        for id in chunk {
-            sep.push_bind(*id);
-        }
-        qb.push(") ORDER BY m.member_id, m.group_id");
-        for row in qb.build().fetch_all(pool).await? {
-            let group = GroupRef { value: row.try_get("group_id")?, display: row.try_get("display")? };
-            out.entry(row.try_get("member_id")?).or_default().push(group);
+    for user in users {
+        let rows = stmt.query_map(params![tenant, user], |r| Ok(GroupRef { value: r.get(0)?, display: r.get(1)? }))?;
+        let groups = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        if !groups.is_empty() {
+            out.insert(*user, groups);
         }
     }
     Ok(out)

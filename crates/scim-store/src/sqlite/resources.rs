@@ -2,16 +2,17 @@
 //! transaction: the resource row, its membership rows, the audit entry and
 //! the outbox events, or nothing at all.
 
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
 use serde_json::{Value, json};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
 use super::audit;
-use super::convert::{etag, from_ms, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms};
-use super::derive::{Derived, derive};
+use super::convert::{
+    etag, from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
+};
+use super::derive::{COLUMNS, Derived, derive};
 use super::events::{self, NewEvent};
 use super::members::{self, MemberDelta};
 use crate::{
@@ -19,16 +20,20 @@ use crate::{
     StoredResource, UpdateResource,
 };
 
-pub(crate) fn stored_from_row(row: &SqliteRow) -> Result<StoredResource> {
-    let kind: String = row.try_get("kind")?;
-    let doc: String = row.try_get("doc")?;
+/// The columns [`stored_from_row`] reads, first in every select list.
+pub(crate) const RESOURCE_COLUMNS: &str = "r.id, r.kind, r.version, r.created, r.last_modified, r.doc";
+
+/// A resource from the first six columns of a row ([`RESOURCE_COLUMNS`]).
+pub(crate) fn stored_from_row(row: &Row<'_>) -> Result<StoredResource> {
+    let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+    let doc = row.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
     Ok(StoredResource {
-        id: row.try_get("id")?,
-        kind: parse_kind(&kind)?,
-        version: row.try_get("version")?,
-        created: from_ms(row.try_get("created")?),
-        last_modified: from_ms(row.try_get("last_modified")?),
-        doc: parse_json(&doc)?,
+        id: row.get(0)?,
+        kind: parse_kind(kind)?,
+        version: row.get(2)?,
+        created: from_ms(row.get(3)?),
+        last_modified: from_ms(row.get(4)?),
+        doc: parse_json(doc)?,
     })
 }
 
@@ -39,11 +44,12 @@ pub(crate) const GROUPS_COLUMN: &str = "(SELECT json_group_array(json_array(hex(
      FROM group_members m JOIN resources g ON g.id = m.group_id \
      WHERE m.tenant = r.tenant AND m.member_id = r.id) AS groups";
 
-/// The groups read through [`GROUPS_COLUMN`], in id order (as `groups_of`).
-pub(crate) fn groups_from_row(row: &SqliteRow) -> Result<Vec<GroupRef>> {
-    let raw: Option<String> = row.try_get("groups")?;
+/// The groups read through [`GROUPS_COLUMN`] (the seventh column), in id
+/// order (as `groups_of`).
+pub(crate) fn groups_from_row(row: &Row<'_>) -> Result<Vec<GroupRef>> {
+    let raw = row.get_ref(6)?.as_str_or_null().map_err(rusqlite::Error::from)?;
     let pairs: Vec<(String, Option<String>)> = match raw {
-        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("groups column: {e}")))?,
+        Some(text) => serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("groups column: {e}")))?,
         None => Vec::new(),
     };
     let mut groups = pairs
@@ -71,44 +77,52 @@ pub(crate) fn composed(r: &StoredResource) -> Value {
     scim_core::resource::compose(&r.doc, &r.id.to_string(), &meta)
 }
 
-fn uniqueness_error(doc: &Value) -> StoreError {
-    let name = doc.get("userName").and_then(Value::as_str).unwrap_or_default();
+fn uniqueness_error(user_name: Option<&str>) -> StoreError {
+    let name = user_name.unwrap_or_default();
     StoreError::Uniqueness(format!("userName \"{name}\" is already taken"))
 }
 
 /// The live row of a resource, read inside a write transaction.
-async fn current(conn: &mut SqliteConnection, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<StoredResource> {
-    let row = sqlx::query(
-        "SELECT id, kind, version, created, last_modified, doc FROM resources \
-         WHERE id = ? AND tenant = ? AND kind = ? AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(kind.as_str())
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(stored_from_row).transpose()?.ok_or(StoreError::NotFound)
+fn current(conn: &Connection, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<StoredResource> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM resources r \
+         WHERE r.id = ? AND r.tenant = ? AND r.kind = ? AND r.deleted_at IS NULL"
+    ))?;
+    let row = stmt.query_row(params![id, tenant, kind.as_str()], |r| Ok(stored_from_row(r))).optional()?;
+    row.transpose()?.ok_or(StoreError::NotFound)
 }
 
-/// Writes `doc` and its derived columns into the row `id`, bumping the
-/// version. Maps a userName collision to `Uniqueness`.
-async fn write_doc(
-    conn: &mut SqliteConnection,
+/// Writes `doc` into the row `id`, bumping the version, with only the
+/// derived columns that changed from `before`: SQLite updates an index
+/// whenever the statement assigns one of its columns, even to the same
+/// value, and a rename should not rewrite the userName and email indexes.
+/// Maps a userName collision to `Uniqueness`.
+fn write_doc(
+    conn: &Connection,
     id: Uuid,
     doc: &Value,
-    d: &Derived,
+    (before, after): (&Derived, &Derived),
     password_hash: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<()> {
-    let query = sqlx::query(
-        "UPDATE resources SET display = ?, user_name = ?, user_name_lower = ?, display_name_lower = ?, \
-         external_id = ?, email_lower = ?, emails_all = ?, active = ?, manager_id = ?, doc = ?, \
-         password_hash = COALESCE(?, password_hash), version = version + 1, last_modified = ? WHERE id = ?",
+    let changed = after.changed(before);
+    let values = after.values();
+    let mut sql = String::from("UPDATE resources SET ");
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(13);
+    for ((column, value), _) in COLUMNS.iter().zip(values).zip(changed).filter(|(_, c)| *c) {
+        sql.push_str(column);
+        sql.push_str(" = ?, ");
+        params.push(value);
+    }
+    sql.push_str(
+        "doc = ?, password_hash = COALESCE(?, password_hash), version = version + 1, last_modified = ? WHERE id = ?",
     );
-    let res = d.bind(query).bind(to_json(doc)?).bind(password_hash).bind(to_ms(at)).bind(id).execute(conn).await;
-    match res {
-        Err(e) if is_unique_violation(&e, "user_name_lower") => Err(uniqueness_error(doc)),
-        other => other.map(|_| ()).map_err(Into::into),
+    let doc = to_json(doc)?;
+    let at = to_ms(at);
+    params.extend([&doc as &dyn ToSql, &password_hash, &at, &id]);
+    match conn.prepare_cached(&sql)?.execute(params.as_slice()) {
+        Err(e) if is_unique_violation(&e, "user_name_lower") => Err(uniqueness_error(after.user_name.as_deref())),
+        other => other.map(drop).map_err(Into::into),
     }
 }
 
@@ -152,37 +166,33 @@ fn audit_entry(
 impl SqliteStore {
     /// One statement: the user row plus its groups ([`GROUPS_COLUMN`]), so
     /// a `GET /Users/{id}` costs one round trip to the database.
-    pub(crate) async fn get_user_with_groups_impl(
+    pub(crate) fn get_user_with_groups_impl(
         &self,
         tenant: Uuid,
         id: Uuid,
     ) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
-        let sql = format!(
-            "SELECT r.id, r.kind, r.version, r.created, r.last_modified, r.doc, {GROUPS_COLUMN} FROM resources r \
-             WHERE r.id = ? AND r.tenant = ? AND r.kind = 'User' AND r.deleted_at IS NULL"
-        );
-        // Built only from constants: nothing from the request is in the text.
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(tenant).fetch_optional(&self.read).await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some((stored_from_row(&row)?, groups_from_row(&row)?)))
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {RESOURCE_COLUMNS}, {GROUPS_COLUMN} FROM resources r \
+                 WHERE r.id = ? AND r.tenant = ? AND r.kind = 'User' AND r.deleted_at IS NULL"
+            ))?;
+            let row = stmt
+                .query_row(params![id, tenant], |r| Ok(stored_from_row(r).and_then(|s| Ok((s, groups_from_row(r)?)))))
+                .optional()?;
+            row.transpose()
+        })
     }
 
-    pub(crate) async fn get_resource_impl(
+    pub(crate) fn get_resource_impl(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
         id: Uuid,
     ) -> Result<Option<StoredResource>> {
-        let row = sqlx::query(
-            "SELECT id, kind, version, created, last_modified, doc FROM resources \
-             WHERE id = ? AND tenant = ? AND kind = ? AND deleted_at IS NULL",
-        )
-        .bind(id)
-        .bind(tenant)
-        .bind(kind.as_str())
-        .fetch_optional(&self.read)
-        .await?;
-        row.as_ref().map(stored_from_row).transpose()
+        self.read(|c| match current(c, tenant, kind, id) {
+            Err(StoreError::NotFound) => Ok(None),
+            other => other.map(Some),
+        })
     }
 
     pub(crate) async fn create_resource_impl(&self, w: CreateResource) -> Result<StoredResource> {
@@ -193,40 +203,38 @@ impl SqliteStore {
         let stored =
             StoredResource { id: Uuid::now_v7(), kind: w.kind, version: 1, created: at, last_modified: at, doc: w.doc };
         let d = derive(w.kind, &stored.doc);
-        let mut tx = self.begin_write().await?;
-        let query = sqlx::query(
-            "INSERT INTO resources (display, user_name, user_name_lower, display_name_lower, external_id, \
-             email_lower, emails_all, active, manager_id, id, tenant, kind, version, created, last_modified, doc, \
-             password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-        );
-        let res = d
-            .bind(query)
-            .bind(stored.id)
-            .bind(w.tenant)
-            .bind(w.kind.as_str())
-            .bind(to_ms(at))
-            .bind(to_ms(at))
-            .bind(to_json(&stored.doc)?)
-            .bind(w.password_hash.as_deref())
-            .execute(&mut *tx)
-            .await;
-        match res {
-            Err(e) if is_unique_violation(&e, "user_name_lower") => return Err(uniqueness_error(&stored.doc)),
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Err(StoreError::NotFound),
-            other => other?,
-        };
-        let mut delta = MemberDelta::default();
-        if !w.members.is_empty() {
-            members::add(&mut tx, w.tenant, stored.id, &w.members, &mut delta).await?;
-        }
+        let doc_json = to_json(&stored.doc)?;
         let mut evs = vec![event(w.kind, "created", &stored)];
-        evs.extend(delta.events(stored.id));
         let mut detail = audit::diff(&Value::Null, &stored.doc);
-        delta.describe(&mut detail, w.password_hash.is_some());
-        let entry = audit_entry(w.tenant, w.kind, stored.id, 201, w.audit, detail);
-        audit::insert(&mut tx, &entry, at).await?;
-        events::insert(&mut tx, w.tenant, at, evs).await?;
-        tx.commit().await?;
+        let (id, tenant, kind) = (stored.id, w.tenant, w.kind);
+        let (members, password_hash, ctx) = (w.members, w.password_hash, w.audit);
+        self.write(move |c| {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO resources (display, user_name, user_name_lower, display_name_lower, external_id, \
+                 email_lower, emails_all, active, manager_id, id, tenant, kind, version, created, last_modified, doc, \
+                 password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            )?;
+            let ms = to_ms(at);
+            let rest: [&dyn ToSql; 7] = [&id, &tenant, &kind.as_str(), &ms, &ms, &doc_json, &password_hash];
+            let all: Vec<&dyn ToSql> = d.values().into_iter().chain(rest).collect();
+            match stmt.execute(all.as_slice()) {
+                Err(e) if is_unique_violation(&e, "user_name_lower") => {
+                    return Err(uniqueness_error(d.user_name.as_deref()));
+                }
+                Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
+                other => other?,
+            };
+            let mut delta = MemberDelta::default();
+            if !members.is_empty() {
+                members::add(c, tenant, id, &members, &mut delta)?;
+            }
+            evs.extend(delta.events(id));
+            delta.describe(&mut detail, password_hash.is_some());
+            let entry = audit_entry(tenant, kind, id, 201, ctx, detail);
+            audit::insert(c, &entry, at)?;
+            events::insert(c, tenant, at, evs)
+        })
+        .await?;
         Ok(stored)
     }
 
@@ -234,97 +242,93 @@ impl SqliteStore {
         if w.kind == ResourceKind::User && !w.member_changes.is_empty() {
             return Err(scim_core::ScimError::invalid_value("a User has no members").into());
         }
-        let mut tx = self.begin_write().await?;
-        let old = current(&mut tx, w.tenant, w.kind, w.id).await?;
-        if w.expected_version.is_some_and(|v| v != old.version) {
-            return Err(StoreError::VersionMismatch { current: old.version });
-        }
-        let doc_changed = matches!(&w.doc, Some(doc) if *doc != old.doc);
-        let mut delta = MemberDelta::default();
-        for change in &w.member_changes {
-            members::apply(&mut tx, w.tenant, w.id, change, &mut delta).await?;
-        }
-        if !doc_changed && w.password_hash.is_none() && delta.is_empty() {
-            // Nothing changed: no new version, no audit, no event.
-            return Ok(old);
-        }
-        let at = now();
-        let new_doc = match w.doc {
-            Some(doc) if doc_changed => doc,
-            _ => old.doc.clone(),
-        };
-        if doc_changed || w.password_hash.is_some() {
-            let d = derive(w.kind, &new_doc);
-            write_doc(&mut tx, w.id, &new_doc, &d, w.password_hash.as_deref(), at).await?;
-        } else {
-            sqlx::query("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")
-                .bind(to_ms(at))
-                .bind(w.id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let stored = StoredResource { version: old.version + 1, last_modified: at, doc: new_doc, ..old.clone() };
-        let mut evs = Vec::new();
-        if doc_changed || w.password_hash.is_some() {
-            let what = if w.kind == ResourceKind::User { user_change(&old.doc, &stored.doc) } else { "updated" };
-            evs.push(event(w.kind, what, &stored));
-        }
-        evs.extend(delta.events(stored.id));
-        let mut detail = audit::diff(&old.doc, &stored.doc);
-        delta.describe(&mut detail, w.password_hash.is_some());
-        let entry = audit_entry(w.tenant, w.kind, w.id, 200, w.audit, detail);
-        audit::insert(&mut tx, &entry, at).await?;
-        events::insert(&mut tx, w.tenant, at, evs).await?;
-        tx.commit().await?;
-        Ok(stored)
+        self.write(move |c| update(c, w)).await
     }
 
     pub(crate) async fn delete_resource_impl(&self, w: DeleteResource) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let old = current(&mut tx, w.tenant, w.kind, w.id).await?;
-        if let Some(expected) = w.expected_version
-            && expected != old.version
-        {
-            return Err(StoreError::VersionMismatch { current: old.version });
-        }
-        let at = now();
-        // Its own members go silently with the group; the groups it was a
-        // member of change, so they get a new version and an event each.
-        sqlx::query("DELETE FROM group_members WHERE tenant = ? AND group_id = ?")
-            .bind(w.tenant)
-            .bind(w.id)
-            .execute(&mut *tx)
-            .await?;
-        let groups = members::remove_from_all_groups(&mut tx, w.tenant, w.id, at).await?;
-        match w.policy {
-            DeletePolicy::Soft => {
-                sqlx::query(
-                    "UPDATE resources SET deleted_at = ?1, version = version + 1, last_modified = ?1 WHERE id = ?2",
-                )
-                .bind(to_ms(at))
-                .bind(w.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            DeletePolicy::Hard => {
-                sqlx::query("DELETE FROM resources WHERE id = ?").bind(w.id).execute(&mut *tx).await?;
-            }
-        }
-        let mut evs: Vec<NewEvent> =
-            groups.iter().map(|g| members::member_event("group.member_removed", *g, w.id, w.kind)).collect();
-        evs.push(event(w.kind, "deleted", &old));
-        let policy = match w.policy {
-            DeletePolicy::Soft => "soft",
-            DeletePolicy::Hard => "hard",
-        };
-        let detail = json!({
-            "policy": policy,
-            "removedFromGroups": groups.iter().map(Uuid::to_string).collect::<Vec<_>>(),
-        });
-        let entry = audit_entry(w.tenant, w.kind, w.id, 204, w.audit, detail);
-        audit::insert(&mut tx, &entry, at).await?;
-        events::insert(&mut tx, w.tenant, at, evs).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |c| delete(c, w)).await
     }
+}
+
+/// An update, inside the writer's transaction.
+fn update(c: &Connection, w: UpdateResource) -> Result<StoredResource> {
+    let old = current(c, w.tenant, w.kind, w.id)?;
+    if w.expected_version.is_some_and(|v| v != old.version) {
+        return Err(StoreError::VersionMismatch { current: old.version });
+    }
+    let doc_changed = matches!(&w.doc, Some(doc) if *doc != old.doc);
+    let mut delta = MemberDelta::default();
+    for change in &w.member_changes {
+        members::apply(c, w.tenant, w.id, change, &mut delta)?;
+    }
+    if !doc_changed && w.password_hash.is_none() && delta.is_empty() {
+        // Nothing changed: no new version, no audit, no event.
+        return Ok(old);
+    }
+    let at = now();
+    let new_doc = match w.doc {
+        Some(doc) if doc_changed => doc,
+        _ => old.doc.clone(),
+    };
+    if doc_changed || w.password_hash.is_some() {
+        let derived = (&derive(w.kind, &old.doc), &derive(w.kind, &new_doc));
+        write_doc(c, w.id, &new_doc, derived, w.password_hash.as_deref(), at)?;
+    } else {
+        c.prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")?
+            .execute(params![to_ms(at), w.id])?;
+    }
+    let stored = StoredResource { version: old.version + 1, last_modified: at, doc: new_doc, ..old.clone() };
+    let mut evs = Vec::new();
+    if doc_changed || w.password_hash.is_some() {
+        let what = if w.kind == ResourceKind::User { user_change(&old.doc, &stored.doc) } else { "updated" };
+        evs.push(event(w.kind, what, &stored));
+    }
+    evs.extend(delta.events(stored.id));
+    let mut detail = audit::diff(&old.doc, &stored.doc);
+    delta.describe(&mut detail, w.password_hash.is_some());
+    let entry = audit_entry(w.tenant, w.kind, w.id, 200, w.audit, detail);
+    audit::insert(c, &entry, at)?;
+    events::insert(c, w.tenant, at, evs)?;
+    Ok(stored)
+}
+
+/// A delete, inside the writer's transaction.
+fn delete(c: &Connection, w: DeleteResource) -> Result<()> {
+    let old = current(c, w.tenant, w.kind, w.id)?;
+    if let Some(expected) = w.expected_version
+        && expected != old.version
+    {
+        return Err(StoreError::VersionMismatch { current: old.version });
+    }
+    let at = now();
+    // Its own members go silently with the group; the groups it was a
+    // member of change, so they get a new version and an event each.
+    c.prepare_cached("DELETE FROM group_members WHERE tenant = ? AND group_id = ?")?
+        .execute(params![w.tenant, w.id])?;
+    let groups = members::remove_from_all_groups(c, w.tenant, w.id, at)?;
+    match w.policy {
+        DeletePolicy::Soft => {
+            c.prepare_cached(
+                "UPDATE resources SET deleted_at = ?1, version = version + 1, last_modified = ?1 WHERE id = ?2",
+            )?
+            .execute(params![to_ms(at), w.id])?;
+        }
+        DeletePolicy::Hard => {
+            c.prepare_cached("DELETE FROM resources WHERE id = ?")?.execute([w.id])?;
+        }
+    }
+    let mut evs: Vec<NewEvent> =
+        groups.iter().map(|g| members::member_event("group.member_removed", *g, w.id, w.kind)).collect();
+    evs.push(event(w.kind, "deleted", &old));
+    let policy = match w.policy {
+        DeletePolicy::Soft => "soft",
+        DeletePolicy::Hard => "hard",
+    };
+    let detail = json!({
+        "policy": policy,
+        "removedFromGroups": groups.iter().map(Uuid::to_string).collect::<Vec<_>>(),
+    });
+    let entry = audit_entry(w.tenant, w.kind, w.id, 204, w.audit, detail);
+    audit::insert(c, &entry, at)?;
+    events::insert(c, w.tenant, at, evs)
 }

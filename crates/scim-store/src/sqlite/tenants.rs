@@ -1,23 +1,24 @@
 //! Tenants: create, look up by slug, list, update settings.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{from_ms, is_unique_violation, now, parse_json, to_json, to_ms};
 use crate::{Result, StoreError, Tenant, TenantSettings};
 
-fn tenant_from_row(row: &SqliteRow) -> Result<Tenant> {
-    let settings: String = row.try_get("settings")?;
+const SELECT: &str = "SELECT id, slug, name, settings, created FROM tenants";
+
+fn tenant_from_row(row: &Row<'_>) -> Result<Tenant> {
+    let settings: String = row.get("settings")?;
     let settings: TenantSettings = serde_json::from_value(parse_json(&settings)?)
         .map_err(|e| StoreError::Corrupt(format!("tenant settings: {e}")))?;
     Ok(Tenant {
-        id: row.try_get("id")?,
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
+        id: row.get("id")?,
+        slug: row.get("slug")?,
+        name: row.get("name")?,
         settings,
-        created: from_ms(row.try_get("created")?),
+        created: from_ms(row.get("created")?),
     })
 }
 
@@ -30,51 +31,52 @@ impl SqliteStore {
             settings: TenantSettings::default(),
             created: now(),
         };
-        let mut tx = self.begin_write().await?;
-        let res = sqlx::query("INSERT INTO tenants (id, slug, name, settings, created) VALUES (?, ?, ?, ?, ?)")
-            .bind(tenant.id)
-            .bind(slug)
-            .bind(name)
-            .bind(to_json(&tenant.settings)?)
-            .bind(to_ms(tenant.created))
-            .execute(&mut *tx)
-            .await;
-        match res {
-            Err(e) if is_unique_violation(&e, "slug") => {
-                return Err(StoreError::Conflict(format!("tenant slug \"{slug}\" is already taken")));
+        let row = tenant.clone();
+        self.write(move |c| {
+            let res = c
+                .prepare_cached("INSERT INTO tenants (id, slug, name, settings, created) VALUES (?, ?, ?, ?, ?)")?
+                .execute(params![row.id, row.slug, row.name, to_json(&row.settings)?, to_ms(row.created)]);
+            match res {
+                Err(e) if is_unique_violation(&e, "slug") => {
+                    Err(StoreError::Conflict(format!("tenant slug \"{}\" is already taken", row.slug)))
+                }
+                other => other.map(drop).map_err(Into::into),
             }
-            other => other?,
-        };
-        tx.commit().await?;
+        })
+        .await?;
         Ok(tenant)
     }
 
-    pub(crate) async fn tenant_by_slug_impl(&self, slug: &str) -> Result<Option<Tenant>> {
-        let row = sqlx::query("SELECT id, slug, name, settings, created FROM tenants WHERE slug = ?")
-            .bind(slug)
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(tenant_from_row).transpose()
+    pub(crate) fn tenant_by_slug_impl(&self, slug: &str) -> Result<Option<Tenant>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE slug = ?"))?;
+            let row = stmt.query_row([slug], |r| Ok(tenant_from_row(r))).optional()?;
+            row.transpose()
+        })
     }
 
-    pub(crate) async fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, slug, name, settings, created FROM tenants ORDER BY created, id")
-            .fetch_all(&self.read)
-            .await?;
-        rows.iter().map(tenant_from_row).collect()
+    pub(crate) fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
+        self.scan(|c| {
+            let mut stmt = c.prepare_cached(&format!("{SELECT} ORDER BY created, id"))?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(tenant_from_row(row)?);
+            }
+            Ok(out)
+        })
     }
 
     pub(crate) async fn update_tenant_settings_impl(&self, tenant: Uuid, settings: &TenantSettings) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE tenants SET settings = ? WHERE id = ?")
-            .bind(to_json(settings)?)
-            .bind(tenant)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        tx.commit().await?;
-        Ok(())
+        let settings = to_json(settings)?;
+        self.write(move |c| {
+            let done =
+                c.prepare_cached("UPDATE tenants SET settings = ? WHERE id = ?")?.execute(params![settings, tenant])?;
+            if done == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
     }
 }

@@ -2,12 +2,13 @@
 //! stored (DESIGN §6). `touch_token` is debounced so that authenticating a
 //! request does not cost a write transaction each time.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::convert::{from_ms, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms};
+use super::convert::{
+    from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms,
+};
 use crate::{NewToken, Result, StoreError, TokenInfo};
 
 /// How stale `last_used` may get: a token used continuously is written at
@@ -16,23 +17,23 @@ const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked";
 
-fn token_from_row(row: &SqliteRow) -> Result<TokenInfo> {
-    let hash: Vec<u8> = row.try_get("hash")?;
+fn token_from_row(row: &Row<'_>) -> Result<TokenInfo> {
+    let hash: Vec<u8> = row.get("hash")?;
     let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt("token hash is not 32 bytes".into()))?;
-    let scopes: String = row.try_get("scopes")?;
+    let scopes: String = row.get("scopes")?;
     let scopes: Vec<String> =
         serde_json::from_value(parse_json(&scopes)?).map_err(|e| StoreError::Corrupt(format!("token scopes: {e}")))?;
     Ok(TokenInfo {
-        id: row.try_get("id")?,
-        tenant: row.try_get("tenant")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
+        id: row.get("id")?,
+        tenant: row.get("tenant")?,
+        name: row.get("name")?,
+        prefix: row.get("prefix")?,
         hash,
         scopes,
-        created: from_ms(row.try_get("created")?),
-        expires: opt_from_ms(row.try_get("expires")?),
-        last_used: opt_from_ms(row.try_get("last_used")?),
-        revoked: opt_from_ms(row.try_get("revoked")?),
+        created: from_ms(row.get("created")?),
+        expires: opt_from_ms(row.get("expires")?),
+        last_used: opt_from_ms(row.get("last_used")?),
+        revoked: opt_from_ms(row.get("revoked")?),
     })
 }
 
@@ -50,59 +51,64 @@ impl SqliteStore {
             last_used: None,
             revoked: None,
         };
-        let mut tx = self.begin_write().await?;
-        let res = sqlx::query(
-            "INSERT INTO tokens (id, tenant, name, prefix, hash, scopes, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(info.id)
-        .bind(info.tenant)
-        .bind(&info.name)
-        .bind(&info.prefix)
-        .bind(&info.hash[..])
-        .bind(to_json(&info.scopes)?)
-        .bind(to_ms(info.created))
-        .bind(info.expires.map(to_ms))
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Err(e) if is_unique_violation(&e, "hash") => {
-                return Err(StoreError::Conflict("a token with this secret already exists".into()));
+        let row = info.clone();
+        self.write(move |c| {
+            let res = c
+                .prepare_cached(
+                    "INSERT INTO tokens (id, tenant, name, prefix, hash, scopes, created, expires) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    row.id,
+                    row.tenant,
+                    row.name,
+                    row.prefix,
+                    &row.hash[..],
+                    to_json(&row.scopes)?,
+                    to_ms(row.created),
+                    row.expires.map(to_ms),
+                ]);
+            match res {
+                Err(e) if is_unique_violation(&e, "hash") => {
+                    Err(StoreError::Conflict("a token with this secret already exists".into()))
+                }
+                Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+                other => other.map(drop).map_err(Into::into),
             }
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => return Err(StoreError::NotFound),
-            other => other?,
-        };
-        tx.commit().await?;
+        })
+        .await?;
         Ok(info)
     }
 
-    pub(crate) async fn token_by_hash_impl(&self, hash: &[u8; 32]) -> Result<Option<TokenInfo>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?")))
-            .bind(&hash[..])
-            .fetch_optional(&self.read)
-            .await?;
-        row.as_ref().map(token_from_row).transpose()
+    pub(crate) fn token_by_hash_impl(&self, hash: &[u8; 32]) -> Result<Option<TokenInfo>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?"))?;
+            stmt.query_row([&hash[..]], |r| Ok(token_from_row(r))).optional()?.transpose()
+        })
     }
 
-    pub(crate) async fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"
-        )))
-        .bind(tenant)
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(token_from_row).collect()
+    pub(crate) fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
+        self.scan(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"))?;
+            let mut rows = stmt.query([tenant])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(token_from_row(row)?);
+            }
+            Ok(out)
+        })
     }
 
     pub(crate) async fn revoke_token_impl(&self, tenant: Uuid, token: Uuid) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND tenant = ?")
-            .bind(to_ms(now()))
-            .bind(token)
-            .bind(tenant)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        let at = to_ms(now());
+        self.write(move |c| {
+            let done = c
+                .prepare_cached("UPDATE tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND tenant = ?")?
+                .execute(params![at, token, tenant])?;
+            Ok(done > 0)
+        })
+        .await
     }
 
     pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
@@ -118,9 +124,10 @@ impl SqliteStore {
                 }
             }
         }
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE tokens SET last_used = ? WHERE id = ?").bind(at).bind(token).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(move |c| {
+            c.prepare_cached("UPDATE tokens SET last_used = ? WHERE id = ?")?.execute(params![at, token])?;
+            Ok(())
+        })
+        .await
     }
 }

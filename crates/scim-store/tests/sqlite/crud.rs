@@ -4,7 +4,7 @@ use scim_store::{CreateResource, DeletePolicy, DeleteResource, ResourceKind, Sto
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{create, ctx, file, memory, user_doc};
+use crate::{create, ctx, file, user_doc};
 
 fn update(tenant: Uuid, id: Uuid, version: i64, doc: serde_json::Value) -> UpdateResource {
     UpdateResource {
@@ -52,7 +52,7 @@ async fn create_get_update_round_trip_on_a_file_database() {
 
 #[tokio::test]
 async fn user_name_is_unique_case_insensitively_and_refusal_writes_nothing() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let first = create(&store, tenant.id, ResourceKind::User, user_doc("BJensen@example.com")).await;
     let audit_before = store.list_audit(tenant.id, 100).await.unwrap().len();
     let events_before = store.list_events(tenant.id, 0, 100).await.unwrap().len();
@@ -89,7 +89,7 @@ async fn user_name_is_unique_case_insensitively_and_refusal_writes_nothing() {
 
 #[tokio::test]
 async fn soft_delete_hides_and_frees_the_user_name_hard_delete_erases() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let u = create(&store, tenant.id, ResourceKind::User, user_doc("alice")).await;
     store.delete_resource(delete(tenant.id, u.id, DeletePolicy::Soft)).await.unwrap();
     assert!(store.get_resource(tenant.id, ResourceKind::User, u.id).await.unwrap().is_none());
@@ -112,7 +112,7 @@ async fn soft_delete_hides_and_frees_the_user_name_hard_delete_erases() {
 
 #[tokio::test]
 async fn versions_are_checked_on_update_and_delete() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let u = create(&store, tenant.id, ResourceKind::User, user_doc("carol")).await;
     let err = store.update_resource(update(tenant.id, u.id, 7, user_doc("carol2"))).await.unwrap_err();
     assert!(matches!(err, StoreError::VersionMismatch { current: 1 }), "{err:?}");
@@ -126,7 +126,7 @@ async fn versions_are_checked_on_update_and_delete() {
 
 #[tokio::test]
 async fn unchanged_document_keeps_the_version_and_writes_nothing() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let u = create(&store, tenant.id, ResourceKind::User, user_doc("dave")).await;
     let same = store.update_resource(update(tenant.id, u.id, 1, user_doc("dave"))).await.unwrap();
     assert_eq!(same, u);
@@ -136,7 +136,7 @@ async fn unchanged_document_keeps_the_version_and_writes_nothing() {
 
 #[tokio::test]
 async fn each_change_writes_its_audit_diff_and_event_in_order() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let mut doc = user_doc("erin");
     doc["active"] = json!(true);
     let u = create(&store, tenant.id, ResourceKind::User, doc.clone()).await;
@@ -175,7 +175,7 @@ async fn each_change_writes_its_audit_diff_and_event_in_order() {
 
 #[tokio::test]
 async fn a_password_only_change_bumps_the_version() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let u = create(&store, tenant.id, ResourceKind::User, user_doc("frank")).await;
     let mut w = update(tenant.id, u.id, 1, user_doc("frank"));
     w.doc = None;

@@ -10,9 +10,11 @@ use scim_core::sort::SortOrder;
 use scim_store::{ListQuery, ResourceKind, Store, StoredResource, Tenant};
 use serde_json::json;
 
-use crate::{create, create_with, group_doc, member_named, memory};
+use crate::{TempDb, create, create_with, file, group_doc, member_named};
 
 struct Fixture {
+    /// The database file, removed when the fixture goes.
+    _db: TempDb,
     store: Arc<dyn Store>,
     tenant: Tenant,
     users: Vec<StoredResource>,
@@ -21,7 +23,7 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let (store, tenant) = memory().await;
+    let (store, tenant, db) = file().await;
     let docs = [
         json!({"userName": "alice", "displayName": "Alice Smith", "externalId": "EXT-1", "active": true,
                "title": "Engineer",
@@ -60,7 +62,7 @@ async fn fixture() -> Fixture {
         ],
     )
     .await;
-    Fixture { store, tenant, users, groups: vec![g1, g2], schemas: SchemaRegistry::standard() }
+    Fixture { store, tenant, users, groups: vec![g1, g2], schemas: SchemaRegistry::standard(), _db: db }
 }
 
 impl Fixture {

@@ -1,5 +1,5 @@
-//! Integration tests of the SQLite store, against in-memory and temporary
-//! file databases. One test binary (link time); modules by subject.
+//! Integration tests of the SQLite store, against temporary database
+//! files. One test binary (link time); modules by subject.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod crud;
@@ -8,6 +8,7 @@ mod members;
 mod perf;
 mod props;
 mod tenants;
+mod writes;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,13 +16,6 @@ use std::sync::Arc;
 use scim_store::{AuditContext, CreateResource, ResourceKind, Store, StoredResource, Tenant};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-/// A fresh in-memory store with one tenant.
-pub async fn memory() -> (Arc<dyn Store>, Tenant) {
-    let store = scim_store::open("sqlite::memory:").await.unwrap();
-    let tenant = store.create_tenant("acme", "Acme").await.unwrap();
-    (store, tenant)
-}
 
 /// A temporary database file, removed (with its WAL files) on drop.
 pub struct TempDb(pub PathBuf);

@@ -6,7 +6,7 @@ use scim_store::{DeletePolicy, DeleteResource, ResourceKind, StoreError, StoredR
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{create, create_with, ctx, group_doc, member, member_named, memory, user_doc};
+use crate::{create, create_with, ctx, file, group_doc, member, member_named, user_doc};
 
 fn change(tenant: Uuid, g: &StoredResource, changes: Vec<MemberChange>) -> UpdateResource {
     UpdateResource {
@@ -28,7 +28,7 @@ async fn ids_of(store: &std::sync::Arc<dyn scim_store::Store>, tenant: Uuid, g: 
 
 #[tokio::test]
 async fn add_remove_replace_and_events() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let c = create(&store, t.id, ResourceKind::User, user_doc("c")).await;
@@ -84,7 +84,7 @@ async fn add_remove_replace_and_events() {
 
 #[tokio::test]
 async fn idempotent_add_keeps_the_version() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![member(a.id)]).await;
     let same = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(a.id)])])).await.unwrap();
@@ -99,7 +99,7 @@ async fn idempotent_add_keeps_the_version() {
 
 #[tokio::test]
 async fn unknown_deleted_foreign_and_self_members_are_refused_atomically() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let gone = create(&store, t.id, ResourceKind::User, user_doc("gone")).await;
     store
@@ -134,7 +134,7 @@ async fn unknown_deleted_foreign_and_self_members_are_refused_atomically() {
 
 #[tokio::test]
 async fn remove_matching_evaluates_on_member_rows() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let sub = create(&store, t.id, ResourceKind::Group, group_doc("Sub")).await;
@@ -160,7 +160,7 @@ async fn remove_matching_evaluates_on_member_rows() {
 
 #[tokio::test]
 async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let mut doc = user_doc("jdoe");
     let a = create(&store, t.id, ResourceKind::User, doc.clone()).await;
     let g1 = create_with(&store, t.id, ResourceKind::Group, group_doc("One"), vec![member_named(a.id, "jdoe")]).await;
@@ -261,7 +261,7 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
 /// expected version is still refused.
 #[tokio::test]
 async fn member_changes_without_expected_version_apply_to_the_current_version() {
-    let (store, t) = memory().await;
+    let (store, t, _db) = file().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![]).await;

@@ -16,7 +16,7 @@ use scim_store::{ListQuery, ResourceKind, Store, StoredResource};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::{create, create_with, member, memory};
+use crate::{TempDb, create, create_with, file, member};
 
 const WORDS: &[&str] =
     &["alice", "Bob", "ÄRGER", "a_%b", "", "b", "ALICE", "zed", "x@Ex.org", "Σίσυφος", "User", "group"];
@@ -206,6 +206,8 @@ fn user_doc(i: usize, u: &UserSpec) -> Value {
 }
 
 struct Data {
+    /// The database file, removed when the fixture goes.
+    _db: TempDb,
     store: Arc<dyn Store>,
     tenant: Uuid,
     users: Vec<StoredResource>,
@@ -231,7 +233,7 @@ fn display(r: &StoredResource) -> Option<Value> {
 }
 
 async fn build(users: &[UserSpec], groups: &[GroupSpec]) -> Data {
-    let (store, tenant) = memory().await;
+    let (store, tenant, db) = file().await;
     let mut us = Vec::new();
     for (i, u) in users.iter().enumerate() {
         us.push(create(&store, tenant.id, ResourceKind::User, user_doc(i, u)).await);
@@ -296,7 +298,7 @@ async fn build(users: &[UserSpec], groups: &[GroupSpec]) -> Data {
             group_docs[gi]["members"] = Value::Array(list.into_iter().map(|(_, e)| e).collect());
         }
     }
-    Data { store, tenant: tenant.id, users: us, groups: gs, user_docs, group_docs }
+    Data { store, tenant: tenant.id, users: us, groups: gs, user_docs, group_docs, _db: db }
 }
 
 /// The first value `path` reaches in `doc`, if a string.

@@ -4,7 +4,7 @@ use scim_store::{AuditEntry, DeletePolicy, NewToken, ResourceKind, StoreError, T
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{ctx, file, memory};
+use crate::{ctx, file};
 
 #[tokio::test]
 async fn tenants_round_trip_and_slugs_are_unique() {
@@ -37,7 +37,7 @@ async fn tenants_round_trip_and_slugs_are_unique() {
 
 #[tokio::test]
 async fn tokens_are_found_by_hash_listed_revoked_and_touched() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     let hash = [7u8; 32];
     let token = store
         .create_token(NewToken {
@@ -77,7 +77,7 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched() {
 
 #[tokio::test]
 async fn write_audit_records_refusals_newest_first() {
-    let (store, tenant) = memory().await;
+    let (store, tenant, _db) = file().await;
     for status in [400u16, 409] {
         store
             .write_audit(AuditEntry {

@@ -39,7 +39,7 @@ pub enum Command {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Database URL (`sqlite://scimd.db`, `sqlite::memory:`).
+    /// Database URL (`sqlite://scimd.db`).
     #[arg(long = "database", env = "SCIMD_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Public base URL of the server (for SCIM URLs and `meta.location`).
@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn cli_parses_the_documented_commands() {
-        Cli::try_parse_from(["scimd", "serve", "--listen", "127.0.0.1:0", "--database", "sqlite::memory:"]).unwrap();
+        Cli::try_parse_from(["scimd", "serve", "--listen", "127.0.0.1:0", "--database", "sqlite://x.db"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "create", "acme", "--name", "Acme", "--json"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "list", "--json"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "set", "acme", "--delete-policy", "hard"]).unwrap();

@@ -1,0 +1,163 @@
+//! The single writer with group commit (DESIGN §3).
+//!
+//! One thread owns the write connection. A write is a closure sent to it;
+//! the thread takes every write waiting at that moment (up to
+//! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction, each
+//! inside its own `SAVEPOINT` so that a write that fails rolls back alone,
+//! commits once, and only then answers each caller. A write is therefore
+//! still all-or-nothing and acknowledged only when durable, while the cost
+//! of a commit (and of writing shared index pages to the WAL) is paid once
+//! per batch instead of once per request. With one write waiting, a batch
+//! is that one write: nothing waits for a batch to fill.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Result, StoreError};
+
+/// Writes per transaction at most: bounds the time a caller waits behind
+/// others and the size of the transaction.
+const MAX_BATCH: usize = 256;
+
+/// Writes queued before senders wait.
+const QUEUE: usize = 4096;
+
+/// A write waiting for the writer thread.
+trait Job: Send {
+    /// Runs the write inside its savepoint; true when it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller once the transaction has ended: `committed` is
+    /// the commit's failure, if any.
+    fn finish(self: Box<Self>, committed: std::result::Result<(), &str>);
+}
+
+struct Typed<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T>>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Typed<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else { return false };
+        let outcome = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(StoreError::Internal("a write panicked; it was rolled back".into())));
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: std::result::Result<(), &str>) {
+        let answer = match (self.outcome, committed) {
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)), Err(why)) => Err(StoreError::Internal(format!("the transaction did not commit: {why}"))),
+            (Some(Err(e)), _) => Err(e),
+            (None, _) => Err(StoreError::Internal("the write did not run".into())),
+        };
+        // The caller may have gone away (client disconnected): the write
+        // stands, nobody is told.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The handle through which writes reach the writer thread. Dropping the
+/// last handle ends the thread once the queue is drained.
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+    /// Transactions committed so far (bumped after each commit, before any
+    /// caller hears of it).
+    commits: Arc<AtomicU64>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`. Savepoint journals are kept in
+    /// memory (a temporary file per batch showed in perf), and the
+    /// automatic checkpoint is only a backstop (see `checkpoint.rs`).
+    pub(crate) fn start(conn: Connection) -> Result<Self> {
+        conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+        conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&commits);
+        std::thread::Builder::new()
+            .name("scimd-sqlite-writer".into())
+            .spawn(move || run(conn, rx, &counter))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Writer { jobs, commits })
+    }
+
+    /// The commit counter, for threads that must not keep it alive.
+    pub(crate) fn commits(&self) -> Weak<AtomicU64> {
+        Arc::downgrade(&self.commits)
+    }
+
+    /// Runs `work` in a write transaction (shared with other writes, see
+    /// the module comment) and returns its result once committed. An error
+    /// from `work` rolls back everything `work` wrote, and only that.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Typed { work: Some(work), outcome: None, reply });
+        self.jobs.send(job).await.map_err(|_| StoreError::Internal("the writer thread has stopped".into()))?;
+        answer.await.map_err(|_| StoreError::Internal("the writer thread has stopped".into()))?
+    }
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let committed = run_batch(&conn, &mut batch);
+        if committed.is_ok() {
+            commits.fetch_add(1, Ordering::Release);
+        }
+        let committed = committed.as_ref().map_err(String::as_str).copied();
+        for job in batch.drain(..) {
+            job.finish(committed);
+        }
+    }
+}
+
+/// Runs one batch in one transaction; the commit's failure, if any.
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+    for job in batch.iter_mut() {
+        if let Err(e) = conn.prepare_cached("SAVEPOINT write").and_then(|mut s| s.execute([])) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.to_string());
+        }
+        let end = if job.run(conn) {
+            conn.prepare_cached("RELEASE write").and_then(|mut s| s.execute([])).map(drop)
+        } else {
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")
+        };
+        if let Err(e) = end {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.to_string());
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e.to_string())
+        }
+    }
+}
