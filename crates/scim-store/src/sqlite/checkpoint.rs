@@ -11,10 +11,9 @@
 
 use std::path::Path;
 use std::sync::Weak;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::connection;
+use super::connection::{self, Readers};
 use crate::{Result, StoreError};
 
 /// How often the thread looks for new commits to checkpoint.
@@ -24,9 +23,10 @@ const INTERVAL: Duration = Duration::from_millis(100);
 /// WAL with 4 KiB pages): reached only if this thread falls behind.
 pub(crate) const BACKSTOP_PAGES: i64 = 1_000;
 
-/// Starts the checkpoint thread. `commits` is the writer's commit counter;
-/// the thread ends when the store (its only owner) is dropped.
-pub(crate) fn start(path: &Path, commits: Weak<AtomicU64>) -> Result<()> {
+/// Starts the checkpoint thread. Each round it first has idle readers give
+/// back stale snapshots (they would keep the checkpoint from copying what
+/// they still see). The thread ends when the store is dropped.
+pub(crate) fn start(path: &Path, readers: Weak<Readers>) -> Result<()> {
     let conn = connection::open(path)?;
     std::thread::Builder::new()
         .name("scimd-sqlite-checkpoint".into())
@@ -34,8 +34,9 @@ pub(crate) fn start(path: &Path, commits: Weak<AtomicU64>) -> Result<()> {
             let mut checkpointed = 0;
             loop {
                 std::thread::sleep(INTERVAL);
-                let Some(commits) = commits.upgrade() else { break };
-                let now = commits.load(Ordering::Acquire);
+                let Some(readers) = readers.upgrade() else { break };
+                readers.release_stale();
+                let now = readers.commits();
                 if now == checkpointed {
                     continue;
                 }

@@ -2,8 +2,9 @@
 //! connections.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -55,30 +56,96 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How long a read connection may keep one snapshot while the writer
+/// commits nothing: bounds how late a point read sees a change made by
+/// another process (the `scimd` CLI writing to the same file); reads of
+/// what the CLI changes ask for a fresh snapshot anyway.
+const MAX_SNAPSHOT_AGE: Duration = Duration::from_secs(1);
+
+/// A read connection and the snapshot it holds open, if any: the writer's
+/// commit count when the snapshot was taken, and when.
+struct Reader {
+    conn: Connection,
+    snapshot: Option<(u64, Instant)>,
+}
+
+impl Reader {
+    /// Ends the read transaction. False when the connection is unusable.
+    fn release(&mut self) -> bool {
+        self.snapshot.take().is_none() || self.conn.execute_batch("COMMIT").is_ok()
+    }
+}
+
 /// Read connections, opened on demand and kept for reuse.
+///
+/// Between uses a connection keeps its read transaction open, as long as
+/// the writer has committed nothing since (and for a second at most).
+/// Starting and ending a read transaction costs two file-lock system calls
+/// and a pass over SQLite's global locks, more than a point read itself:
+/// perf put it at a tenth of a GET. A reader whose snapshot is older than
+/// the last commit starts a new one before it reads, so a read never misses
+/// a write that was acknowledged before it began. Idle connections give
+/// stale snapshots back ([`Readers::release_stale`]) so that they do not
+/// hold up checkpoints.
 pub(crate) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Reader>>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Readers {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        Readers { path, idle: Mutex::new(Vec::new()) }
+    /// `commits` is the writer's commit counter.
+    pub(crate) fn new(path: PathBuf, commits: Arc<AtomicU64>) -> Self {
+        Readers { path, idle: Mutex::new(Vec::new()), commits }
     }
 
-    /// Runs `f` on an idle read connection (opening one if none is idle).
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// Runs `f` on an idle read connection (opening one if none is idle),
+    /// inside a snapshot that includes every commit this process made
+    /// before the call, and with `fresh` every commit of other processes
+    /// too.
+    pub(crate) fn with<T>(&self, fresh: bool, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => open(&self.path)?,
+        let mut reader = match idle {
+            Some(reader) => reader,
+            None => Reader { conn: open(&self.path)?, snapshot: None },
         };
-        let out = f(&conn);
+        let commits = self.commits.load(Ordering::Acquire);
+        let current =
+            !fresh && reader.snapshot.is_some_and(|(at, since)| at == commits && since.elapsed() < MAX_SNAPSHOT_AGE);
+        if !current {
+            if !reader.release() {
+                return f(&open(&self.path)?);
+            }
+            // Deferred: the snapshot is taken by the first read below, so it
+            // holds at least `commits` commits.
+            reader.conn.execute_batch("BEGIN")?;
+            reader.snapshot = Some((commits, Instant::now()));
+        }
+        let out = f(&reader.conn);
+        if out.is_err() && !reader.release() {
+            return out;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
+            idle.push(reader);
         }
         out
+    }
+
+    /// Ends the snapshots of idle connections that are behind the writer or
+    /// too old; drops connections that fail to.
+    pub(crate) fn release_stale(&self) {
+        let commits = self.commits.load(Ordering::Acquire);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain_mut(|reader| match reader.snapshot {
+            Some((at, since)) if at != commits || since.elapsed() >= MAX_SNAPSHOT_AGE => reader.release(),
+            _ => true,
+        });
+    }
+
+    /// The writer's commit count.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 }
 

@@ -43,6 +43,7 @@ mod tokens;
 mod writer;
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -59,7 +60,7 @@ use crate::{
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    readers: Readers,
+    readers: Arc<Readers>,
     writer: Writer,
     /// Last `last_used` written per token (ms), to debounce `touch_token`.
     touched: Mutex<HashMap<Uuid, i64>>,
@@ -87,12 +88,14 @@ impl SqliteStore {
     /// migrates it and starts the writer thread.
     pub async fn open(url: &str) -> Result<Self> {
         let path = connection::path_of(url)?;
-        let readers = Readers::new(path.clone());
+        let commits = Arc::new(AtomicU64::new(0));
+        let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits)));
+        let for_checkpoints = Arc::downgrade(&readers);
         let writer = tokio::task::spawn_blocking(move || -> Result<Writer> {
             let mut conn = connection::open(&path)?;
             migrate::run(&mut conn)?;
-            let writer = Writer::start(conn)?;
-            checkpoint::start(&path, writer.commits())?;
+            let writer = Writer::start(conn, commits)?;
+            checkpoint::start(&path, for_checkpoints)?;
             Ok(writer)
         })
         .await
@@ -101,14 +104,22 @@ impl SqliteStore {
     }
 
     /// A read of bounded cost (one row, or a few by an index), on this
-    /// thread.
+    /// thread. It sees every write this process acknowledged before it.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.readers.with(f)
+        self.readers.with(false, f)
     }
 
-    /// A read whose cost grows with the data; see [`blocking`].
+    /// A point read that also sees what other processes committed: for
+    /// tenants and tokens, which the CLI changes (the server caches them,
+    /// so this is off the hot path).
+    pub(crate) fn read_fresh<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.readers.with(true, f)
+    }
+
+    /// A read whose cost grows with the data, on a fresh snapshot; see
+    /// [`blocking`].
     pub(crate) fn scan<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        blocking(|| self.readers.with(f))
+        blocking(|| self.readers.with(true, f))
     }
 
     /// A write: `f` runs in a transaction on the writer thread; its result

@@ -48,7 +48,7 @@ impl SqliteStore {
     }
 
     pub(crate) fn tenant_by_slug_impl(&self, slug: &str) -> Result<Option<Tenant>> {
-        self.read(|c| {
+        self.read_fresh(|c| {
             let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE slug = ?"))?;
             let row = stmt.query_row([slug], |r| Ok(tenant_from_row(r))).optional()?;
             row.transpose()

@@ -81,7 +81,7 @@ impl SqliteStore {
     }
 
     pub(crate) fn token_by_hash_impl(&self, hash: &[u8; 32]) -> Result<Option<TokenInfo>> {
-        self.read(|c| {
+        self.read_fresh(|c| {
             let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE hash = ?"))?;
             stmt.query_row([&hash[..]], |r| Ok(token_from_row(r))).optional()?.transpose()
         })

@@ -11,8 +11,8 @@
 //! is that one write: nothing waits for a batch to fill.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -72,31 +72,23 @@ where
 /// last handle ends the thread once the queue is drained.
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
-    /// Transactions committed so far (bumped after each commit, before any
-    /// caller hears of it).
-    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`. Savepoint journals are kept in
+    /// Starts the writer thread on `conn`. `commits` counts the
+    /// transactions committed, bumped after each commit and before any
+    /// caller hears of it (readers compare it with their snapshot). Savepoint journals are kept in
     /// memory (a temporary file per batch showed in perf), and the
     /// automatic checkpoint is only a backstop (see `checkpoint.rs`).
-    pub(crate) fn start(conn: Connection) -> Result<Self> {
+    pub(crate) fn start(conn: Connection, commits: Arc<AtomicU64>) -> Result<Self> {
         conn.execute_batch("PRAGMA temp_store = MEMORY")?;
         conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let commits = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&commits);
         std::thread::Builder::new()
             .name("scimd-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &counter))
+            .spawn(move || run(conn, rx, &commits))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
-        Ok(Writer { jobs, commits })
-    }
-
-    /// The commit counter, for threads that must not keep it alive.
-    pub(crate) fn commits(&self) -> Weak<AtomicU64> {
-        Arc::downgrade(&self.commits)
+        Ok(Writer { jobs })
     }
 
     /// Runs `work` in a write transaction (shared with other writes, see

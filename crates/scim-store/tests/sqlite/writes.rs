@@ -117,3 +117,41 @@ async fn updates_keep_derived_columns_in_step() {
     // The old name is free again: the unique index was updated too.
     create(&store, tenant.id, ResourceKind::User, user_doc("ann")).await;
 }
+
+/// A second process on the same file (the CLI beside a running server):
+/// tokens and tenants it creates are seen at once, resources within the
+/// readers' snapshot age (a second), and the server's own writes at once.
+#[tokio::test]
+async fn reads_see_other_processes_writes() {
+    let (server, tenant, db) = file().await;
+    // Warm a read connection so that it holds a snapshot.
+    assert!(server.token_by_hash(&[9; 32]).await.unwrap().is_none());
+    let user = create(&server, tenant.id, ResourceKind::User, user_doc("warm")).await;
+    assert!(server.get_resource(tenant.id, ResourceKind::User, user.id).await.unwrap().is_some());
+
+    let cli = scim_store::open(&db.url()).await.unwrap();
+    let token = scim_store::NewToken {
+        tenant: tenant.id,
+        name: "second".into(),
+        prefix: "scimd_x".into(),
+        hash: [7; 32],
+        scopes: vec![],
+        expires: None,
+    };
+    cli.create_token(token).await.unwrap();
+    assert!(server.token_by_hash(&[7; 32]).await.unwrap().is_some(), "a CLI token works at once");
+    cli.create_tenant("later", "Later").await.unwrap();
+    assert!(server.tenant_by_slug("later").await.unwrap().is_some(), "a CLI tenant is found at once");
+
+    let theirs = create(&cli, tenant.id, ResourceKind::User, user_doc("theirs")).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while server.get_resource(tenant.id, ResourceKind::User, theirs.id).await.unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "another process's write stays invisible");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The server's own writes are visible to its very next read.
+    for i in 0..20 {
+        let u = create(&server, tenant.id, ResourceKind::User, user_doc(&format!("own{i}"))).await;
+        assert!(server.get_resource(tenant.id, ResourceKind::User, u.id).await.unwrap().is_some());
+    }
+}
