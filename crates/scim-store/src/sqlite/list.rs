@@ -67,7 +67,7 @@ fn fetch_with_groups(c: &Connection, sql: &Sql) -> Result<WithGroups> {
 impl SqliteStore {
     /// A list pinned to a few rows by an index runs on this thread like a
     /// point read; any other may walk the tenant and is a [`Self::scan`].
-    pub(crate) fn list_resources_impl(
+    pub(crate) async fn list_resources_impl(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
@@ -85,7 +85,7 @@ impl SqliteStore {
         if part.pinned {
             self.read(|c| list(c, tenant, kind, query, rt, &part))
         } else {
-            self.scan(|c| list(c, tenant, kind, query, rt, &part))
+            self.scan(|c| list(c, tenant, kind, query, rt, &part)).await
         }
     }
 }

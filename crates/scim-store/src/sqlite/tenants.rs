@@ -55,7 +55,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
+    pub(crate) async fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
         self.scan(|c| {
             let mut stmt = c.prepare_cached(&format!("{SELECT} ORDER BY created, id"))?;
             let mut rows = stmt.query([])?;
@@ -65,6 +65,7 @@ impl SqliteStore {
             }
             Ok(out)
         })
+        .await
     }
 
     pub(crate) async fn update_tenant_settings_impl(&self, tenant: Uuid, settings: &TenantSettings) -> Result<()> {

@@ -87,7 +87,7 @@ impl SqliteStore {
         })
     }
 
-    pub(crate) fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
+    pub(crate) async fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
         self.scan(|c| {
             let mut stmt =
                 c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"))?;
@@ -98,6 +98,7 @@ impl SqliteStore {
             }
             Ok(out)
         })
+        .await
     }
 
     pub(crate) async fn revoke_token_impl(&self, tenant: Uuid, token: Uuid) -> Result<bool> {

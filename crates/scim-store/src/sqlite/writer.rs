@@ -11,12 +11,13 @@
 //! is that one write: nothing waits for a batch to fill.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::connection::Readers;
 use crate::{Result, StoreError};
 
 /// Writes per transaction at most: bounds the time a caller waits behind
@@ -80,13 +81,13 @@ impl Writer {
     /// caller hears of it (readers compare it with their snapshot). Savepoint journals are kept in
     /// memory (a temporary file per batch showed in perf), and the
     /// automatic checkpoint is only a backstop (see `checkpoint.rs`).
-    pub(crate) fn start(conn: Connection, commits: Arc<AtomicU64>) -> Result<Self> {
+    pub(crate) fn start(conn: Connection, commits: Arc<AtomicU64>, readers: Weak<Readers>) -> Result<Self> {
         conn.execute_batch("PRAGMA temp_store = MEMORY")?;
         conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("scimd-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &commits))
+            .spawn(move || run(conn, rx, &commits, &readers))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { jobs })
     }
@@ -106,7 +107,7 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64, readers: &Weak<Readers>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -115,6 +116,13 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
+        }
+        // Idle readers still on an older snapshot let go of it first: SQLite
+        // can start the WAL over only when no reader holds a place in it
+        // (with readers holding snapshots, it grew by 15 MB/s under POST
+        // load).
+        if let Some(readers) = readers.upgrade() {
+            readers.release_stale();
         }
         let committed = run_batch(&conn, &mut batch);
         if committed.is_ok() {
