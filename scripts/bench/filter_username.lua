@@ -2,7 +2,6 @@
 local c = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 setup = c.setup
 done = c.done
-response = c.response
 
 function init(args)
   c.headers()

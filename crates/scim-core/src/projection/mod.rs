@@ -55,26 +55,27 @@ impl Projection {
 
     /// Applies the projection to a full resource (stored attributes, `id`,
     /// `meta`, derived `groups`/`members`). `returned: never` attributes are
-    /// always dropped, `always` ones always kept.
-    pub fn apply(&self, resource: &Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Value {
-        let Value::Object(obj) = resource else { return resource.clone() };
+    /// always dropped, `always` ones always kept. Takes the resource by
+    /// value: what is kept is moved, not copied (a response is built once
+    /// per request, and copying it showed in profiles).
+    pub fn apply(&self, resource: Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Value {
+        let Value::Object(obj) = resource else { return resource };
         let core = schemas.schema(&rt.schema);
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(obj.len());
         for (key, v) in obj {
-            if key == "schemas" {
-                out.insert(key.clone(), v.clone());
-            } else if let Some(ext) = schemas.extension_of(rt, key) {
-                if let Some(x) = self.extension(ext, v, schemas, rt) {
-                    out.insert(key.clone(), x);
-                }
-            } else if let Some(def) = core_attribute(core, key) {
-                if let Some(x) = self.project(def, &rt.schema, v, schemas, rt) {
-                    out.insert(key.clone(), x);
-                }
-            } else if self.attributes.is_empty() {
+            let kept = if key == "schemas" {
+                Some(v)
+            } else if let Some(ext) = schemas.extension_of(rt, &key) {
+                self.extension(ext, v, schemas, rt)
+            } else if let Some(def) = core_attribute(core, &key) {
+                self.project(def, &rt.schema, v, schemas, rt)
+            } else {
                 // Not in any schema (something the server added): only a
                 // default response carries it.
-                out.insert(key.clone(), v.clone());
+                self.attributes.is_empty().then_some(v)
+            };
+            if let Some(x) = kept {
+                out.insert(key, x);
             }
         }
         Value::Object(out)
@@ -96,17 +97,17 @@ impl Projection {
         }
     }
 
-    fn extension(&self, ext: &Schema, v: &Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Option<Value> {
+    fn extension(&self, ext: &Schema, v: Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Option<Value> {
         let Value::Object(m) = v else { return None };
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(m.len());
         for (key, v) in m {
-            let x = match ext.attribute(key) {
+            let x = match ext.attribute(&key) {
                 Some(def) => self.project(def, &ext.id, v, schemas, rt),
-                None if self.attributes.is_empty() => Some(v.clone()),
+                None if self.attributes.is_empty() => Some(v),
                 None => None,
             };
             if let Some(x) = x {
-                out.insert(key.clone(), x);
+                out.insert(key, x);
             }
         }
         (!out.is_empty()).then_some(Value::Object(out))
@@ -118,7 +119,7 @@ impl Projection {
         &self,
         def: &AttributeDef,
         urn: &str,
-        v: &Value,
+        v: Value,
         schemas: &SchemaRegistry,
         rt: &ResourceType,
     ) -> Option<Value> {
@@ -218,20 +219,19 @@ fn select<'a>(
 /// `v` with only the sub-attributes `keep` accepts (never the `returned:
 /// never` ones); for a multi-valued attribute, per value, dropping values
 /// left empty. Scalars are returned unchanged; `None` when nothing is left.
-fn keep_subs(def: &AttributeDef, v: &Value, keep: impl Fn(&AttributeDef) -> bool) -> Option<Value> {
+fn keep_subs(def: &AttributeDef, v: Value, keep: impl Fn(&AttributeDef) -> bool) -> Option<Value> {
     if def.sub_attributes.is_empty() {
-        return Some(v.clone());
+        return Some(v);
     }
-    let filter = |m: &Map<String, Value>| -> Option<Value> {
+    let filter = |m: Map<String, Value>| -> Option<Value> {
         let out: Map<String, Value> = m
-            .iter()
+            .into_iter()
             .filter(|(k, _)| match def.sub(k) {
                 Some(s) => s.returned != Returned::Never && keep(s),
                 // A sub-attribute outside the schema: kept only when the
                 // whole attribute is.
                 None => keep(def),
             })
-            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         (!out.is_empty()).then_some(Value::Object(out))
     };
@@ -239,14 +239,14 @@ fn keep_subs(def: &AttributeDef, v: &Value, keep: impl Fn(&AttributeDef) -> bool
         Value::Object(m) => filter(m),
         Value::Array(items) => {
             let out: Vec<Value> = items
-                .iter()
+                .into_iter()
                 .filter_map(|item| match item {
                     Value::Object(m) => filter(m),
-                    other => Some(other.clone()),
+                    other => Some(other),
                 })
                 .collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
-        other => Some(other.clone()),
+        other => Some(other),
     }
 }

@@ -28,7 +28,7 @@ fn full_user() -> Value {
 fn run(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let reg = SchemaRegistry::standard();
     let rt = reg.resource_type("User").unwrap();
-    Projection::parse(attributes, excluded).unwrap().apply(&full_user(), &reg, rt)
+    Projection::parse(attributes, excluded).unwrap().apply(full_user(), &reg, rt)
 }
 
 fn keys(v: &Value) -> Vec<&str> {
@@ -111,7 +111,7 @@ fn returned_request_only_when_named() {
     reg.add_extension("User", ext, false).unwrap();
     let rt = reg.resource_type("User").unwrap();
     let doc = json!({"schemas": [USER_URN, urn], "id": "1", "userName": "a", urn: {"secretish": "s", "open": "o"}});
-    let apply = |a: Option<&str>, e: Option<&str>| Projection::parse(a, e).unwrap().apply(&doc, &reg, rt);
+    let apply = |a: Option<&str>, e: Option<&str>| Projection::parse(a, e).unwrap().apply(doc.clone(), &reg, rt);
     assert_eq!(apply(None, None)[urn], json!({"open": "o"}));
     assert_eq!(apply(None, Some("userName"))[urn], json!({"open": "o"}));
     assert_eq!(apply(Some(&format!("{urn}:secretish")), None)[urn], json!({"secretish": "s"}));

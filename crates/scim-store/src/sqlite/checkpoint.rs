@@ -27,7 +27,7 @@ pub(crate) const BACKSTOP_PAGES: i64 = 1_000;
 /// back stale snapshots (they would keep the checkpoint from copying what
 /// they still see). The thread ends when the store is dropped.
 pub(crate) fn start(path: &Path, readers: Weak<Readers>) -> Result<()> {
-    let conn = connection::open(path, connection::READER_CACHE_KIB)?;
+    let conn = connection::open(path, connection::CHECKPOINT_CACHE_KIB)?;
     std::thread::Builder::new()
         .name("scimd-sqlite-checkpoint".into())
         .spawn(move || {

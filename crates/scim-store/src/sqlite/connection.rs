@@ -33,14 +33,21 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
-/// Page cache of a read connection, in KiB. Readers are several (see
-/// [`Readers`]) and each has its own cache, so this is what bounds the
-/// store's memory; 32 MiB measured no faster on 100,000 users.
-pub(crate) const READER_CACHE_KIB: u32 = 4096;
+/// Page cache of a point-read connection, in KiB. There are about as many
+/// of these as runtime workers, used over and over: a large cache keeps a
+/// tenant's hot rows in memory (GET by id read pages from disk with 4 MiB).
+const POINT_CACHE_KIB: u32 = 12 * 1024;
+
+/// Page cache of a scan connection, in KiB: scans stream through pages
+/// they rarely read again soon.
+const SCAN_CACHE_KIB: u32 = 2 * 1024;
 
 /// Page cache of the write connection, in KiB: index pages the writes of a
 /// batch share stay in memory.
-pub(crate) const WRITER_CACHE_KIB: u32 = 8192;
+pub(crate) const WRITER_CACHE_KIB: u32 = 8 * 1024;
+
+/// Page cache of the checkpoint connection, which reads no tables.
+pub(crate) const CHECKPOINT_CACHE_KIB: u32 = 256;
 
 /// Opens a connection with the settings every connection shares: WAL
 /// (readers never wait for the writer), `synchronous=NORMAL` (durable at
@@ -81,7 +88,46 @@ impl Reader {
     }
 }
 
-/// Read connections, opened on demand and kept for reuse.
+/// Idle read connections of one kind, and what a new one gets.
+struct Pool {
+    idle: Mutex<Vec<Reader>>,
+    /// Idle connections kept; each holds its page cache, so this bounds
+    /// the store's memory.
+    max_idle: usize,
+    cache_kib: u32,
+}
+
+impl Pool {
+    fn new(max_idle: usize, cache_kib: u32) -> Self {
+        Pool { idle: Mutex::new(Vec::new()), max_idle, cache_kib }
+    }
+
+    fn take(&self) -> Option<Reader> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop()
+    }
+
+    fn give_back(&self, reader: Reader) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.max_idle {
+            idle.push(reader);
+        }
+    }
+}
+
+/// Which read connections a read uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ReadKind {
+    /// A point read on the calling thread, from the current snapshot.
+    Point,
+    /// A point read that must see other processes' commits too.
+    PointFresh,
+    /// A scan, on its own connections (their pages would push a tenant's
+    /// hot rows out of a point reader's cache), on a fresh snapshot.
+    Scan,
+}
+
+/// Read connections, opened on demand and kept for reuse: one pool for
+/// point reads, one for scans.
 ///
 /// Between uses a connection keeps its read transaction open, as long as
 /// the writer has committed nothing since (and for a second at most).
@@ -94,36 +140,34 @@ impl Reader {
 /// hold up checkpoints.
 pub(crate) struct Readers {
     path: PathBuf,
-    idle: Mutex<Vec<Reader>>,
-    /// Idle connections kept; each holds up to 8 MiB of page cache, so
-    /// this bounds the store's memory.
-    max_idle: usize,
+    point: Pool,
+    scan: Pool,
     commits: Arc<AtomicU64>,
 }
 
 impl Readers {
-    /// `commits` is the writer's commit counter; `max_idle` as many
-    /// connections as are in use at once in the common case.
-    pub(crate) fn new(path: PathBuf, commits: Arc<AtomicU64>, max_idle: usize) -> Self {
-        Readers { path, idle: Mutex::new(Vec::new()), max_idle, commits }
+    /// `commits` is the writer's commit counter; `workers` how many
+    /// threads do point reads at once, `scans` how many scans run at once.
+    pub(crate) fn new(path: PathBuf, commits: Arc<AtomicU64>, workers: usize, scans: usize) -> Self {
+        Readers { path, point: Pool::new(workers, POINT_CACHE_KIB), scan: Pool::new(scans, SCAN_CACHE_KIB), commits }
     }
 
-    /// Runs `f` on an idle read connection (opening one if none is idle),
-    /// inside a snapshot that includes every commit this process made
-    /// before the call, and with `fresh` every commit of other processes
-    /// too.
-    pub(crate) fn with<T>(&self, fresh: bool, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
-        let mut reader = match idle {
+    /// Runs `f` on an idle read connection of the right pool (opening one
+    /// if none is idle), inside a snapshot that includes every commit this
+    /// process made before the call, and for [`ReadKind::PointFresh`] and
+    /// [`ReadKind::Scan`] every commit of other processes too.
+    pub(crate) fn with<T>(&self, kind: ReadKind, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pool = if kind == ReadKind::Scan { &self.scan } else { &self.point };
+        let mut reader = match pool.take() {
             Some(reader) => reader,
-            None => Reader { conn: open(&self.path, READER_CACHE_KIB)?, snapshot: None },
+            None => Reader { conn: open(&self.path, pool.cache_kib)?, snapshot: None },
         };
         let commits = self.commits.load(Ordering::Acquire);
-        let current =
-            !fresh && reader.snapshot.is_some_and(|(at, since)| at == commits && since.elapsed() < MAX_SNAPSHOT_AGE);
+        let current = kind == ReadKind::Point
+            && reader.snapshot.is_some_and(|(at, since)| at == commits && since.elapsed() < MAX_SNAPSHOT_AGE);
         if !current {
             if !reader.release() {
-                return f(&open(&self.path, READER_CACHE_KIB)?);
+                return f(&open(&self.path, pool.cache_kib)?);
             }
             // Deferred: the snapshot is taken by the first read below, so it
             // holds at least `commits` commits.
@@ -134,10 +178,7 @@ impl Readers {
         if out.is_err() && !reader.release() {
             return out;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < self.max_idle {
-            idle.push(reader);
-        }
+        pool.give_back(reader);
         out
     }
 
@@ -145,11 +186,13 @@ impl Readers {
     /// too old; drops connections that fail to.
     pub(crate) fn release_stale(&self) {
         let commits = self.commits.load(Ordering::Acquire);
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        idle.retain_mut(|reader| match reader.snapshot {
-            Some((at, since)) if at != commits || since.elapsed() >= MAX_SNAPSHOT_AGE => reader.release(),
-            _ => true,
-        });
+        for pool in [&self.point, &self.scan] {
+            let mut idle = pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            idle.retain_mut(|reader| match reader.snapshot {
+                Some((at, since)) if at != commits || since.elapsed() >= MAX_SNAPSHOT_AGE => reader.release(),
+                _ => true,
+            });
+        }
     }
 
     /// The writer's commit count.

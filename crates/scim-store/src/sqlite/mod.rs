@@ -50,7 +50,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use uuid::Uuid;
 
-use self::connection::Readers;
+use self::connection::{ReadKind, Readers};
 use self::writer::Writer;
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
@@ -97,8 +97,8 @@ impl SqliteStore {
         let path = connection::path_of(url)?;
         let commits = Arc::new(AtomicU64::new(0));
         let scans = concurrent_scans();
-        // Readers in use at once: the runtime's workers plus the scans.
-        let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits), 2 * scans));
+        // Point reads run on the runtime's workers: about one per CPU.
+        let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits), scans, scans));
         let (for_writer, for_checkpoints) = (Arc::downgrade(&readers), Arc::downgrade(&readers));
         let writer = tokio::task::spawn_blocking(move || -> Result<Writer> {
             let mut conn = connection::open(&path, connection::WRITER_CACHE_KIB)?;
@@ -116,14 +116,14 @@ impl SqliteStore {
     /// A read of bounded cost (one row, or a few by an index), on this
     /// thread. It sees every write this process acknowledged before it.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.readers.with(false, f)
+        self.readers.with(ReadKind::Point, f)
     }
 
     /// A point read that also sees what other processes committed: for
     /// tenants and tokens, which the CLI changes (the server caches them,
     /// so this is off the hot path).
     pub(crate) fn read_fresh<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.readers.with(true, f)
+        self.readers.with(ReadKind::PointFresh, f)
     }
 
     /// A read whose cost grows with the data, on a fresh snapshot; see
@@ -133,7 +133,7 @@ impl SqliteStore {
     pub(crate) async fn scan<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let _permit =
             self.scans.acquire().await.map_err(|_| StoreError::Internal("the store is shutting down".into()))?;
-        blocking(|| self.readers.with(true, f))
+        blocking(|| self.readers.with(ReadKind::Scan, f))
     }
 
     /// A write: `f` runs in a transaction on the writer thread; its result

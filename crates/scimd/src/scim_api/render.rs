@@ -197,7 +197,7 @@ pub fn render_with(
     if let (Some(values), Value::Object(map)) = (derived, &mut full) {
         insert_before_meta(map, derived_attr(stored.kind), values);
     }
-    projection.apply(&full, &ctx.registry, rt)
+    projection.apply(full, &ctx.registry, rt)
 }
 
 /// Inserts `key` so that `meta` stays last, as RFC 7643 prints resources.
