@@ -146,6 +146,9 @@ run() { # name script [ENV=VALUE...]
     RESULTS+=("$name|$line")
 }
 
+# The machine's own ceiling in this run (no token, no store): the machine's
+# speed varies from run to run, so the other figures are best read against it.
+run "GET /healthz (baseline: HTTP only)" get_path.lua BENCH_RAW_PATH=/healthz
 run "POST /Users" create_users.lua BENCH_PREFIX=load BENCH_QUOTA=0
 cat "$WORK"/load-*.ids >"$WORK/pool.ids"
 export BENCH_POOL="$WORK/pool.ids"

@@ -8,7 +8,6 @@
 //! creation time, then id (UUID v7, time-ordered): stable paging.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use rusqlite::Connection;
 use scim_core::schema::ResourceType;
@@ -19,9 +18,9 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::filter_sql::{self, Ctx, Part};
 use super::members;
-use super::resources::{GROUPS_COLUMN, RESOURCE_COLUMNS, composed, groups_from_row, stored_from_row};
+use super::resources::{RESOURCE_COLUMNS, composed, stored_from_row};
 use super::sql::Sql;
-use crate::{GroupRef, ListPage, ListQuery, ResourceKind, Result, StoreError, StoredResource};
+use crate::{ListPage, ListQuery, ResourceKind, Result, StoreError, StoredResource};
 
 /// `SELECT … FROM resources r WHERE <tenant, kind, live> AND <cond>`. The
 /// kind is spelled as a literal so SQLite can use the partial indexes.
@@ -47,21 +46,6 @@ fn count(c: &Connection, tenant: Uuid, kind: ResourceKind, part: &Part) -> Resul
 
 fn fetch(c: &Connection, sql: &Sql) -> Result<Vec<StoredResource>> {
     sql.rows(c, stored_from_row)
-}
-
-/// Resources with each one's groups.
-type WithGroups = (Vec<StoredResource>, HashMap<Uuid, Vec<GroupRef>>);
-
-/// Like [`fetch`], with each user's groups read in the same statement.
-fn fetch_with_groups(c: &Connection, sql: &Sql) -> Result<WithGroups> {
-    let rows = sql.rows(c, |row| Ok((stored_from_row(row)?, groups_from_row(row)?)))?;
-    let mut resources = Vec::with_capacity(rows.len());
-    let mut groups = HashMap::with_capacity(rows.len());
-    for (r, g) in rows {
-        groups.insert(r.id, g);
-        resources.push(r);
-    }
-    Ok((resources, groups))
 }
 
 impl SqliteStore {
@@ -114,12 +98,7 @@ fn list(
             return Ok(ListPage { total, resources: Vec::new(), groups: None });
         }
         let with_groups = query.with_groups && kind == ResourceKind::User;
-        let select = if with_groups {
-            format!("SELECT {RESOURCE_COLUMNS}, {GROUPS_COLUMN}")
-        } else {
-            format!("SELECT {RESOURCE_COLUMNS}")
-        };
-        let mut sql = base_query(&select, tenant, kind, part);
+        let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part);
         match sort_col {
             None => sql.push(" ORDER BY r.created, r.id"),
             Some(col) => {
@@ -135,11 +114,12 @@ fn list(
         // went from 8.5k to 22.8k req/s). Both are clamped integers, so
         // nothing from the request reaches the text unparsed.
         sql.push(&format!(" LIMIT {} OFFSET {}", clamp(query.count), clamp(offset)));
-        let (resources, groups) = if with_groups {
-            let (resources, groups) = fetch_with_groups(c, &sql)?;
-            (resources, Some(groups))
+        let resources = fetch(c, &sql)?;
+        let groups = if with_groups {
+            let ids: Vec<Uuid> = resources.iter().map(|r| r.id).collect();
+            Some(members::groups_of(c, tenant, &ids)?)
         } else {
-            (fetch(c, &sql)?, None)
+            None
         };
         // A short page tells the total without counting.
         let short = (resources.len() as u64) < query.count && (!resources.is_empty() || offset == 0);
