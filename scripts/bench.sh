@@ -102,6 +102,7 @@ wait "$WRK_PID" || true
 cat "$WORK"/seed-*.ids >"$WORK/seed.ids"
 seeded=$(wc -l <"$WORK/seed.ids")
 echo "seeded $seeded users in $(($(date +%s) - t0)) s ($(grep '^BENCH' "$WORK/seed.out" || true))"
+echo "peak RSS after seeding: $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")"
 total=$(api GET "/Users?count=0" | json_field "['totalResults']")
 echo "server reports totalResults=$total"
 shuf -n 1000 "$WORK/seed.ids" >"$WORK/sample.ids"
@@ -127,7 +128,7 @@ for i in range(0, len(ids), 1000):
             sys.exit(f"PATCH add members: {r.status}")
 PY
 members=$(api GET "/Users?filter=groups.value%20eq%20%22$BIG%22&count=0" | json_field "['totalResults']")
-echo "big group $BIG ready in $(($(date +%s) - t0)) s (users in it: $members)"
+echo "big group $BIG ready in $(($(date +%s) - t0)) s (users in it: $members); peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")"
 SMALL_MEMBERS=$(head -n 10 "$WORK/sample.ids" | python3 -c 'import json,sys; print(json.dumps([{"value": l.strip()} for l in sys.stdin]))')
 SMALL=$(api POST /Groups -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"small\",\"members\":$SMALL_MEMBERS}" |
     json_field "['id']")
@@ -141,9 +142,10 @@ run() { # name script [ENV=VALUE...]
     local out
     out=$(env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/$script" "$BASE/")
     echo "$out" | grep -E 'Requests/sec|Latency  |Non-2xx|Socket errors|^BENCH' || true
-    local line
+    local line hwm
     line=$(echo "$out" | grep '^BENCH' | tail -n1)
-    RESULTS+=("$name|$line")
+    hwm=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status")
+    RESULTS+=("$name|$line hwm_mb=$hwm")
 }
 
 # The machine's own ceiling in this run (no token, no store): the machine's
@@ -166,12 +168,12 @@ HWM=$(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")
 
 echo
 echo "== summary: users=$BENCH_USERS members=$BENCH_MEMBERS duration=${DURATION}s wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs"
-printf '%-46s %10s %10s %10s %8s %7s  %s\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" "sockerr" "statuses"
+printf '%-46s %10s %10s %10s %8s %7s %9s  %s\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" "sockerr" "peak MB" "statuses"
 for r in "${RESULTS[@]}"; do
     name="${r%%|*}"
     line="${r#*|}"
     get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-    printf '%-46s %10s %10s %10s %8s %7s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get statuses)"
+    printf '%-46s %10s %10s %10s %8s %7s %9s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get hwm_mb)" "$(get statuses)"
 done
 echo "big group members: $members before the PATCH scenarios, $members_after after"
 echo "scimd peak RSS (VmHWM): $HWM"

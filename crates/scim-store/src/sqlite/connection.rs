@@ -36,7 +36,7 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf> {
 /// Page cache of a point-read connection, in KiB. There are about as many
 /// of these as runtime workers, used over and over: a large cache keeps a
 /// tenant's hot rows in memory (GET by id read pages from disk with 4 MiB).
-const POINT_CACHE_KIB: u32 = 12 * 1024;
+const POINT_CACHE_KIB: u32 = 8 * 1024;
 
 /// Page cache of a scan connection, in KiB: scans stream through pages
 /// they rarely read again soon.
