@@ -92,8 +92,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
 }
 
-/// Opens the store named by `url`: `sqlite://path` (created if missing) or
-/// `sqlite::memory:`. Applies migrations.
+/// Opens the store named by `url`: `sqlite://path` (created if missing).
+/// Applies migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         sqlite::open(url).await

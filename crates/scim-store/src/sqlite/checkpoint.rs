@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::connection::{self, Readers};
 use crate::{Result, StoreError};
 
-/// How often the thread looks for new commits to checkpoint.
+/// How often the thread looks for commits not yet checkpointed.
 const INTERVAL: Duration = Duration::from_millis(100);
 
 /// The writer's own automatic checkpoint threshold, in pages (64 MiB of
@@ -40,9 +40,15 @@ pub(crate) fn start(path: &Path, readers: Weak<Readers>) -> Result<()> {
                 if now == checkpointed {
                     continue;
                 }
-                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    Ok(()) => checkpointed = now,
-                    // Busy or failed: the next round (or the backstop) retries.
+                // (busy, frames in the WAL, frames copied): only a complete
+                // checkpoint counts; a reader's snapshot may have held part
+                // of it back, and the next round copies the rest.
+                let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                });
+                match done {
+                    Ok((0, log, copied)) if copied >= log => checkpointed = now,
+                    Ok(_) => {}
                     Err(e) => tracing::debug!(error = %e, "WAL checkpoint did not run"),
                 }
             }

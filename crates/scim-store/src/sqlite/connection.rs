@@ -50,8 +50,8 @@ pub(crate) const WRITER_CACHE_KIB: u32 = 8 * 1024;
 pub(crate) const CHECKPOINT_CACHE_KIB: u32 = 256;
 
 /// Opens a connection with the settings every connection shares: WAL
-/// (readers never wait for the writer), `synchronous=NORMAL` (durable at
-/// checkpoints, never corrupt), foreign keys, a 5 s busy timeout (another
+/// (readers never wait for the writer), `synchronous=NORMAL` (the writer
+/// raises it to FULL for its commits), foreign keys, a 5 s busy timeout (another
 /// process, such as the CLI, may hold the write lock briefly), and a page
 /// cache of `cache_kib`.
 pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection> {

@@ -86,9 +86,9 @@ impl Frag {
 pub(crate) struct Part {
     pub cond: Option<Frag>,
     pub exact: bool,
-    /// The condition holds for a handful of rows at most, found through a
-    /// unique or near-unique index (`id`, `userName`, `externalId` equal to
-    /// a value, or nothing at all): the list costs what a point read costs.
+    /// The condition holds for one row at most, found through a unique
+    /// index (`id` or `userName` equal to a value, or nothing at all): the
+    /// list costs what a point read costs. (`externalId` is not unique.)
     pub pinned: bool,
 }
 
@@ -360,7 +360,7 @@ fn text_compare(col: &str, op: CompareOp, lit: String, exact: bool) -> Part {
     let part = |f: Frag| Part { cond: Some(f), exact, pinned: false };
     match op {
         CompareOp::Eq => {
-            let unique = matches!(col, "r.user_name_lower" | "r.external_id");
+            let unique = col == "r.user_name_lower";
             Part { pinned: unique, ..part(Frag::sql(format!("{col} = ")).text(lit)) }
         }
         CompareOp::Ne => not(text_compare(col, CompareOp::Eq, lit, exact)),

@@ -15,22 +15,24 @@ const MIGRATIONS: &[(&str, &str)] = &[
 
 /// Brings the database up to date. A database newer than this binary is
 /// refused rather than guessed at.
+/// Each step reads the version inside its own write transaction, so two
+/// processes starting at once (the server and the CLI) cannot both apply the
+/// same migration.
 pub(crate) fn run(conn: &mut Connection) -> Result<()> {
-    let mut applied = applied(conn)?;
-    if applied > MIGRATIONS.len() {
-        return Err(StoreError::Config(format!(
-            "the database is at schema version {applied}, newer than this scimd ({}); upgrade scimd",
-            MIGRATIONS.len()
-        )));
-    }
-    for (name, sql) in &MIGRATIONS[applied..] {
+    loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied = applied(&tx)?;
+        if applied > MIGRATIONS.len() {
+            return Err(StoreError::Config(format!(
+                "the database is at schema version {applied}, newer than this scimd ({}); upgrade scimd",
+                MIGRATIONS.len()
+            )));
+        }
+        let Some((name, sql)) = MIGRATIONS.get(applied) else { return Ok(()) };
         tx.execute_batch(sql).map_err(|e| StoreError::Config(format!("migration {name} failed: {e}")))?;
-        applied += 1;
-        tx.pragma_update(None, "user_version", i64::try_from(applied).unwrap_or(i64::MAX))?;
+        tx.pragma_update(None, "user_version", i64::try_from(applied + 1).unwrap_or(i64::MAX))?;
         tx.commit()?;
     }
-    Ok(())
 }
 
 /// How many migrations the database has. Databases made by earlier builds

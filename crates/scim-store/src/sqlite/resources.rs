@@ -69,6 +69,9 @@ fn current(conn: &Connection, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Res
 /// derived columns that changed from `before`: SQLite updates an index
 /// whenever the statement assigns one of its columns, even to the same
 /// value, and a rename should not rewrite the userName and email indexes.
+/// `before` is derived from the stored document, which equals the stored
+/// columns as long as `derive` does not change; a release that changes it
+/// must recompute the columns in a migration.
 /// Maps a userName collision to `Uniqueness`.
 fn write_doc(
     conn: &Connection,

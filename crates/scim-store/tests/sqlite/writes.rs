@@ -155,3 +155,22 @@ async fn reads_see_other_processes_writes() {
         assert!(server.get_resource(tenant.id, ResourceKind::User, u.id).await.unwrap().is_some());
     }
 }
+
+/// The server and the CLI starting at once on a new file: the migrations
+/// run once, and both open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_opens_migrate_once() {
+    let db = crate::TempDb::new();
+    let url = db.url();
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { scim_store::open(&url).await.map(|_| ()) })
+        })
+        .collect();
+    for open in opens {
+        open.await.unwrap().unwrap();
+    }
+    let store = scim_store::open(&url).await.unwrap();
+    store.create_tenant("acme", "Acme").await.unwrap();
+}
