@@ -54,8 +54,8 @@ pub trait Store: Send + Sync + 'static {
     /// A live (not deleted) resource.
     async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>>;
     /// A live User together with the groups it belongs to (its derived
-    /// `groups` attribute). Backends answer it in one round trip; the
-    /// default makes two.
+    /// `groups` attribute), read from one snapshot in one call to the
+    /// store; the default makes two calls.
     async fn get_user_with_groups(&self, tenant: Uuid, id: Uuid) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
         let Some(user) = self.get_resource(tenant, ResourceKind::User, id).await? else {
             return Ok(None);

@@ -196,7 +196,7 @@ pub struct ListQuery<'a> {
     pub count: u64,
     /// The tenant's schemas, for evaluating what cannot be pushed to SQL.
     pub schemas: &'a SchemaRegistry,
-    /// For Users: also read each user's groups, in the same round trip
+    /// For Users: also read each user's groups, from the same snapshot
     /// where the backend can ([`ListPage::groups`]).
     pub with_groups: bool,
 }

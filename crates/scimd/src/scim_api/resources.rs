@@ -151,7 +151,7 @@ pub async fn get_resource<K: Kind>(
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
     let if_none_match = etag::if_none_match(&headers)?;
-    // A User's groups come with the row in one round trip when the response
+    // A User's groups come with the row in one store call when the response
     // carries them (the common `GET /Users/{id}`).
     let (stored, groups) = if K::KIND == ResourceKind::User && projection.includes("groups", &ctx.registry, rt) {
         let (user, groups) =
