@@ -33,6 +33,9 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
+/// How long a connection waits for a lock another connection holds.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Page cache of a point-read connection, in KiB. There are about as many
 /// of these as runtime workers, used over and over: a large cache keeps a
 /// tenant's hot rows in memory (GET by id read pages from disk with 4 MiB).
@@ -57,8 +60,8 @@ pub(crate) const CHECKPOINT_CACHE_KIB: u32 = 256;
 pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(Duration::from_secs(5))?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode = wal_mode(&conn)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Config(format!("{} cannot use WAL mode (got {mode})", path.display())));
     }
@@ -85,6 +88,23 @@ impl Reader {
     /// Ends the read transaction. False when the connection is unusable.
     fn release(&mut self) -> bool {
         self.snapshot.take().is_none() || self.conn.execute_batch("COMMIT").is_ok()
+    }
+}
+
+/// Switches the file to WAL (a no-op once it is). Turning a new file to WAL
+/// while another process does the same answers SQLITE_BUSY at once, without
+/// the busy handler: retried for as long as the busy timeout.
+fn wal_mode(conn: &Connection) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 
