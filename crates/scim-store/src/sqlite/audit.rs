@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::convert::{from_ms, parse_json, to_json, to_ms};
+use super::sql::all;
 use crate::{AuditContext, AuditEntry, AuditRecord, ResourceKind, Result, StoreError};
 
 pub(crate) fn insert(conn: &Connection, entry: &AuditEntry, at: OffsetDateTime) -> Result<()> {
@@ -57,16 +58,13 @@ fn record_from_row(row: &Row<'_>) -> Result<AuditRecord> {
 }
 
 pub(crate) fn list(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
-    let mut stmt = conn.prepare_cached(
+    all(
+        conn,
         "SELECT id, tenant, at, token, remote_addr, method, path, request_id, resource_kind, resource_id, status, \
          detail FROM audit_log WHERE tenant = ? ORDER BY id DESC LIMIT ?",
-    )?;
-    let mut rows = stmt.query(params![tenant, i64::from(limit)])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(record_from_row(row)?);
-    }
-    Ok(out)
+        params![tenant, i64::from(limit)],
+        record_from_row,
+    )
 }
 
 fn is_secret(name: &str) -> bool {

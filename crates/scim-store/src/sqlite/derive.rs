@@ -52,21 +52,6 @@ impl Derived {
             &self.manager_id,
         ]
     }
-
-    /// Which of [`COLUMNS`] differ between `self` and `other`.
-    pub(crate) fn changed(&self, other: &Derived) -> [bool; 9] {
-        [
-            self.display != other.display,
-            self.user_name != other.user_name,
-            self.user_name_lower != other.user_name_lower,
-            self.display_name_lower != other.display_name_lower,
-            self.external_id != other.external_id,
-            self.email_lower != other.email_lower,
-            self.emails_all != other.emails_all,
-            self.active != other.active,
-            self.manager_id != other.manager_id,
-        ]
-    }
 }
 
 fn str_attr<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {

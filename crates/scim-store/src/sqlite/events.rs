@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::convert::{from_ms, parse_json, to_json, to_ms};
+use super::sql::all;
 use crate::{EventRecord, Result};
 
 /// An event to append.
@@ -49,14 +50,11 @@ fn record_from_row(row: &Row<'_>) -> Result<EventRecord> {
 }
 
 pub(crate) fn list(conn: &Connection, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
-    let mut stmt = conn.prepare_cached(
+    all(
+        conn,
         "SELECT tenant, seq, id, event_type, resource_id, at, data FROM events \
          WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?",
-    )?;
-    let mut rows = stmt.query(params![tenant, after, i64::from(limit)])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(record_from_row(row)?);
-    }
-    Ok(out)
+        params![tenant, after, i64::from(limit)],
+        record_from_row,
+    )
 }

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::convert::{parse_kind, to_ms, uuid_literal};
 use super::events::NewEvent;
+use super::sql::all;
 use crate::{GroupRef, Member, ResourceKind, Result, StoreError};
 
 /// Member ids listed in an audit entry; the counts are always complete.
@@ -213,17 +214,16 @@ fn remove_ids(conn: &Connection, tenant: Uuid, group: Uuid, ids: &[Uuid], delta:
 
 /// The current members of `group` as (id, kind, display), in id order.
 fn current_members(conn: &Connection, tenant: Uuid, group: Uuid) -> Result<Vec<(Uuid, ResourceKind, Option<String>)>> {
-    let mut stmt = conn.prepare_cached(
+    all(
+        conn,
         "SELECT member_id, member_kind, display FROM group_members WHERE tenant = ? AND group_id = ? \
          ORDER BY member_id",
-    )?;
-    let mut rows = stmt.query(params![tenant, group])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-        out.push((row.get(0)?, parse_kind(kind)?, row.get(2)?));
-    }
-    Ok(out)
+        params![tenant, group],
+        |row| {
+            let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            Ok((row.get(0)?, parse_kind(kind)?, row.get(2)?))
+        },
+    )
 }
 
 /// The member ids a `members[…]` filter names directly, when it is only

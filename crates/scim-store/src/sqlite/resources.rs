@@ -81,14 +81,14 @@ fn write_doc(
     password_hash: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<()> {
-    let changed = after.changed(before);
-    let values = after.values();
     let mut sql = String::from("UPDATE resources SET ");
     let mut params: Vec<&dyn ToSql> = Vec::with_capacity(13);
-    for ((column, value), _) in COLUMNS.iter().zip(values).zip(changed).filter(|(_, c)| *c) {
-        sql.push_str(column);
-        sql.push_str(" = ?, ");
-        params.push(value);
+    for ((column, new), old) in COLUMNS.iter().zip(after.values()).zip(before.values()) {
+        if new.to_sql().ok() != old.to_sql().ok() {
+            sql.push_str(column);
+            sql.push_str(" = ?, ");
+            params.push(new);
+        }
     }
     sql.push_str(
         "doc = ?, password_hash = COALESCE(?, password_hash), version = version + 1, last_modified = ? WHERE id = ?",

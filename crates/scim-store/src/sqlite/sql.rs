@@ -2,7 +2,7 @@
 //! Values are always bound, never spliced into the text.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, Row, params_from_iter};
+use rusqlite::{Connection, Params, Row, params_from_iter};
 use uuid::Uuid;
 
 use crate::Result;
@@ -17,6 +17,23 @@ pub(crate) struct Sql {
 /// A UUID as the store keeps it: its 16 bytes.
 pub(crate) fn id_value(id: Uuid) -> SqlValue {
     SqlValue::Blob(id.as_bytes().to_vec())
+}
+
+/// Runs the statement `sql` (cached per connection by its text) with
+/// `params` and maps every row.
+pub(crate) fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut map: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
 }
 
 impl Sql {
@@ -43,14 +60,8 @@ impl Sql {
 
     /// Runs the statement (cached per connection by its text) and maps
     /// every row.
-    pub(crate) fn rows<T>(&self, conn: &Connection, mut map: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
-        let mut stmt = conn.prepare_cached(&self.text)?;
-        let mut rows = stmt.query(params_from_iter(self.params.iter()))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(map(row)?);
-        }
-        Ok(out)
+    pub(crate) fn rows<T>(&self, conn: &Connection, map: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
+        all(conn, &self.text, params_from_iter(self.params.iter()), map)
     }
 
     /// Runs the statement and reads one integer (a `COUNT(*)`).

@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{from_ms, is_unique_violation, now, parse_json, to_json, to_ms};
+use super::sql::all;
 use crate::{Result, StoreError, Tenant, TenantSettings};
 
 const SELECT: &str = "SELECT id, slug, name, settings, created FROM tenants";
@@ -56,16 +57,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
-        self.scan(|c| {
-            let mut stmt = c.prepare_cached(&format!("{SELECT} ORDER BY created, id"))?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(tenant_from_row(row)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.scan(|c| all(c, &format!("{SELECT} ORDER BY created, id"), [], tenant_from_row)).await
     }
 
     pub(crate) async fn update_tenant_settings_impl(&self, tenant: Uuid, settings: &TenantSettings) -> Result<()> {

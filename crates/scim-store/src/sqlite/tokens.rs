@@ -9,6 +9,7 @@ use super::SqliteStore;
 use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms,
 };
+use super::sql::all;
 use crate::{NewToken, Result, StoreError, TokenInfo};
 
 /// How stale `last_used` may get: a token used continuously is written at
@@ -89,14 +90,12 @@ impl SqliteStore {
 
     pub(crate) async fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
         self.scan(|c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"))?;
-            let mut rows = stmt.query([tenant])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(token_from_row(row)?);
-            }
-            Ok(out)
+            all(
+                c,
+                &format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"),
+                [tenant],
+                token_from_row,
+            )
         })
         .await
     }
