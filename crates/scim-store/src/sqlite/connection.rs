@@ -206,10 +206,21 @@ impl Readers {
     /// too old; drops connections that fail to.
     pub(crate) fn release_stale(&self) {
         let commits = self.commits.load(Ordering::Acquire);
+        self.release_where(|at, since| at != commits || since.elapsed() >= MAX_SNAPSHOT_AGE);
+    }
+
+    /// Ends the snapshots of all idle connections. The writer calls it
+    /// before each batch: the batch makes them stale anyway, and SQLite can
+    /// start the WAL over only when no reader holds a place in it.
+    pub(crate) fn release_idle(&self) {
+        self.release_where(|_, _| true);
+    }
+
+    fn release_where(&self, stale: impl Fn(u64, Instant) -> bool) {
         for pool in [&self.point, &self.scan] {
             let mut idle = pool.idle.lock().unwrap_or_else(PoisonError::into_inner);
             idle.retain_mut(|reader| match reader.snapshot {
-                Some((at, since)) if at != commits || since.elapsed() >= MAX_SNAPSHOT_AGE => reader.release(),
+                Some((at, since)) if stale(at, since) => reader.release(),
                 _ => true,
             });
         }
