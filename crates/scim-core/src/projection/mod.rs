@@ -58,27 +58,25 @@ impl Projection {
     /// always dropped, `always` ones always kept. Takes the resource by
     /// value: what is kept is moved, not copied (a response is built once
     /// per request, and copying it showed in profiles).
-    pub fn apply(&self, resource: Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Value {
-        let Value::Object(obj) = resource else { return resource };
+    pub fn apply(&self, mut resource: Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Value {
+        let Value::Object(obj) = &mut resource else { return resource };
         let core = schemas.schema(&rt.schema);
-        let mut out = Map::with_capacity(obj.len());
-        for (key, v) in obj {
-            let kept = if key == "schemas" {
-                Some(v)
-            } else if let Some(ext) = schemas.extension_of(rt, &key) {
+        // In place: a map that loses no key is not rebuilt (most responses
+        // keep nearly everything), and keys are never hashed again.
+        obj.retain(|key, v| {
+            if key == "schemas" {
+                true
+            } else if let Some(ext) = schemas.extension_of(rt, key) {
                 self.extension(ext, v, schemas, rt)
-            } else if let Some(def) = core_attribute(core, &key) {
+            } else if let Some(def) = core_attribute(core, key) {
                 self.project(def, &rt.schema, v, schemas, rt)
             } else {
                 // Not in any schema (something the server added): only a
                 // default response carries it.
-                self.attributes.is_empty().then_some(v)
-            };
-            if let Some(x) = kept {
-                out.insert(key, x);
+                self.attributes.is_empty()
             }
-        }
-        Value::Object(out)
+        });
+        resource
     }
 
     /// Whether the response may carry the top-level core attribute `attr`
@@ -97,34 +95,29 @@ impl Projection {
         }
     }
 
-    fn extension(&self, ext: &Schema, v: Value, schemas: &SchemaRegistry, rt: &ResourceType) -> Option<Value> {
-        let Value::Object(m) = v else { return None };
-        let mut out = Map::with_capacity(m.len());
-        for (key, v) in m {
-            let x = match ext.attribute(&key) {
-                Some(def) => self.project(def, &ext.id, v, schemas, rt),
-                None if self.attributes.is_empty() => Some(v),
-                None => None,
-            };
-            if let Some(x) = x {
-                out.insert(key, x);
-            }
-        }
-        (!out.is_empty()).then_some(Value::Object(out))
+    /// Keeps what the response carries of extension `ext`'s value `v`;
+    /// false when nothing is left.
+    fn extension(&self, ext: &Schema, v: &mut Value, schemas: &SchemaRegistry, rt: &ResourceType) -> bool {
+        let Value::Object(m) = v else { return false };
+        m.retain(|key, v| match ext.attribute(key) {
+            Some(def) => self.project(def, &ext.id, v, schemas, rt),
+            None => self.attributes.is_empty(),
+        });
+        !m.is_empty()
     }
 
-    /// The part of the value `v` of attribute `def` (of schema `urn`) that
-    /// the response carries, if any.
+    /// Keeps the part of the value `v` of attribute `def` (of schema `urn`)
+    /// that the response carries; false when nothing is left.
     fn project(
         &self,
         def: &AttributeDef,
         urn: &str,
-        v: Value,
+        v: &mut Value,
         schemas: &SchemaRegistry,
         rt: &ResourceType,
-    ) -> Option<Value> {
+    ) -> bool {
         if def.returned == Returned::Never {
-            return None;
+            return false;
         }
         if !self.attributes.is_empty() {
             if def.returned == Returned::Always {
@@ -135,17 +128,17 @@ impl Projection {
                 return keep_subs(def, v, |_| true);
             }
             if sel.subs.is_empty() {
-                return None;
+                return false;
             }
             return keep_subs(def, v, |s| s.returned == Returned::Always || sel.subs.contains(&s.name.as_str()));
         }
         match def.returned {
             Returned::Always => keep_subs(def, v, |_| true),
-            Returned::Request => None,
+            Returned::Request => false,
             _ => {
                 let sel = select(&self.excluded, def, urn, schemas, rt);
                 if sel.whole {
-                    return None;
+                    return false;
                 }
                 keep_subs(def, v, |s| {
                     s.returned == Returned::Always
@@ -216,37 +209,31 @@ fn select<'a>(
     sel
 }
 
-/// `v` with only the sub-attributes `keep` accepts (never the `returned:
-/// never` ones); for a multi-valued attribute, per value, dropping values
-/// left empty. Scalars are returned unchanged; `None` when nothing is left.
-fn keep_subs(def: &AttributeDef, v: Value, keep: impl Fn(&AttributeDef) -> bool) -> Option<Value> {
+/// Keeps in `v` only the sub-attributes `keep` accepts (never the
+/// `returned: never` ones); for a multi-valued attribute, per value, dropping
+/// values left empty. Scalars are kept unchanged; false when nothing is left.
+fn keep_subs(def: &AttributeDef, v: &mut Value, keep: impl Fn(&AttributeDef) -> bool) -> bool {
     if def.sub_attributes.is_empty() {
-        return Some(v);
+        return true;
     }
-    let filter = |m: Map<String, Value>| -> Option<Value> {
-        let out: Map<String, Value> = m
-            .into_iter()
-            .filter(|(k, _)| match def.sub(k) {
-                Some(s) => s.returned != Returned::Never && keep(s),
-                // A sub-attribute outside the schema: kept only when the
-                // whole attribute is.
-                None => keep(def),
-            })
-            .collect();
-        (!out.is_empty()).then_some(Value::Object(out))
+    let filter = |m: &mut Map<String, Value>| -> bool {
+        m.retain(|k, _| match def.sub(k) {
+            Some(s) => s.returned != Returned::Never && keep(s),
+            // A sub-attribute outside the schema: kept only when the
+            // whole attribute is.
+            None => keep(def),
+        });
+        !m.is_empty()
     };
     match v {
         Value::Object(m) => filter(m),
         Value::Array(items) => {
-            let out: Vec<Value> = items
-                .into_iter()
-                .filter_map(|item| match item {
-                    Value::Object(m) => filter(m),
-                    other => Some(other),
-                })
-                .collect();
-            (!out.is_empty()).then_some(Value::Array(out))
+            items.retain_mut(|item| match item {
+                Value::Object(m) => filter(m),
+                _ => true,
+            });
+            !items.is_empty()
         }
-        other => Some(other),
+        _ => true,
     }
 }

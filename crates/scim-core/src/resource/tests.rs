@@ -314,3 +314,28 @@ fn immutable_attributes_keep_their_value() {
     .unwrap();
     assert_eq!(created.doc[urn], json!({"badge": "B9"}));
 }
+
+#[test]
+fn compose_puts_schemas_and_id_first_and_meta_last() {
+    let meta = Meta {
+        resource_type: "User".into(),
+        created: time::macros::datetime!(2026-01-02 03:04:05.678 UTC),
+        last_modified: time::macros::datetime!(2026-01-02 03:04:05.678 UTC),
+        location: Some("https://x/Users/1".into()),
+        version: "W/\"3\"".into(),
+    };
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    // The stored order, and a document whose `schemas` is not first and
+    // which carries stale `id` and `meta` (they are replaced, not kept).
+    let stored = json!({"schemas": [USER_URN], "userName": "a", "active": true});
+    let out = compose(stored, "1", &meta);
+    assert_eq!(keys(&out), ["schemas", "id", "userName", "active", "meta"]);
+    let odd = json!({"userName": "a", "id": "old", "meta": {"version": "x"}, "schemas": [USER_URN], "active": true});
+    let out = compose(odd, "1", &meta);
+    assert_eq!(keys(&out), ["schemas", "id", "userName", "active", "meta"]);
+    assert_eq!(out["id"], "1");
+    assert_eq!(out["meta"]["version"], "W/\"3\"");
+    assert_eq!(out["meta"]["created"], "2026-01-02T03:04:05.678Z");
+    let bare = compose(json!({"userName": "a"}), "1", &meta);
+    assert_eq!(keys(&bare), ["id", "userName", "meta"]);
+}

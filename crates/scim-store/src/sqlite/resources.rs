@@ -47,7 +47,7 @@ pub(crate) fn composed(r: &StoredResource) -> Value {
         location: None,
         version: etag(r.version),
     };
-    scim_core::resource::compose(&r.doc, &r.id.to_string(), &meta)
+    scim_core::resource::compose(r.doc.clone(), &r.id.to_string(), &meta)
 }
 
 fn uniqueness_error(user_name: Option<&str>) -> StoreError {

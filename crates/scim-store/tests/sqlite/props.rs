@@ -225,7 +225,7 @@ fn full(r: &StoredResource) -> Value {
         location: None,
         version: format!("W/\"{}\"", r.version),
     };
-    compose(&r.doc, &r.id.to_string(), &meta)
+    compose(r.doc.clone(), &r.id.to_string(), &meta)
 }
 
 fn display(r: &StoredResource) -> Option<Value> {

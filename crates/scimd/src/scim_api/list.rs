@@ -163,13 +163,13 @@ pub async fn list_kind(
         // The store read the users' groups with the page.
         Some(mut groups) => page
             .resources
-            .iter()
+            .into_iter()
             .map(|r| {
                 let derived = groups.remove(&r.id).and_then(|g| group_values(ctx, g));
                 render_with(ctx, rt, &spec.projection, r, derived)
             })
             .collect(),
-        None => render_all(state, ctx, rt, &spec.projection, &page.resources, true).await?,
+        None => render_all(state, ctx, rt, &spec.projection, page.resources, true).await?,
     };
     Ok((page.total, resources))
 }

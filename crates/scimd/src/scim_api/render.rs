@@ -47,17 +47,35 @@ pub fn location(ctx: &TenantCtx, kind: ResourceKind, id: Uuid) -> String {
     format!("{}/{}/{}", ctx.base_url, endpoint(kind), id)
 }
 
-/// The full document without derived attributes.
+/// The full document without derived attributes (a copy: PUT and PATCH
+/// compare the result with the stored document).
 pub fn compose(ctx: &TenantCtx, stored: &StoredResource) -> Value {
-    let id = stored.id.to_string();
-    let meta = Meta {
+    resource::compose(stored.doc.clone(), &stored.id.to_string(), &meta_of(ctx, stored))
+}
+
+fn meta_of(ctx: &TenantCtx, stored: &StoredResource) -> Meta {
+    Meta {
         resource_type: stored.kind.as_str().to_owned(),
         created: stored.created,
         last_modified: stored.last_modified,
         location: Some(location(ctx, stored.kind, stored.id)),
         version: etag(stored.version),
-    };
-    resource::compose(&stored.doc, &id, &meta)
+    }
+}
+
+/// What a single-resource response's headers need (`ETag`, `Location`),
+/// taken before the resource's document is moved into the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    kind: ResourceKind,
+    id: Uuid,
+    version: i64,
+}
+
+impl Head {
+    pub fn of(stored: &StoredResource) -> Head {
+        Head { kind: stored.kind, id: stored.id, version: stored.version }
+    }
 }
 
 /// Renders resources of one kind for a response: composes each, adds the
@@ -68,7 +86,7 @@ pub async fn render_all(
     ctx: &TenantCtx,
     rt: &ResourceType,
     projection: &Projection,
-    resources: &[StoredResource],
+    resources: Vec<StoredResource>,
     load_derived: bool,
 ) -> Result<Vec<Value>, ApiError> {
     let Some(first) = resources.first() else { return Ok(Vec::new()) };
@@ -79,7 +97,13 @@ pub async fn render_all(
     } else {
         HashMap::new()
     };
-    Ok(resources.iter().map(|stored| render_with(ctx, rt, projection, stored, derived.remove(&stored.id))).collect())
+    Ok(resources
+        .into_iter()
+        .map(|stored| {
+            let values = derived.remove(&stored.id);
+            render_with(ctx, rt, projection, stored, values)
+        })
+        .collect())
 }
 
 /// [`render_all`] for one resource.
@@ -88,19 +112,19 @@ pub async fn render_one(
     ctx: &TenantCtx,
     rt: &ResourceType,
     projection: &Projection,
-    stored: &StoredResource,
+    stored: StoredResource,
     load_derived: bool,
 ) -> Result<Value, ApiError> {
-    let mut all = render_all(state, ctx, rt, projection, std::slice::from_ref(stored), load_derived).await?;
+    let mut all = render_all(state, ctx, rt, projection, vec![stored], load_derived).await?;
     all.pop().ok_or_else(|| ApiError::internal("rendering a resource produced nothing"))
 }
 
 /// A single-resource response: the body, `ETag`, and `Location` (on 201).
-pub fn resource_response(status: StatusCode, ctx: &TenantCtx, stored: &StoredResource, body: &Value) -> Response {
+pub fn resource_response(status: StatusCode, ctx: &TenantCtx, head: Head, body: &Value) -> Response {
     let mut resp = scim_response(status, body);
-    set_etag(&mut resp, stored.version);
+    set_etag(&mut resp, head.version);
     if status == StatusCode::CREATED
-        && let Ok(loc) = HeaderValue::from_str(&location(ctx, stored.kind, stored.id))
+        && let Ok(loc) = HeaderValue::from_str(&location(ctx, head.kind, head.id))
     {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
@@ -190,10 +214,11 @@ pub fn render_with(
     ctx: &TenantCtx,
     rt: &ResourceType,
     projection: &Projection,
-    stored: &StoredResource,
+    stored: StoredResource,
     derived: Option<Value>,
 ) -> Value {
-    let mut full = compose(ctx, stored);
+    let meta = meta_of(ctx, &stored);
+    let mut full = resource::compose(stored.doc, &stored.id.to_string(), &meta);
     if let (Some(values), Value::Object(map)) = (derived, &mut full) {
         insert_before_meta(map, derived_attr(stored.kind), values);
     }

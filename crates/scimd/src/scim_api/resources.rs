@@ -20,7 +20,8 @@ use super::etag::{self, Precondition};
 use super::json::ScimBody;
 use super::list::{Params, list_resources};
 use super::render::{
-    compose, group_values, not_found, parse_id, render_one, render_with, resource_response, resource_type, set_etag,
+    Head, compose, group_values, not_found, parse_id, render_one, render_with, resource_response, resource_type,
+    set_etag,
 };
 use super::search::search_kind;
 use crate::auth::Caller;
@@ -87,8 +88,9 @@ pub async fn create_resource<K: Kind>(
     let rt = resource_type(ctx, K::KIND)?;
     let projection = raw.projection()?;
     let created = create(&state, &caller, K::KIND, &body).await?;
-    let body = render_one(&state, ctx, rt, &projection, &created.stored, created.with_members).await?;
-    Ok(resource_response(StatusCode::CREATED, ctx, &created.stored, &body))
+    let head = Head::of(&created.stored);
+    let body = render_one(&state, ctx, rt, &projection, created.stored, created.with_members).await?;
+    Ok(resource_response(StatusCode::CREATED, ctx, head, &body))
 }
 
 /// A resource just created by [`create`].
@@ -165,11 +167,12 @@ pub async fn get_resource<K: Kind>(
         set_etag(&mut resp, stored.version);
         return Ok(resp);
     }
+    let head = Head::of(&stored);
     let body = match groups {
-        Some(groups) => render_with(ctx, rt, &projection, &stored, group_values(ctx, groups)),
-        None => render_one(&state, ctx, rt, &projection, &stored, true).await?,
+        Some(groups) => render_with(ctx, rt, &projection, stored, group_values(ctx, groups)),
+        None => render_one(&state, ctx, rt, &projection, stored, true).await?,
     };
-    Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
+    Ok(resource_response(StatusCode::OK, ctx, head, &body))
 }
 
 /// `PUT /Users/{id}` (RFC 7644 §3.5.1): replaces the resource; for a Group
@@ -188,8 +191,9 @@ pub async fn replace_resource<K: Kind>(
     let projection = raw.projection()?;
     let if_match = etag::if_match(&headers)?;
     let stored = replace(&state, &caller, K::KIND, id, if_match.as_ref(), &body).await?;
-    let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
-    Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
+    let head = Head::of(&stored);
+    let body = render_one(&state, ctx, rt, &projection, stored, true).await?;
+    Ok(resource_response(StatusCode::OK, ctx, head, &body))
 }
 
 /// Replaces resource `id` with a request body (RFC 7644 §3.5.1), checking
@@ -256,8 +260,9 @@ pub async fn patch_resource<K: Kind>(
         set_etag(&mut resp, stored.version);
         return Ok(resp);
     }
-    let body = render_one(&state, ctx, rt, &projection, &stored, true).await?;
-    Ok(resource_response(StatusCode::OK, ctx, &stored, &body))
+    let head = Head::of(&stored);
+    let body = render_one(&state, ctx, rt, &projection, stored, true).await?;
+    Ok(resource_response(StatusCode::OK, ctx, head, &body))
 }
 
 /// Applies a PatchOp request body to resource `id` (RFC 7644 §3.5.2),
