@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod first_run;
 mod logging;
+mod metrics;
 mod password;
 mod scim_api;
 mod server;

@@ -1,6 +1,6 @@
 //! `scimd serve` (DESIGN §8): binds, runs first-start setup, assembles the
 //! routers and the operational layers (request id, tracing, body limit,
-//! timeout), serves plain HTTP or native TLS (rustls with ring), and shuts
+//! timeout, metrics), serves plain HTTP or native TLS (rustls with ring), and shuts
 //! down gracefully on SIGTERM/SIGINT, finishing in-flight requests.
 
 use std::io::Write;
@@ -11,6 +11,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_server::Handle;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 use crate::cli::{ServeArgs, open_store, redact_url};
 use crate::config::Config;
 use crate::first_run;
+use crate::metrics;
 use crate::scim_api;
 use crate::state::AppState;
 
@@ -50,6 +52,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     warn_about_public_url(&public_base);
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %public_base, "starting");
 
+    metrics::start();
     let state = AppState::new(store, public_base, config.max_page_size, config.bulk_limits());
     let app = app(state, &config).into_make_service_with_connect_info::<SocketAddr>();
 
@@ -89,10 +92,13 @@ pub fn app(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
         .merge(scim_api::router(&state))
         .fallback(scim_api::unknown_route)
         .method_not_allowed_fallback(scim_api::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        // Inside the router, where the matched route is known.
+        .layer(middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(layers)
 }

@@ -128,7 +128,12 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU
         if let Some(readers) = readers.upgrade() {
             readers.release_idle();
         }
+        let started = std::time::Instant::now();
         let committed = run_batch(&conn, &mut batch);
+        // Seen by operators on `/metrics` (scimd installs the recorder; a
+        // no-op without one).
+        metrics::histogram!("scimd_store_write_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("scimd_store_write_batch_jobs").record(batch.len() as f64);
         if committed.is_ok() {
             commits.fetch_add(1, Ordering::Release);
         } else if !conn.is_autocommit() {

@@ -128,3 +128,38 @@ async fn healthz_answers() {
     let r = app.http.get(format!("{}/healthz", app.base)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
 }
+
+/// The value of the sample line that starts with `series` (name and labels).
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_without_tenant_data() {
+    let app = TestServer::spawn().await;
+    let scrape = || async {
+        let r = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "/metrics needs no token");
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+        r.text().await.unwrap()
+    };
+    let ok = r#"scimd_http_requests_total{method="GET",route="/scim/v2/{tenant}/Users/{id}",status="404"}"#;
+    let before = sample(&scrape().await, ok).unwrap_or(0.0);
+    for _ in 0..3 {
+        app.get("/Users/00000000-0000-7000-8000-000000000000").await.expect(404);
+    }
+    let created = app.post("/Users", &json!({"schemas": [USER_SCHEMA], "userName": "metered@example.com"})).await;
+    created.expect(201);
+    let text = scrape().await;
+    assert_eq!(sample(&text, ok), Some(before + 3.0), "{text}");
+    let post = r#"scimd_http_requests_total{method="POST",route="/scim/v2/{tenant}/Users",status="201"}"#;
+    assert_eq!(sample(&text, post), Some(1.0), "{text}");
+    let count = r#"scimd_http_request_duration_seconds_count{method="POST",route="/scim/v2/{tenant}/Users"}"#;
+    assert_eq!(sample(&text, count), Some(1.0), "{text}");
+    assert!(sample(&text, "scimd_store_write_batch_jobs_count").is_some_and(|n| n >= 1.0), "{text}");
+    assert!(text.contains("scimd_http_requests_in_flight"), "{text}");
+    // Labels are route templates: no tenant slug, token, id or user name.
+    for secret in [app.tenant.slug.as_str(), app.tenant.token.as_str(), "metered", "00000000-0000-7000"] {
+        assert!(!text.contains(secret), "/metrics mentions {secret}: {text}");
+    }
+}
