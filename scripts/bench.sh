@@ -158,6 +158,23 @@ run "GET /Users/{id}" get_user.lua
 run "GET /Users?filter=userName eq" filter_username.lua
 DEEP=$((BENCH_USERS > 100 ? BENCH_USERS - 100 : 1))
 run "GET /Users deep page (startIndex=$DEEP)" get_path.lua "BENCH_PATH=/Users?startIndex=$DEEP&count=100"
+# The same place by cursor (RFC 9865): walk there once, then ask for the page.
+DEEP_CURSOR=$(python3 - "$BASE/Users" "$BENCH_TOKEN" "$((DEEP - 1))" <<'PY'
+import json, sys, urllib.parse, urllib.request
+url, token, skip = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cursor, seen = "", 0
+while seen < skip:
+    n = min(1000, skip - seen)
+    q = urllib.parse.urlencode({"cursor": cursor, "count": n, "attributes": "id"})
+    req = urllib.request.Request(f"{url}?{q}", headers={"Authorization": "Bearer " + token})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        page = json.load(r)
+    seen += page["itemsPerPage"]
+    cursor = page["nextCursor"]
+print(cursor)
+PY
+)
+run "GET /Users deep page (cursor at $DEEP)" get_path.lua "BENCH_PATH=/Users?cursor=$DEEP_CURSOR&count=100"
 run "PATCH user displayName" patch_user.lua
 run "PATCH add member, big group" add_member.lua BENCH_GROUP="$BIG" BENCH_POOL_OFFSET=0
 run "PATCH add member, 10-member group" add_member.lua BENCH_GROUP="$SMALL" BENCH_POOL_OFFSET=$(( $(wc -l <"$WORK/pool.ids") / 2 ))

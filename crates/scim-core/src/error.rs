@@ -19,6 +19,10 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865 §2.2: a `cursor` this server did not issue for the query.
+    InvalidCursor,
+    /// RFC 9865 §2.2: a `count` a cursor-paged query cannot use.
+    InvalidCount,
 }
 
 impl ScimType {
@@ -34,6 +38,8 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::InvalidCount => "invalidCount",
         }
     }
 }

@@ -194,6 +194,11 @@ pub struct ListQuery<'a> {
     pub sort_order: SortOrder,
     pub start_index: u64,
     pub count: u64,
+    /// Only resources after this one in the default order (creation time,
+    /// then id): keyset paging, for cursors (RFC 9865), which costs the same
+    /// on the last page as on the first. Counts from `start_index` within
+    /// what follows; ignored with `sort_by`.
+    pub after: Option<After>,
     /// The tenant's schemas, for evaluating what cannot be pushed to SQL.
     pub schemas: &'a SchemaRegistry,
     /// For Users: also read each user's groups, from the same snapshot
@@ -201,10 +206,26 @@ pub struct ListQuery<'a> {
     pub with_groups: bool,
 }
 
+/// A place in the default list order: a resource's creation time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    pub created: OffsetDateTime,
+    pub id: Uuid,
+}
+
+impl After {
+    pub fn of(r: &StoredResource) -> After {
+        After { created: r.created, id: r.id }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPage {
+    /// Every match of the filter, on all pages (`after` does not shrink it).
     pub total: u64,
     pub resources: Vec<StoredResource>,
+    /// More matches follow this page.
+    pub more: bool,
     /// The groups of each listed user, when `with_groups` was asked and the
     /// backend read them with the page; `None` means "not read: ask
     /// `groups_of`".

@@ -77,6 +77,7 @@ impl Fixture {
         let filter = filter.map(|f| parse_filter(f).unwrap());
         let sort_path = sort.map(|(p, _)| AttrPath::parse(p).unwrap());
         let q = ListQuery {
+            after: None,
             with_groups: false,
             filter: filter.as_ref(),
             sort_by: sort_path.as_ref(),
@@ -248,4 +249,68 @@ async fn sorting_and_paging() {
     assert_eq!((total, names.len()), (2, 0));
     let (total, names) = f.page(ResourceKind::Group, None, Some(("displayName", SortOrder::Descending)), 1, 1).await;
     assert_eq!((total, names), (2, vec!["Everyone".into()]));
+}
+
+/// Walks a list one keyset page at a time: (total of each page, names).
+async fn walk_after(f: &Fixture, filter: Option<&str>, count: u64) -> (Vec<u64>, Vec<String>) {
+    let filter = filter.map(|s| parse_filter(s).unwrap());
+    let (mut totals, mut names, mut after) = (Vec::new(), Vec::new(), None);
+    for _ in 0..10 {
+        let q = ListQuery {
+            after,
+            with_groups: false,
+            filter: filter.as_ref(),
+            sort_by: None,
+            sort_order: SortOrder::Ascending,
+            start_index: 1,
+            count,
+            schemas: &f.schemas,
+        };
+        let page = f.store.list_resources(f.tenant.id, ResourceKind::User, &q).await.unwrap();
+        totals.push(page.total);
+        names.extend(page.resources.iter().map(|r| r.doc["userName"].as_str().unwrap().to_owned()));
+        assert!(page.resources.len() as u64 <= count);
+        match page.resources.last() {
+            Some(last) if page.more => after = Some(scim_store::After::of(last)),
+            _ => return (totals, names),
+        }
+    }
+    panic!("the walk did not end");
+}
+
+#[tokio::test]
+async fn keyset_pages_walk_every_match_once_in_creation_order() {
+    let f = fixture().await;
+    let all: Vec<String> = f.users.iter().map(|u| u.doc["userName"].as_str().unwrap().to_owned()).collect();
+    // SQL paging (no filter), two pages and a page that ends exactly.
+    assert_eq!(walk_after(&f, None, 3).await, (vec![4, 4], all.clone()));
+    assert_eq!(walk_after(&f, None, 2).await, (vec![4, 4], all.clone()));
+    assert_eq!(walk_after(&f, None, 4).await, (vec![4], all.clone()));
+    assert_eq!(walk_after(&f, None, 1).await, (vec![4; 4], all.clone()));
+    // An exact filter (SQL) and one the evaluator answers (in memory):
+    // totals count every match, not only what follows the position.
+    let sql = r#"userName ne "Bob""#;
+    assert_eq!(walk_after(&f, Some(sql), 2).await, (vec![3, 3], vec![all[0].clone(), all[2].clone(), all[3].clone()]));
+    let mem = r#"emails[type eq "work"] or userName sw "d""#;
+    assert_eq!(walk_after(&f, Some(mem), 1).await, (vec![3; 3], vec![all[0].clone(), all[1].clone(), all[3].clone()]));
+    // A user created after the walk began is reached; one deleted behind
+    // the position changes nothing that follows.
+    let first = ListQuery {
+        after: None,
+        with_groups: false,
+        filter: None,
+        sort_by: None,
+        sort_order: SortOrder::Ascending,
+        start_index: 1,
+        count: 2,
+        schemas: &f.schemas,
+    };
+    let page = f.store.list_resources(f.tenant.id, ResourceKind::User, &first).await.unwrap();
+    assert!(page.more);
+    let late = create(&f.store, f.tenant.id, ResourceKind::User, json!({"userName": "erin"})).await;
+    let next = ListQuery { after: Some(scim_store::After::of(&page.resources[1])), count: 10, ..first };
+    let rest = f.store.list_resources(f.tenant.id, ResourceKind::User, &next).await.unwrap();
+    let ids: Vec<_> = rest.resources.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![f.users[2].id, f.users[3].id, late.id]);
+    assert_eq!((rest.total, rest.more), (5, false));
 }

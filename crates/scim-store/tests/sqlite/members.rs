@@ -209,6 +209,7 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
     // A page of users asked `with_groups` carries the same groups.
     let schemas = scim_core::schema::SchemaRegistry::standard();
     let q = scim_store::ListQuery {
+        after: None,
         filter: None,
         sort_by: None,
         sort_order: Default::default(),

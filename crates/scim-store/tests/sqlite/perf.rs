@@ -53,6 +53,7 @@ async fn perf_figures() {
     for i in 0..5000 {
         let f = parse_filter(&format!("userName eq \"USER{}@example.com\"", i % n)).unwrap();
         let q = ListQuery {
+            after: None,
             with_groups: false,
             filter: Some(&f),
             sort_by: None,
@@ -91,6 +92,7 @@ async fn perf_figures() {
     for u in users.iter().take(2000) {
         let f = parse_filter(&format!("id eq \"{}\" and members eq \"{}\"", g.id, u.id)).unwrap();
         let q = ListQuery {
+            after: None,
             with_groups: false,
             filter: Some(&f),
             sort_by: None,

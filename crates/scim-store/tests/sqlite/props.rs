@@ -414,6 +414,7 @@ async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) ->
     };
     // Unpaged, unsorted: exactly the evaluator's matches in creation order.
     let q = ListQuery {
+        after: None,
         with_groups: false,
         filter: Some(filter),
         sort_by: None,
@@ -436,6 +437,7 @@ async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) ->
         expected.sort_by(|a, b| -> Ordering { compare_resources(a.1, b.1, by, order, &schemas, rt) });
     }
     let q = ListQuery {
+        after: None,
         with_groups: false,
         filter: Some(filter),
         sort_by: sort_path.as_ref(),

@@ -45,6 +45,7 @@ async fn concurrent_writes_fail_alone() {
     assert_eq!(won, 20);
     let schemas = SchemaRegistry::standard();
     let q = ListQuery {
+        after: None,
         with_groups: false,
         filter: None,
         sort_by: None,
@@ -65,6 +66,7 @@ async fn names(store: &Arc<dyn Store>, tenant: Uuid, filter: &str) -> Vec<String
     let schemas = SchemaRegistry::standard();
     let filter = parse_filter(filter).unwrap();
     let q = ListQuery {
+        after: None,
         with_groups: false,
         filter: Some(&filter),
         sort_by: None,

@@ -18,6 +18,10 @@ use crate::state::AppState;
 
 pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
+/// The `cursorTimeout` advertised (a day): cursors hold a place in the list,
+/// not server state, so they outlive it.
+const CURSOR_TIMEOUT_SECS: u64 = 86_400;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/scim/v2/{tenant}/ServiceProviderConfig", get(get_service_provider_config))
@@ -37,6 +41,16 @@ async fn get_service_provider_config(State(state): State<AppState>, TenantOf(ctx
         "patch": { "supported": true },
         "bulk": { "supported": true, "maxOperations": bulk.max_operations, "maxPayloadSize": bulk.max_payload_bytes },
         "filter": { "supported": true, "maxResults": state.max_page_size },
+        // RFC 9865 §4. Cursors are stateless and never expire: the timeout
+        // is only the least a client may count on.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": state.max_page_size,
+            "maxPageSize": state.max_page_size,
+            "cursorTimeout": CURSOR_TIMEOUT_SECS,
+        },
         "changePassword": { "supported": true },
         "sort": { "supported": true },
         "etag": { "supported": true },

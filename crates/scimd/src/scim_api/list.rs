@@ -1,23 +1,25 @@
 //! Listing resources (RFC 7644 §3.4.2): the query parameters `filter`,
-//! `sortBy`/`sortOrder`, `startIndex`/`count` (1-based paging, §3.4.2.4) and
-//! `attributes`/`excludedAttributes` (§3.4.2.5), and the ListResponse
-//! message. `/.search` (§3.4.3) reuses all of it with its JSON body.
+//! `sortBy`/`sortOrder`, `startIndex`/`count` (1-based paging, §3.4.2.4) or
+//! `cursor`/`count` (cursor paging, RFC 9865), `attributes`/
+//! `excludedAttributes` (§3.4.2.5), and the ListResponse message. `/.search`
+//! (§3.4.3) reuses all of it with its JSON body.
 
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use scim_core::ScimError;
 use scim_core::filter::{self, Filter};
 use scim_core::path::AttrPath;
 use scim_core::projection::Projection;
 use scim_core::sort::SortOrder;
-use scim_store::{ListQuery, ResourceKind};
+use scim_core::{ScimError, ScimType};
+use scim_store::{After, ListQuery, ResourceKind};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use super::cursor::{self, Position, Scope};
 use super::json::scim_response;
-use super::render::{group_values, render_all, render_with, resource_type};
+use super::render::{endpoint, group_values, render_all, render_with, resource_type};
 use super::resources::Kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -37,6 +39,8 @@ pub struct RawParams {
     #[serde(rename = "startIndex")]
     pub start_index: Option<String>,
     pub count: Option<String>,
+    /// RFC 9865: present (even empty) asks for cursor paging.
+    pub cursor: Option<String>,
     pub attributes: Option<String>,
     #[serde(rename = "excludedAttributes")]
     pub excluded_attributes: Option<String>,
@@ -69,14 +73,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
+/// How a list request pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// `startIndex` (1-based; the default method, RFC 9865 §2.4, as every
+    /// IdP expects it).
+    Index(u64),
+    /// `cursor`: empty for the first page, else a `nextCursor` (RFC 9865).
+    Cursor(String),
+}
+
 /// A parsed list request.
 pub struct ListSpec {
     pub filter: Option<Filter>,
     pub sort_by: Option<AttrPath>,
     pub sort_order: SortOrder,
-    pub start_index: u64,
+    pub paging: Paging,
     pub count: u64,
     pub projection: Projection,
+    /// `filter`, `sortBy`, `sortOrder` as sent: the query a cursor belongs
+    /// to (see [`super::cursor`]).
+    query: [Option<String>; 3],
 }
 
 impl ListSpec {
@@ -84,8 +101,29 @@ impl ListSpec {
         let filter = raw.filter.as_deref().map(filter::parse_filter).transpose()?;
         let sort_by = raw.sort_by.as_deref().map(AttrPath::parse).transpose()?;
         let sort_order = raw.sort_order.as_deref().map(SortOrder::parse).transpose()?.unwrap_or_default();
-        let (start_index, count) = paging(raw.start_index.as_deref(), raw.count.as_deref(), max_page_size)?;
-        Ok(ListSpec { filter, sort_by, sort_order, start_index, count, projection: raw.projection()? })
+        let (paging, count) = paging(raw, max_page_size)?;
+        Ok(ListSpec {
+            filter,
+            sort_by,
+            sort_order,
+            paging,
+            count,
+            projection: raw.projection()?,
+            query: [raw.filter.clone(), raw.sort_by.clone(), raw.sort_order.clone()],
+        })
+    }
+
+    /// The query a cursor of `endpoint` (`Users`, `Groups`, `` for the root)
+    /// belongs to.
+    pub fn scope<'a>(&'a self, ctx: &TenantCtx, endpoint: &'a str) -> Scope<'a> {
+        let [filter, sort_by, sort_order] = &self.query;
+        Scope {
+            tenant: ctx.tenant.id,
+            endpoint,
+            filter: filter.as_deref(),
+            sort_by: sort_by.as_deref(),
+            sort_order: sort_order.as_deref(),
+        }
     }
 
     /// Checks the filter and `sortBy` against a resource type's schemas.
@@ -106,19 +144,43 @@ impl ListSpec {
     }
 }
 
-/// `startIndex` and `count` per RFC 7644 §3.4.2.4: startIndex < 1 is 1,
-/// count < 0 is 0, count is capped at the maximum page size (and defaults
-/// to it); anything non-numeric is `400 invalidValue`.
-pub fn paging(start_index: Option<&str>, count: Option<&str>, max: u64) -> Result<(u64, u64), ScimError> {
-    let start = match start_index {
+/// The paging method and page size of a request.
+///
+/// - `startIndex` and `count` per RFC 7644 §3.4.2.4: startIndex < 1 is 1,
+///   count < 0 is 0, count is capped at the maximum page size (and
+///   defaults to it); anything non-numeric is `400 invalidValue`.
+/// - With `cursor` (RFC 9865 §2): `count` must be a positive integer
+///   (`400 invalidCount`), capped at the maximum page size (`maxPageSize`
+///   is a cap "regardless of what is specified", §4). `startIndex` with it
+///   asks for two methods at once: `400 invalidValue`.
+pub fn paging(raw: &RawParams, max: u64) -> Result<(Paging, u64), ScimError> {
+    if let Some(cursor) = &raw.cursor {
+        if raw.start_index.is_some() {
+            return Err(ScimError::invalid_value("startIndex and cursor ask for two paging methods: send one of them"));
+        }
+        let count = match raw.count.as_deref() {
+            None => max,
+            Some(s) => match parse_int("count", s) {
+                Ok(n) if n >= 1 => u64::try_from(n).unwrap_or(max).min(max),
+                _ => {
+                    return Err(ScimError::bad_request(
+                        ScimType::InvalidCount,
+                        format!("count must be an integer from 1 to {max} with a cursor, not {s:?}"),
+                    ));
+                }
+            },
+        };
+        return Ok((Paging::Cursor(cursor.clone()), count));
+    }
+    let start = match raw.start_index.as_deref() {
         None => 1,
         Some(s) => u64::try_from(parse_int("startIndex", s)?).unwrap_or(0).max(1),
     };
-    let count = match count {
+    let count = match raw.count.as_deref() {
         None => max,
         Some(s) => u64::try_from(parse_int("count", s)?).unwrap_or(0).min(max),
     };
-    Ok((start, count))
+    Ok((Paging::Index(start), count))
 }
 
 /// An integer, saturating when out of range (a huge startIndex is just
@@ -138,15 +200,28 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
     Err(ScimError::invalid_value(format!("{name} must be an integer, not {s:?}")))
 }
 
-/// One page of one resource type: (totalResults, rendered resources).
+/// One rendered page of one resource type.
+pub struct KindPage {
+    /// Every match, on all pages.
+    pub total: u64,
+    pub resources: Vec<Value>,
+    /// More matches follow.
+    pub more: bool,
+    /// The page's last resource, where a keyset cursor resumes.
+    pub last: Option<After>,
+}
+
+/// One page of one resource type, from 1-based `start_index` (counted
+/// after `after`, if given).
 pub async fn list_kind(
     state: &AppState,
     ctx: &TenantCtx,
     kind: ResourceKind,
     spec: &ListSpec,
     start_index: u64,
+    after: Option<After>,
     count: u64,
-) -> Result<(u64, Vec<Value>), ApiError> {
+) -> Result<KindPage, ApiError> {
     let rt = resource_type(ctx, kind)?;
     let with_groups = kind == ResourceKind::User && spec.projection.includes("groups", &ctx.registry, rt);
     let query = ListQuery {
@@ -155,10 +230,12 @@ pub async fn list_kind(
         sort_order: spec.sort_order,
         start_index,
         count,
+        after,
         schemas: &ctx.registry,
         with_groups,
     };
     let page = state.store.list_resources(ctx.tenant.id, kind, &query).await?;
+    let last = page.resources.last().map(After::of);
     let resources = match page.groups {
         // The store read the users' groups with the page.
         Some(mut groups) => page
@@ -171,20 +248,71 @@ pub async fn list_kind(
             .collect(),
         None => render_all(state, ctx, rt, &spec.projection, page.resources, true).await?,
     };
-    Ok((page.total, resources))
+    Ok(KindPage { total: page.total, resources, more: page.more, last })
+}
+
+/// Answers a list of one resource type (`GET /Users`, `POST
+/// /Users/.search`), by index or by cursor. Without `sortBy`, a cursor
+/// resumes after the last resource of its page (a keyset: deep pages cost
+/// what the first does); with `sortBy`, it holds an offset.
+pub async fn list_page(
+    state: &AppState,
+    ctx: &TenantCtx,
+    kind: ResourceKind,
+    spec: &ListSpec,
+) -> Result<Response, ApiError> {
+    spec.check(ctx, kind)?;
+    let cursor = match &spec.paging {
+        Paging::Index(start) => {
+            let page = list_kind(state, ctx, kind, spec, *start, None, spec.count).await?;
+            return Ok(list_response(page.total, &Paging::Index(*start), None, page.resources));
+        }
+        Paging::Cursor(cursor) => cursor,
+    };
+    let scope = spec.scope(ctx, endpoint(kind));
+    let keyset = spec.sort_by.is_none();
+    let (offset, after) = match cursor::decode(&scope, cursor)? {
+        Position::Start => (0, None),
+        Position::After(a) if keyset => (0, Some(a)),
+        Position::Offset(n) if !keyset => (n, None),
+        _ => {
+            return Err(ApiError::Scim(ScimError::bad_request(
+                ScimType::InvalidCursor,
+                "cursor is invalid for this query",
+            )));
+        }
+    };
+    let page = list_kind(state, ctx, kind, spec, offset.saturating_add(1), after, spec.count).await?;
+    let next = match (page.more, page.last) {
+        (true, Some(last)) if keyset => Some(Position::After(last)),
+        (true, Some(_)) => Some(Position::Offset(offset + page.resources.len() as u64)),
+        _ => None,
+    };
+    let next = next.map(|p| cursor::encode(&scope, p));
+    Ok(list_response(page.total, &spec.paging, next, page.resources))
 }
 
 /// The ListResponse message (RFC 7644 §3.4.2). `itemsPerPage` is the number
-/// of resources actually returned.
-pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Response {
-    let body = json!({
-        "schemas": [LIST_RESPONSE_URN],
-        "totalResults": total,
-        "itemsPerPage": resources.len(),
-        "startIndex": start_index,
-        "Resources": resources,
-    });
-    scim_response(StatusCode::OK, &body)
+/// of resources actually returned. Index paging answers `startIndex`;
+/// cursor paging answers `nextCursor` on every page but the last (RFC 9865
+/// §2), and no `startIndex`.
+pub fn list_response(total: u64, paging: &Paging, next_cursor: Option<String>, resources: Vec<Value>) -> Response {
+    let mut body = Map::with_capacity(6);
+    body.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
+    body.insert("totalResults".into(), json!(total));
+    body.insert("itemsPerPage".into(), json!(resources.len()));
+    match paging {
+        Paging::Index(start) => {
+            body.insert("startIndex".into(), json!(start));
+        }
+        Paging::Cursor(_) => {
+            if let Some(next) = next_cursor {
+                body.insert("nextCursor".into(), Value::String(next));
+            }
+        }
+    }
+    body.insert("Resources".into(), Value::Array(resources));
+    scim_response(StatusCode::OK, &Value::Object(body))
 }
 
 /// `GET /Users`, `GET /Groups`.
@@ -193,29 +321,53 @@ pub async fn list_resources<K: Kind>(
     caller: Caller,
     Params(raw): Params,
 ) -> Result<Response, ApiError> {
-    let ctx = &caller.tenant;
     let spec = ListSpec::parse(&raw, state.max_page_size)?;
-    spec.check(ctx, K::KIND)?;
-    let (total, resources) = list_kind(&state, ctx, K::KIND, &spec, spec.start_index, spec.count).await?;
-    Ok(list_response(total, spec.start_index, resources))
+    list_page(&state, &caller.tenant, K::KIND, &spec).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn raw(start_index: Option<&str>, count: Option<&str>, cursor: Option<&str>) -> RawParams {
+        RawParams {
+            start_index: start_index.map(str::to_owned),
+            count: count.map(str::to_owned),
+            cursor: cursor.map(str::to_owned),
+            ..RawParams::default()
+        }
+    }
+
     #[test]
     fn paging_follows_rfc_7644_3_4_2_4() {
-        assert_eq!(paging(None, None, 1000).unwrap(), (1, 1000));
-        assert_eq!(paging(Some("0"), Some("-5"), 1000).unwrap(), (1, 0));
-        assert_eq!(paging(Some("-3"), Some("0"), 1000).unwrap(), (1, 0));
-        assert_eq!(paging(Some("11"), Some("5000"), 1000).unwrap(), (11, 1000));
-        assert_eq!(paging(Some("99999999999999999999999"), Some("10"), 100).unwrap(), (u64::MAX >> 1, 10));
+        let index = |s, c, max| paging(&raw(s, c, None), max);
+        assert_eq!(index(None, None, 1000).unwrap(), (Paging::Index(1), 1000));
+        assert_eq!(index(Some("0"), Some("-5"), 1000).unwrap(), (Paging::Index(1), 0));
+        assert_eq!(index(Some("-3"), Some("0"), 1000).unwrap(), (Paging::Index(1), 0));
+        assert_eq!(index(Some("11"), Some("5000"), 1000).unwrap(), (Paging::Index(11), 1000));
+        assert_eq!(
+            index(Some("99999999999999999999999"), Some("10"), 100).unwrap(),
+            (Paging::Index(u64::MAX >> 1), 10)
+        );
         for bad in ["abc", "1.5", "", "0x10"] {
-            let e = paging(Some(bad), None, 10).unwrap_err();
-            assert_eq!((e.status, e.scim_type), (400, Some(scim_core::ScimType::InvalidValue)));
-            assert!(paging(None, Some(bad), 10).is_err());
+            let e = index(Some(bad), None, 10).unwrap_err();
+            assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidValue)));
+            assert!(index(None, Some(bad), 10).is_err());
         }
+    }
+
+    #[test]
+    fn cursor_paging_follows_rfc_9865() {
+        let cursor = |c, count, max| paging(&raw(None, count, Some(c)), max);
+        assert_eq!(cursor("", None, 100).unwrap(), (Paging::Cursor(String::new()), 100));
+        assert_eq!(cursor("abc", Some("5"), 100).unwrap(), (Paging::Cursor("abc".into()), 5));
+        assert_eq!(cursor("", Some("500"), 100).unwrap(), (Paging::Cursor(String::new()), 100));
+        for bad in ["0", "-1", "x", ""] {
+            let e = cursor("", Some(bad), 100).unwrap_err();
+            assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidCount)), "{bad}");
+        }
+        let both = paging(&raw(Some("1"), None, Some("")), 100).unwrap_err();
+        assert_eq!((both.status, both.scim_type), (400, Some(ScimType::InvalidValue)));
     }
 
     #[test]

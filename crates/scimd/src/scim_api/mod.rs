@@ -4,6 +4,7 @@
 //! (501).
 
 pub mod bulk;
+pub mod cursor;
 pub mod discovery;
 pub mod etag;
 pub mod groups;

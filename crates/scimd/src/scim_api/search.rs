@@ -1,15 +1,16 @@
 //! `POST /.search` (RFC 7644 §3.4.3): a query in a SearchRequest body, at a
 //! resource endpoint (`/Users/.search`) or at the tenant root, where it
-//! spans Users and Groups.
+//! spans Users and Groups. Cursor paging (RFC 9865 §3) works here too.
 
 use axum::extract::State;
 use axum::response::Response;
-use scim_core::ScimError;
+use scim_core::{ScimError, ScimType};
 use scim_store::ResourceKind;
 use serde_json::Value;
 
+use super::cursor::{self, Position};
 use super::json::ScimBody;
-use super::list::{ListSpec, RawParams, list_kind, list_response};
+use super::list::{ListSpec, Paging, RawParams, list_kind, list_page, list_response};
 use super::resources::Kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -36,6 +37,7 @@ pub fn search_params(body: &Value) -> Result<RawParams, ScimError> {
             "sortOrder" => &mut raw.sort_order,
             "startIndex" => &mut raw.start_index,
             "count" => &mut raw.count,
+            "cursor" => &mut raw.cursor,
             "attributes" => &mut raw.attributes,
             "excludedAttributes" => &mut raw.excluded_attributes,
             // Unknown members are ignored, as for any SCIM message.
@@ -62,11 +64,8 @@ pub async fn search_kind<K: Kind>(
     caller: Caller,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ApiError> {
-    let ctx = &caller.tenant;
     let spec = ListSpec::parse(&search_params(&body)?, state.max_page_size)?;
-    spec.check(ctx, K::KIND)?;
-    let (total, resources) = list_kind(&state, ctx, K::KIND, &spec, spec.start_index, spec.count).await?;
-    Ok(list_response(total, spec.start_index, resources))
+    list_page(&state, &caller.tenant, K::KIND, &spec).await
 }
 
 /// `POST /.search` at the tenant root: Users then Groups, paged as one
@@ -94,18 +93,35 @@ pub async fn search_root(
     {
         return Err(e);
     }
-    let offset = spec.start_index - 1;
+    // One sequence over two types: a cursor holds an offset into it.
+    let scope = spec.scope(ctx, "");
+    let offset = match &spec.paging {
+        Paging::Index(start) => start - 1,
+        Paging::Cursor(c) => match cursor::decode(&scope, c)? {
+            Position::Start => 0,
+            Position::Offset(n) => n,
+            Position::After(_) => {
+                return Err(ApiError::Scim(ScimError::bad_request(
+                    ScimType::InvalidCursor,
+                    "cursor is invalid for this query",
+                )));
+            }
+        },
+    };
     let mut total = 0u64;
     let mut remaining = spec.count;
     let mut resources = Vec::new();
     for kind in kinds {
         let local_start = offset.saturating_sub(total) + 1;
-        let (t, page) = list_kind(&state, ctx, kind, &spec, local_start, remaining).await?;
-        total += t;
-        remaining = remaining.saturating_sub(page.len() as u64);
-        resources.extend(page);
+        let page = list_kind(&state, ctx, kind, &spec, local_start, None, remaining).await?;
+        total += page.total;
+        remaining = remaining.saturating_sub(page.resources.len() as u64);
+        resources.extend(page.resources);
     }
-    Ok(list_response(total, spec.start_index, resources))
+    // Where the next page of the whole sequence starts, if there is one.
+    let next = offset + resources.len() as u64;
+    let next_cursor = (next < total && !resources.is_empty()).then(|| cursor::encode(&scope, Position::Offset(next)));
+    Ok(list_response(total, &spec.paging, next_cursor, resources))
 }
 
 #[cfg(test)]

@@ -332,3 +332,107 @@ async fn count_is_capped_at_max_results() {
     assert_eq!(per_page as usize, r.resources().len());
     assert_eq!(per_page, n.min(max));
 }
+
+/// Follows `nextCursor` from an empty cursor: the ids of each page, and
+/// the last page's body. GET when `search` is `None`, else POST to it.
+async fn walk_cursor(
+    app: &TestServer,
+    path: &str,
+    params: &[(&str, &str)],
+    search: Option<Value>,
+) -> (Vec<Vec<String>>, Value) {
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let r = match &search {
+            None => {
+                let mut q = params.to_vec();
+                q.push(("cursor", &cursor));
+                app.list(path, &q).await
+            }
+            Some(body) => {
+                let mut body = body.clone();
+                body["cursor"] = json!(cursor);
+                app.post(path, &body).await
+            }
+        }
+        .expect(200);
+        assert!(r.body.get("startIndex").is_none(), "cursor pages carry no startIndex: {}", r.text);
+        assert_eq!(r.body["itemsPerPage"], json!(r.resources().len()));
+        pages.push(ids(&r));
+        match r.body.get("nextCursor").and_then(Value::as_str) {
+            Some(next) => {
+                assert!(next.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)), "{next}");
+                cursor = next.to_owned();
+            }
+            None => return (pages, r.body),
+        }
+        assert!(pages.len() < 20, "the walk does not end");
+    }
+}
+
+#[tokio::test]
+async fn cursor_paging_rfc_9865() {
+    let app = fixture().await;
+    for n in 0..3 {
+        app.create_user(&format!("extra{n}")).await;
+    }
+    // Every user once, in creation order; nextCursor on all pages but the last.
+    let all = ids(&app.list("/Users", &[]).await.expect(200));
+    assert_eq!(all.len(), 7);
+    let (pages, last) = walk_cursor(&app, "/Users", &[("count", "3")], None).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 1]);
+    assert_eq!(pages.concat(), all);
+    assert_eq!(last["totalResults"], 7);
+    // A last page that is exactly full has no nextCursor either.
+    let (pages, _) = walk_cursor(&app, "/Users", &[("count", "7")], None).await;
+    assert_eq!(pages, vec![all.clone()]);
+    // Sorted and filtered cursor pages follow the query's order.
+    let by_name = ids(&app.list("/Users", &[("sortBy", "userName"), ("sortOrder", "descending")]).await);
+    let (pages, _) =
+        walk_cursor(&app, "/Users", &[("sortBy", "userName"), ("sortOrder", "descending"), ("count", "2")], None).await;
+    assert_eq!(pages.concat(), by_name);
+    let f = [("filter", r#"userName sw "extra" or title eq "Engineer""#), ("count", "2")];
+    let (pages, last) = walk_cursor(&app, "/Users", &f, None).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1]);
+    assert_eq!(last["totalResults"], 5);
+    // POST /.search takes `cursor` in its body (RFC 9865 §3), the root too.
+    let body = json!({"schemas": [SEARCH_SCHEMA], "count": 4});
+    let (pages, _) = walk_cursor(&app, "/Users/.search", &[], Some(body.clone())).await;
+    assert_eq!(pages.concat(), all);
+    let gid = app.create_group("Team", &[]).await["id"].as_str().unwrap().to_string();
+    let (pages, last) = walk_cursor(&app, "/.search", &[], Some(body)).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4]);
+    assert_eq!(pages.concat(), [all.clone(), vec![gid]].concat());
+    assert_eq!(last["totalResults"], 8);
+
+    // A user created mid-walk is reached: the cursor is a place, not a snapshot.
+    let first = app.list("/Users", &[("cursor", ""), ("count", "6")]).await.expect(200);
+    let late = app.create_user("late").await["id"].as_str().unwrap().to_string();
+    let next = first.body["nextCursor"].as_str().unwrap();
+    let rest = app.list("/Users", &[("cursor", next), ("count", "6")]).await.expect(200);
+    assert_eq!(ids(&rest), vec![all[6].clone(), late]);
+
+    // Errors (RFC 9865 §2.2).
+    let bad = app.list("/Users", &[("cursor", "VZUTiyhEQJ94IR")]).await;
+    assert_scim_error(&bad, 400, Some("invalidCursor"));
+    let other_query = app.list("/Users", &[("cursor", next), ("filter", "active eq true")]).await;
+    assert_scim_error(&other_query, 400, Some("invalidCursor"));
+    let other_endpoint = app.list("/Groups", &[("cursor", next)]).await;
+    assert_scim_error(&other_endpoint, 400, Some("invalidCursor"));
+    let other_tenant =
+        app.http.get(app.url_for("other", "/Users")).bearer_auth(&app.other.token).query(&[("cursor", next)]);
+    let other_tenant = send(other_tenant).await;
+    assert_scim_error(&other_tenant, 400, Some("invalidCursor"));
+    assert_scim_error(&app.list("/Users", &[("cursor", ""), ("count", "0")]).await, 400, Some("invalidCount"));
+    assert_scim_error(&app.list("/Users", &[("cursor", ""), ("count", "x")]).await, 400, Some("invalidCount"));
+    let both = app.list("/Users", &[("cursor", ""), ("startIndex", "2")]).await;
+    assert_scim_error(&both, 400, Some("invalidValue"));
+
+    // Discovery says so.
+    let spc = app.http.get(app.url("/ServiceProviderConfig")).send().await.unwrap().json::<Value>().await.unwrap();
+    let p = &spc["pagination"];
+    assert_eq!((p["cursor"].as_bool(), p["index"].as_bool()), (Some(true), Some(true)), "{spc}");
+    assert_eq!(p["defaultPaginationMethod"], "index");
+    assert!(p["maxPageSize"].as_u64().is_some_and(|n| n >= 1) && p["cursorTimeout"].as_u64().is_some_and(|n| n >= 600));
+}
