@@ -7,6 +7,7 @@ use scim_core::schema::{SchemaRegistry, UnknownExtensions};
 use scim_core::sort::SortOrder;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -199,8 +200,9 @@ pub struct ListQuery<'a> {
     /// on the last page as on the first. Counts from `start_index` within
     /// what follows; ignored with `sort_by`.
     pub after: Option<After>,
-    /// The tenant's schemas, for evaluating what cannot be pushed to SQL.
-    pub schemas: &'a SchemaRegistry,
+    /// The tenant's schemas, for evaluating what cannot be pushed to SQL
+    /// (shared: a backend may evaluate on another thread).
+    pub schemas: &'a Arc<SchemaRegistry>,
     /// For Users: also read each user's groups, from the same snapshot
     /// where the backend can ([`ListPage::groups`]).
     pub with_groups: bool,

@@ -29,7 +29,8 @@ const CACHE_SWEEP_AT: usize = 10_000;
 #[derive(Debug)]
 pub struct TenantCtx {
     pub tenant: Tenant,
-    pub registry: SchemaRegistry,
+    /// Shared: the store's scan threads evaluate filters with it.
+    pub registry: Arc<SchemaRegistry>,
     /// `<public_url>/scim/v2/<slug>`, no trailing slash.
     pub base_url: String,
 }
@@ -89,8 +90,8 @@ impl AppState {
             let urn = tenant.settings.extensions.get(*i).and_then(declared_urn).unwrap_or("(no id)");
             tracing::warn!(tenant = %tenant.slug, schema = %urn, error = %e.detail, "schema extension skipped");
         }
-        let ctx =
-            Arc::new(TenantCtx { base_url: format!("{}/scim/v2/{}", self.public_base, tenant.slug), registry, tenant });
+        let base_url = format!("{}/scim/v2/{}", self.public_base, tenant.slug);
+        let ctx = Arc::new(TenantCtx { base_url, registry: Arc::new(registry), tenant });
         if let Ok(mut map) = self.tenants.write() {
             sweep(&mut map, now);
             map.insert(slug.to_owned(), (now, ctx.clone()));

@@ -9,8 +9,9 @@
 //! keyset that cursors (RFC 9865) resume from.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use scim_core::schema::ResourceType;
 use scim_core::sort::SortOrder;
 use serde_json::Value;
@@ -41,8 +42,16 @@ fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The number of matches: without a filter, the count the triggers of
+/// migration 0003 keep; else `COUNT(*)`.
 fn count(c: &Connection, tenant: Uuid, kind: ResourceKind, part: &Part) -> Result<u64> {
-    let n = base_query("SELECT COUNT(*)", tenant, kind, part).scalar(c)?;
+    let n = match &part.cond {
+        None => {
+            let mut stmt = c.prepare_cached("SELECT live FROM resource_counts WHERE tenant = ? AND kind = ?")?;
+            stmt.query_row(rusqlite::params![tenant, kind.as_str()], |r| r.get(0)).optional()?.unwrap_or(0)
+        }
+        Some(_) => base_query("SELECT COUNT(*)", tenant, kind, part).scalar(c)?,
+    };
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -69,10 +78,30 @@ impl SqliteStore {
             None => Part { cond: None, exact: true, pinned: false },
         };
         if part.pinned {
-            self.read(|c| list(c, tenant, kind, query, rt, &part))
-        } else {
-            self.scan(|c| list(c, tenant, kind, query, rt, &part)).await
+            return self.read(|c| list(c, tenant, kind, query, rt, &part));
         }
+        // A scan runs on another thread: it takes its own copy of the query.
+        let (filter, sort_by, schemas) = (query.filter.cloned(), query.sort_by.cloned(), Arc::clone(query.schemas));
+        let (sort_order, start_index, count, after, with_groups) =
+            (query.sort_order, query.start_index, query.count, query.after, query.with_groups);
+        self.scan(move |c| {
+            let query = ListQuery {
+                filter: filter.as_ref(),
+                sort_by: sort_by.as_ref(),
+                sort_order,
+                start_index,
+                count,
+                after,
+                schemas: &schemas,
+                with_groups,
+            };
+            let rt = query
+                .schemas
+                .resource_type(kind.as_str())
+                .ok_or_else(|| StoreError::Config(format!("no resource type {}", kind.as_str())))?;
+            list(c, tenant, kind, &query, rt, &part)
+        })
+        .await
     }
 }
 

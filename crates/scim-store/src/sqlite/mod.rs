@@ -7,8 +7,8 @@
 //!   hash, a list pinned by `userName eq`) take microseconds, less than
 //!   handing them to another thread would cost. Reads whose cost grows with
 //!   the data (pages, counts, member lists, in-memory filtering) go through
-//!   [`SqliteStore::scan`], which tells the runtime that the thread blocks
-//!   so that other requests move to another worker meanwhile.
+//!   [`SqliteStore::scan`] to a small fixed pool of scan threads
+//!   (`scans.rs`), so that they never hold up the runtime's workers.
 //! - **Writes** go to one writer thread that owns the write connection and
 //!   commits the writes that queue up together (group commit, see
 //!   `writer.rs`), each still all-or-nothing. A third thread copies the WAL
@@ -37,6 +37,7 @@ mod list;
 mod members;
 mod migrate;
 mod resources;
+mod scans;
 mod sql;
 mod tenants;
 mod tokens;
@@ -51,6 +52,7 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use self::connection::{ReadKind, Readers};
+use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
@@ -67,7 +69,7 @@ fn concurrent_scans() -> usize {
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     readers: Arc<Readers>,
-    scans: tokio::sync::Semaphore,
+    scans: Scans,
     writer: Writer,
     /// Last `last_used` written per token (ms), to debounce `touch_token`.
     touched: Mutex<HashMap<Uuid, i64>>,
@@ -76,18 +78,6 @@ pub struct SqliteStore {
 /// Opens (creating if needed) the SQLite database at `url` and migrates it.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(url).await?))
-}
-
-/// Runs `f`, telling a multi-threaded runtime that this thread blocks for a
-/// while so that its other tasks move to another worker. Elsewhere (a
-/// current-thread runtime in tests, or no runtime) `f` simply runs.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
 }
 
 impl SqliteStore {
@@ -109,7 +99,7 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(format!("opening the database: {e}")))??;
-        let scans = tokio::sync::Semaphore::new(scans);
+        let scans = Scans::start(scans)?;
         Ok(SqliteStore { readers, scans, writer, touched: Mutex::default() })
     }
 
@@ -126,14 +116,16 @@ impl SqliteStore {
         self.readers.with(ReadKind::PointFresh, f)
     }
 
-    /// A read whose cost grows with the data, on a fresh snapshot; see
-    /// [`blocking`]. At most [`concurrent_scans`] run at once: each holds a
-    /// thread and a connection with its page cache (32 deep pages at once
-    /// took 49 threads and 570 MB before this limit).
-    pub(crate) async fn scan<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let _permit =
-            self.scans.acquire().await.map_err(|_| StoreError::Internal("the store is shutting down".into()))?;
-        blocking(|| self.readers.with(ReadKind::Scan, f))
+    /// A read whose cost grows with the data, on a fresh snapshot, on a
+    /// scan thread (see `scans.rs`). At most [`concurrent_scans`] run at
+    /// once; others wait their turn without holding a thread.
+    pub(crate) async fn scan<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        self.scans.run(move || readers.with(ReadKind::Scan, f)).await
     }
 
     /// A write: `f` runs in a transaction on the writer thread; its result
@@ -201,7 +193,8 @@ impl Store for SqliteStore {
         self.list_resources_impl(tenant, kind, query).await
     }
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
-        self.scan(|c| members::members_of(c, tenant, groups)).await
+        let groups = groups.to_vec();
+        self.scan(move |c| members::members_of(c, tenant, &groups)).await
     }
     async fn groups_of(&self, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>> {
         self.read(|c| members::groups_of(c, tenant, users))
@@ -211,10 +204,10 @@ impl Store for SqliteStore {
         self.write(move |c| audit::insert(c, &entry, convert::now())).await
     }
     async fn list_audit(&self, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
-        self.scan(|c| audit::list(c, tenant, limit)).await
+        self.scan(move |c| audit::list(c, tenant, limit)).await
     }
 
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
-        self.scan(|c| events::list(c, tenant, after, limit)).await
+        self.scan(move |c| events::list(c, tenant, after, limit)).await
     }
 }

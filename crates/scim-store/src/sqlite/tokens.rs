@@ -89,7 +89,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
-        self.scan(|c| {
+        self.scan(move |c| {
             all(
                 c,
                 &format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"),

@@ -184,3 +184,73 @@ async fn a_password_only_change_bumps_the_version() {
     assert_eq!(u2.version, 2);
     assert_eq!(u2.doc, u.doc);
 }
+
+/// Every (tenant, kind, kept count, real count), read beside the store.
+fn counts(db: &crate::TempDb) -> Vec<(Vec<u8>, String, i64, i64)> {
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT k.tenant, k.kind, k.live, (SELECT COUNT(*) FROM resources r \
+             WHERE r.tenant = k.tenant AND r.kind = k.kind AND r.deleted_at IS NULL) \
+             FROM resource_counts k ORDER BY k.tenant, k.kind",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn live_counts_follow_creates_soft_and_hard_deletes_and_a_failed_write() {
+    let (store, acme, db) = file().await;
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    let mut users = Vec::new();
+    for n in 0..6 {
+        users.push(create(&store, acme.id, ResourceKind::User, user_doc(&format!("u{n}"))).await);
+    }
+    create(&store, other.id, ResourceKind::User, user_doc("u0")).await;
+    create(&store, acme.id, ResourceKind::Group, json!({"displayName": "g"})).await;
+    store.delete_resource(delete(acme.id, users[0].id, DeletePolicy::Soft)).await.unwrap();
+    store.delete_resource(delete(acme.id, users[1].id, DeletePolicy::Hard)).await.unwrap();
+    // A duplicate userName is refused: its rolled-back insert counts nothing.
+    let dup = CreateResource {
+        tenant: acme.id,
+        kind: ResourceKind::User,
+        doc: user_doc("u2"),
+        members: vec![],
+        password_hash: None,
+        audit: ctx("POST"),
+    };
+    assert!(matches!(store.create_resource(dup).await, Err(StoreError::Uniqueness(_))));
+    // A soft-deleted name can be used again: a new row, counted.
+    create(&store, acme.id, ResourceKind::User, user_doc("u0")).await;
+    let got = counts(&db);
+    assert_eq!(got.len(), 3, "{got:?}");
+    for (_, kind, kept, real) in &got {
+        assert_eq!(kept, real, "{kind}: {got:?}");
+    }
+    let mut kept: Vec<i64> = got.iter().map(|g| g.2).collect();
+    kept.sort_unstable();
+    assert_eq!(kept, vec![1, 1, 5], "acme: 5 users, 1 group; other: 1 user");
+}
+
+#[tokio::test]
+async fn migration_0003_counts_what_an_older_database_holds() {
+    let (store, tenant, db) = file().await;
+    for n in 0..4 {
+        create(&store, tenant.id, ResourceKind::User, user_doc(&format!("u{n}"))).await;
+    }
+    let u = create(&store, tenant.id, ResourceKind::User, user_doc("gone")).await;
+    store.delete_resource(delete(tenant.id, u.id, DeletePolicy::Soft)).await.unwrap();
+    drop(store);
+    // Back to schema version 2, as a build before the counts left it.
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER resource_counts_insert; DROP TRIGGER resource_counts_delete; \
+         DROP TRIGGER resource_counts_soft_delete; DROP TABLE resource_counts; PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(c);
+    let store = scim_store::open(&db.url()).await.unwrap();
+    create(&store, tenant.id, ResourceKind::User, user_doc("after")).await;
+    let got = counts(&db);
+    assert_eq!(got.iter().map(|g| (g.2, g.3)).collect::<Vec<_>>(), vec![(5, 5)], "{got:?}");
+}

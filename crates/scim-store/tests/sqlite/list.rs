@@ -19,7 +19,7 @@ struct Fixture {
     tenant: Tenant,
     users: Vec<StoredResource>,
     groups: Vec<StoredResource>,
-    schemas: SchemaRegistry,
+    schemas: Arc<SchemaRegistry>,
 }
 
 async fn fixture() -> Fixture {
@@ -62,7 +62,7 @@ async fn fixture() -> Fixture {
         ],
     )
     .await;
-    Fixture { store, tenant, users, groups: vec![g1, g2], schemas: SchemaRegistry::standard(), _db: db }
+    Fixture { store, tenant, users, groups: vec![g1, g2], schemas: Arc::new(SchemaRegistry::standard()), _db: db }
 }
 
 impl Fixture {

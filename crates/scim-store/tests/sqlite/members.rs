@@ -207,7 +207,7 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
     assert_eq!(groups, gs[&a.id]);
     assert!(store.get_user_with_groups(t.id, g1.id).await.unwrap().is_none(), "a group is not a user");
     // A page of users asked `with_groups` carries the same groups.
-    let schemas = scim_core::schema::SchemaRegistry::standard();
+    let schemas = std::sync::Arc::new(scim_core::schema::SchemaRegistry::standard());
     let q = scim_store::ListQuery {
         after: None,
         filter: None,

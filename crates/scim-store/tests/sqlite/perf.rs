@@ -48,7 +48,7 @@ async fn perf_figures() {
     assert_eq!(found, 20_000);
     rate("get by id (4 tasks)", 20_000, start);
 
-    let schemas = SchemaRegistry::standard();
+    let schemas = std::sync::Arc::new(SchemaRegistry::standard());
     let start = Instant::now();
     for i in 0..5000 {
         let f = parse_filter(&format!("userName eq \"USER{}@example.com\"", i % n)).unwrap();

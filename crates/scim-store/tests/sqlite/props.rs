@@ -406,7 +406,7 @@ fn page_spec() -> impl Strategy<Value = Page> {
 }
 
 async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) -> Result<(), TestCaseError> {
-    let schemas = SchemaRegistry::standard();
+    let schemas = std::sync::Arc::new(SchemaRegistry::standard());
     let rt = schemas.resource_type(kind.as_str()).unwrap();
     let (rows, docs) = match kind {
         ResourceKind::User => (&data.users, &data.user_docs),

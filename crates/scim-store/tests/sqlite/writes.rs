@@ -43,7 +43,7 @@ async fn concurrent_writes_fail_alone() {
         }
     }
     assert_eq!(won, 20);
-    let schemas = SchemaRegistry::standard();
+    let schemas = std::sync::Arc::new(SchemaRegistry::standard());
     let q = ListQuery {
         after: None,
         with_groups: false,
@@ -63,7 +63,7 @@ async fn concurrent_writes_fail_alone() {
 }
 
 async fn names(store: &Arc<dyn Store>, tenant: Uuid, filter: &str) -> Vec<String> {
-    let schemas = SchemaRegistry::standard();
+    let schemas = std::sync::Arc::new(SchemaRegistry::standard());
     let filter = parse_filter(filter).unwrap();
     let q = ListQuery {
         after: None,
