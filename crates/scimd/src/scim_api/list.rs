@@ -14,11 +14,11 @@ use scim_core::projection::Projection;
 use scim_core::sort::SortOrder;
 use scim_core::{ScimError, ScimType};
 use scim_store::{After, ListQuery, ResourceKind};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::cursor::{self, Position, Scope};
-use super::json::scim_response;
+use super::json::scim_response_sized;
+use super::members_json::Rendered;
 use super::render::{endpoint, group_values, render_all, render_with, resource_type};
 use super::resources::Kind;
 use crate::auth::Caller;
@@ -204,7 +204,7 @@ fn parse_int(name: &str, s: &str) -> Result<i64, ScimError> {
 pub struct KindPage {
     /// Every match, on all pages.
     pub total: u64,
-    pub resources: Vec<Value>,
+    pub resources: Vec<Rendered>,
     /// More matches follow.
     pub more: bool,
     /// The page's last resource, where a keyset cursor resumes.
@@ -296,23 +296,35 @@ pub async fn list_page(
 /// of resources actually returned. Index paging answers `startIndex`;
 /// cursor paging answers `nextCursor` on every page but the last (RFC 9865
 /// §2), and no `startIndex`.
-pub fn list_response(total: u64, paging: &Paging, next_cursor: Option<String>, resources: Vec<Value>) -> Response {
-    let mut body = Map::with_capacity(6);
-    body.insert("schemas".into(), json!([LIST_RESPONSE_URN]));
-    body.insert("totalResults".into(), json!(total));
-    body.insert("itemsPerPage".into(), json!(resources.len()));
-    match paging {
-        Paging::Index(start) => {
-            body.insert("startIndex".into(), json!(start));
-        }
-        Paging::Cursor(_) => {
-            if let Some(next) = next_cursor {
-                body.insert("nextCursor".into(), Value::String(next));
-            }
-        }
-    }
-    body.insert("Resources".into(), Value::Array(resources));
-    scim_response(StatusCode::OK, &Value::Object(body))
+pub fn list_response(total: u64, paging: &Paging, next_cursor: Option<String>, resources: Vec<Rendered>) -> Response {
+    let (start_index, next_cursor) = match paging {
+        Paging::Index(start) => (Some(*start), None),
+        Paging::Cursor(_) => (None, next_cursor),
+    };
+    let members: usize = resources.iter().map(Rendered::members_len).sum();
+    let body = ListResponse {
+        schemas: [LIST_RESPONSE_URN],
+        total_results: total,
+        items_per_page: resources.len(),
+        start_index,
+        next_cursor,
+        resources,
+    };
+    scim_response_sized(StatusCode::OK, &body, members)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListResponse {
+    schemas: [&'static str; 1],
+    total_results: u64,
+    items_per_page: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_index: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    #[serde(rename = "Resources")]
+    resources: Vec<Rendered>,
 }
 
 /// `GET /Users`, `GET /Groups`.

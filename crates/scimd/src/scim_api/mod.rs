@@ -10,6 +10,7 @@ pub mod etag;
 pub mod groups;
 pub mod json;
 pub mod list;
+pub mod members_json;
 pub mod render;
 pub mod resources;
 pub mod search;

@@ -13,11 +13,13 @@ use scim_core::projection::Projection;
 use scim_core::resource::{self, Meta};
 use scim_core::schema::ResourceType;
 use scim_store::{GroupRef, ResourceKind, StoredResource};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::etag::etag;
-use super::json::scim_response;
+use super::json::scim_response_sized;
+use super::members_json::{MemberFields, Rendered, members_json};
 use crate::error::ApiError;
 use crate::state::{AppState, TenantCtx};
 
@@ -78,6 +80,14 @@ impl Head {
     }
 }
 
+/// A derived attribute of a resource, loaded for its response.
+pub enum Derived {
+    /// A User's `groups`.
+    Groups(Value),
+    /// A Group's `members`, already projected, as JSON text.
+    Members(Box<RawValue>),
+}
+
 /// Renders resources of one kind for a response: composes each, adds the
 /// derived attribute (one store call for the whole slice, none when the
 /// projection drops it or `load_derived` is false), applies the projection.
@@ -88,12 +98,12 @@ pub async fn render_all(
     projection: &Projection,
     resources: Vec<StoredResource>,
     load_derived: bool,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Rendered>, ApiError> {
     let Some(first) = resources.first() else { return Ok(Vec::new()) };
     let kind = first.kind;
     let mut derived = if load_derived && projection.includes(derived_attr(kind), &ctx.registry, rt) {
         let ids: Vec<Uuid> = resources.iter().map(|r| r.id).collect();
-        load(state, ctx, kind, &ids).await?
+        load(state, ctx, kind, &ids, projection, rt).await?
     } else {
         HashMap::new()
     };
@@ -114,14 +124,14 @@ pub async fn render_one(
     projection: &Projection,
     stored: StoredResource,
     load_derived: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Rendered, ApiError> {
     let mut all = render_all(state, ctx, rt, projection, vec![stored], load_derived).await?;
     all.pop().ok_or_else(|| ApiError::internal("rendering a resource produced nothing"))
 }
 
 /// A single-resource response: the body, `ETag`, and `Location` (on 201).
-pub fn resource_response(status: StatusCode, ctx: &TenantCtx, head: Head, body: &Value) -> Response {
-    let mut resp = scim_response(status, body);
+pub fn resource_response(status: StatusCode, ctx: &TenantCtx, head: Head, body: &Rendered) -> Response {
+    let mut resp = scim_response_sized(status, body, body.members_len());
     set_etag(&mut resp, head.version);
     if status == StatusCode::CREATED
         && let Ok(loc) = HeaderValue::from_str(&location(ctx, head.kind, head.id))
@@ -152,7 +162,9 @@ async fn load(
     ctx: &TenantCtx,
     kind: ResourceKind,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, Value>, ApiError> {
+    projection: &Projection,
+    rt: &ResourceType,
+) -> Result<HashMap<Uuid, Derived>, ApiError> {
     let tenant = ctx.tenant.id;
     let mut out = HashMap::with_capacity(ids.len());
     match kind {
@@ -164,32 +176,30 @@ async fn load(
             }
         }
         ResourceKind::Group => {
-            for (group, members) in state.store.members_of(tenant, ids).await? {
-                if members.is_empty() {
-                    continue;
-                }
-                let values = members
+            let Some(fields) = MemberFields::of(projection, &ctx.registry, rt) else { return Ok(out) };
+            // Memory is bounded by how many member lists are held at once:
+            // one of 100,000 members is ~25 MB while it is read and written.
+            let _permit = state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?;
+            let members = state.store.members_of(tenant, ids).await?;
+            let base_url = ctx.base_url.clone();
+            // Writing 100,000 members takes tens of milliseconds: not on a
+            // runtime worker.
+            let written = tokio::task::spawn_blocking(move || {
+                members
                     .into_iter()
-                    .map(|m| {
-                        let mut o = Map::new();
-                        o.insert("value".into(), Value::String(m.value.to_string()));
-                        o.insert("$ref".into(), Value::String(location(ctx, m.kind, m.value)));
-                        if let Some(d) = m.display {
-                            o.insert("display".into(), Value::String(d));
-                        }
-                        o.insert("type".into(), Value::String(m.kind.as_str().to_owned()));
-                        Value::Object(o)
-                    })
-                    .collect();
-                out.insert(group, Value::Array(values));
-            }
+                    .filter_map(|(group, list)| Some((group, members_json(&list, fields, &base_url)?)))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("writing members: {e}")))?;
+            out.extend(written.into_iter().map(|(group, raw)| (group, Derived::Members(raw))));
         }
     }
     Ok(out)
 }
 
 /// A User's derived `groups` value (RFC 7643 §4.1.2); `None` when empty.
-pub fn group_values(ctx: &TenantCtx, groups: Vec<GroupRef>) -> Option<Value> {
+pub fn group_values(ctx: &TenantCtx, groups: Vec<GroupRef>) -> Option<Derived> {
     if groups.is_empty() {
         return None;
     }
@@ -206,7 +216,7 @@ pub fn group_values(ctx: &TenantCtx, groups: Vec<GroupRef>) -> Option<Value> {
             Value::Object(m)
         })
         .collect();
-    Some(Value::Array(values))
+    Some(Derived::Groups(Value::Array(values)))
 }
 
 /// Renders one resource whose derived attribute the caller already has.
@@ -215,14 +225,21 @@ pub fn render_with(
     rt: &ResourceType,
     projection: &Projection,
     stored: StoredResource,
-    derived: Option<Value>,
-) -> Value {
+    derived: Option<Derived>,
+) -> Rendered {
     let meta = meta_of(ctx, &stored);
     let mut full = resource::compose(stored.doc, &stored.id.to_string(), &meta);
-    if let (Some(values), Value::Object(map)) = (derived, &mut full) {
-        insert_before_meta(map, derived_attr(stored.kind), values);
-    }
-    projection.apply(full, &ctx.registry, rt)
+    let members = match derived {
+        Some(Derived::Groups(values)) => {
+            if let Value::Object(map) = &mut full {
+                insert_before_meta(map, derived_attr(stored.kind), values);
+            }
+            None
+        }
+        Some(Derived::Members(raw)) => Some(raw),
+        None => None,
+    };
+    Rendered { doc: projection.apply(full, &ctx.registry, rt), members }
 }
 
 /// Inserts `key` so that `meta` stays last, as RFC 7643 prints resources.

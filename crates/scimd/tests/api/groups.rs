@@ -1,7 +1,7 @@
 //! Groups and membership: members are rows, a User's `groups` is derived
 //! from them (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -304,4 +304,46 @@ async fn concurrent_member_adds_all_succeed() {
         answers.iter().filter(|r| r.status.as_u16() != 204).map(|r| format!("{} {}", r.status, r.text)).collect();
     assert!(failed.is_empty(), "{} of {} concurrent adds failed: {:?}", failed.len(), answers.len(), failed.first());
     assert_eq!(member_values(&app.get(&path).await.body), sorted(&users));
+}
+
+#[tokio::test]
+async fn members_sub_attributes_follow_the_projection_on_get_and_list() {
+    let app = TestServer::spawn().await;
+    let u = user(&app, "m1").await;
+    let inner = app.create_group("Inner", &[]).await["id"].as_str().unwrap().to_string();
+    let body = json!({"schemas": [GROUP_SCHEMA], "displayName": "Outer",
+                      "members": [{"value": u, "display": "Mé \"one\""}, {"value": inner}]});
+    let g = app.post("/Groups", &body).await.expect(201).id();
+    let full = app.get(&format!("/Groups/{g}")).await.expect(200);
+    // The members text sits before meta, as the rest of the resource.
+    let keys: Vec<&String> = full.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["schemas", "id", "displayName", "members", "meta"], "{}", full.text);
+    // The member `u`: found by value, or the only one left.
+    let by_value = |r: &Value, id: &str| -> Value {
+        let all = r["members"].as_array().unwrap();
+        let found = all.iter().find(|m| m["value"] == id).cloned();
+        found.or_else(|| (all.len() == 1).then(|| all[0].clone())).unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        by_value(&full.body, &u),
+        json!({"value": u, "$ref": app.url(&format!("/Users/{u}")), "display": "Mé \"one\"", "type": "User"})
+    );
+    assert_eq!(
+        by_value(&full.body, &inner),
+        json!({"value": inner, "$ref": app.url(&format!("/Groups/{inner}")), "type": "Group"})
+    );
+    for (params, want) in [
+        (vec![("attributes", "members.value")], json!({"value": u})),
+        (vec![("excludedAttributes", "members.$ref,members.type")], json!({"value": u, "display": "Mé \"one\""})),
+        // `value` is not `returned: always`: only what is named.
+        (vec![("attributes", "displayName,members.display")], json!({"display": "Mé \"one\""})),
+    ] {
+        let one = send(app.req(reqwest::Method::GET, &format!("/Groups/{g}")).query(&params)).await.expect(200);
+        assert_eq!(by_value(&one.body, &u), want, "{params:?}: {}", one.text);
+        let listed =
+            app.list("/Groups", &[params.clone(), vec![("filter", "displayName eq \"Outer\"")]].concat()).await;
+        assert_eq!(by_value(&listed.expect(200).resources()[0], &u), want, "{params:?}");
+    }
+    let none = app.list(&format!("/Groups/{g}"), &[("attributes", "displayName")]).await.expect(200);
+    assert!(none.body.get("members").is_none(), "{}", none.text);
 }
