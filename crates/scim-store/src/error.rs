@@ -29,11 +29,41 @@ pub enum StoreError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
+    /// The database stayed locked by another connection or process for
+    /// longer than the busy timeout (an operator's VACUUM, recovery after
+    /// a crash): HTTP 503, worth a retry.
+    #[error("the database is busy: {0}")]
+    Busy(String),
     /// The store itself failed (a commit that did not happen, the writer
     /// thread gone).
     #[error("internal store error: {0}")]
     Internal(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e.to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_and_locked_are_busy() {
+        let err = |code: i32| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_BUSY)), StoreError::Busy(_)));
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_LOCKED)), StoreError::Busy(_)));
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_CORRUPT)), StoreError::Database(_)));
+        assert!(matches!(StoreError::from(rusqlite::Error::QueryReturnedNoRows), StoreError::Database(_)));
+    }
 }

@@ -60,6 +60,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(msg) => ApiError::Scim(ScimError::new(409, None, msg)),
             StoreError::Scim(e) => ApiError::Scim(e),
+            StoreError::Busy(e) => {
+                tracing::warn!(error = %e, "the database is busy");
+                ApiError::Scim(ScimError::new(503, None, "the database is busy: retry shortly"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -86,6 +90,10 @@ impl IntoResponse for ApiError {
         if www_auth {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scimd\""));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // IdPs retry 5xx; this says when.
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp.extensions_mut().insert(ErrorNote { detail: err.detail, scim_type: err.scim_type });
         resp
     }
@@ -103,6 +111,9 @@ mod tests {
         assert_eq!(status(StoreError::Uniqueness("userName".into())), 409);
         assert_eq!(status(StoreError::UnknownMember("x".into())), 400);
         assert_eq!(status(StoreError::Corrupt("x".into())), 500);
+        let resp = ApiError::from(StoreError::Busy("database is locked".into())).into_response();
+        assert_eq!(resp.status().as_u16(), 503);
+        assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf> {
 /// How long a connection waits for a lock another connection holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The same for point reads, which run on the runtime's workers: in WAL
+/// mode a read waits only while another process recovers the WAL after a
+/// crash or an operator holds the file (VACUUM), and a worker stuck for
+/// seconds would stall every request queued behind it. Past this the read
+/// fails with [`StoreError::Busy`], which the server answers 503.
+const POINT_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// Page cache of a point-read connection, in KiB. There are about as many
 /// of these as runtime workers, used over and over: a large cache keeps a
 /// tenant's hot rows in memory (GET by id read pages from disk with 4 MiB).
@@ -115,11 +122,18 @@ struct Pool {
     /// the store's memory.
     max_idle: usize,
     cache_kib: u32,
+    busy_timeout: Duration,
 }
 
 impl Pool {
-    fn new(max_idle: usize, cache_kib: u32) -> Self {
-        Pool { idle: Mutex::new(Vec::new()), max_idle, cache_kib }
+    fn new(max_idle: usize, cache_kib: u32, busy_timeout: Duration) -> Self {
+        Pool { idle: Mutex::new(Vec::new()), max_idle, cache_kib, busy_timeout }
+    }
+
+    fn open(&self, path: &Path) -> Result<Connection> {
+        let conn = open(path, self.cache_kib)?;
+        conn.busy_timeout(self.busy_timeout)?;
+        Ok(conn)
     }
 
     fn take(&self) -> Option<Reader> {
@@ -169,7 +183,12 @@ impl Readers {
     /// `commits` is the writer's commit counter; `workers` how many
     /// threads do point reads at once, `scans` how many scans run at once.
     pub(crate) fn new(path: PathBuf, commits: Arc<AtomicU64>, workers: usize, scans: usize) -> Self {
-        Readers { path, point: Pool::new(workers, POINT_CACHE_KIB), scan: Pool::new(scans, SCAN_CACHE_KIB), commits }
+        Readers {
+            path,
+            point: Pool::new(workers, POINT_CACHE_KIB, POINT_BUSY_TIMEOUT),
+            scan: Pool::new(scans, SCAN_CACHE_KIB, BUSY_TIMEOUT),
+            commits,
+        }
     }
 
     /// Runs `f` on an idle read connection of the right pool (opening one
@@ -180,14 +199,14 @@ impl Readers {
         let pool = if kind == ReadKind::Scan { &self.scan } else { &self.point };
         let mut reader = match pool.take() {
             Some(reader) => reader,
-            None => Reader { conn: open(&self.path, pool.cache_kib)?, snapshot: None },
+            None => Reader { conn: pool.open(&self.path)?, snapshot: None },
         };
         let commits = self.commits.load(Ordering::Acquire);
         let current = kind == ReadKind::Point
             && reader.snapshot.is_some_and(|(at, since)| at == commits && since.elapsed() < MAX_SNAPSHOT_AGE);
         if !current {
             if !reader.release() {
-                return f(&open(&self.path, pool.cache_kib)?);
+                return f(&pool.open(&self.path)?);
             }
             // Deferred: the snapshot is taken by the first read below, so it
             // holds at least `commits` commits.
