@@ -74,9 +74,12 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_resource(&self, write: DeleteResource) -> Result<()>;
     /// Lists live resources matching a query (filter, sort, page).
     async fn list_resources(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage>;
-    /// Members of each group in `groups` (display derived from the member's
-    /// current displayName / userName).
+    /// Members of each group in `groups` (`display` as the client sent it).
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>>;
+    /// How many members `groups` have together, counted up to `at_most`
+    /// (so that it costs little however large they are): whether a member
+    /// list is large before reading it.
+    async fn count_members(&self, tenant: Uuid, groups: &[Uuid], at_most: u64) -> Result<u64>;
     /// The groups each user in `users` belongs to directly.
     async fn groups_of(&self, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>>;
 

@@ -9,7 +9,8 @@
 //! proxy (README, "Operation").
 //!
 //! Metrics:
-//! - `scimd_http_requests_total{method,route,status}` (counter)
+//! - `scimd_http_requests_total{method,route,status}` (counter; status
+//!   `cancelled` for a request that timed out or whose client went away)
 //! - `scimd_http_request_duration_seconds{method,route}` (histogram)
 //! - `scimd_http_requests_in_flight` (gauge)
 //! - `scimd_store_write_batch_jobs`, `scimd_store_write_batch_seconds`
@@ -92,57 +93,87 @@ pub async fn render() -> Response {
     resp
 }
 
-/// Counts and times every request, labelled by its route template
-/// (`unmatched` for paths no route serves).
+/// Counts and times every request, labelled by its method, its route
+/// template (`unmatched` for paths no route serves) and its status;
+/// `cancelled` when it ended without an answer from here (the request
+/// timeout answered 408, or the client went away).
 pub async fn track(req: Request, next: Next) -> Response {
-    let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let _in_flight = InFlight::enter();
-    let started = Instant::now();
+    let mut tracked = Tracked::start(method_label(req.method()), route);
     let resp = next.run(req).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let (requests, duration) = handles(method, route.as_ref().map_or("unmatched", MatchedPath::as_str), resp.status());
-    duration.record(elapsed);
-    requests.increment(1);
+    tracked.finish(Some(resp.status()));
     resp
 }
 
-type Handles = (metrics::Counter, metrics::Histogram);
-type HandleCache = RwLock<HashMap<(Method, String, u16), Handles>>;
+/// The method as a label: the standard ones by name, any other (a client
+/// may send any token) as `other`, so that labels stay few.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
 
-/// The counter and histogram of one method, route and status. Cached: the
-/// `metrics` macros build and hash a labelled key on every call, which cost
-/// about a tenth of a point read.
-fn handles(method: Method, route: &str, status: StatusCode) -> Handles {
+/// A request being answered: in the in-flight gauge until dropped, recorded
+/// once, as `cancelled` if dropped unfinished.
+struct Tracked {
+    method: &'static str,
+    route: Option<MatchedPath>,
+    started: Instant,
+    in_flight: metrics::Gauge,
+    done: bool,
+}
+
+impl Tracked {
+    fn start(method: &'static str, route: Option<MatchedPath>) -> Tracked {
+        let in_flight = metrics::gauge!(IN_FLIGHT);
+        in_flight.increment(1.0);
+        Tracked { method, route, started: Instant::now(), in_flight, done: false }
+    }
+
+    fn finish(&mut self, status: Option<StatusCode>) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let route = self.route.as_ref().map_or("unmatched", MatchedPath::as_str);
+        let (requests, duration) = handles(self.method, route, status.map_or(0, |s| s.as_u16()));
+        duration.record(self.started.elapsed().as_secs_f64());
+        requests.increment(1);
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.finish(None);
+        self.in_flight.decrement(1.0);
+    }
+}
+
+type Handles = (metrics::Counter, metrics::Histogram);
+type HandleCache = RwLock<HashMap<(&'static str, String, u16), Handles>>;
+
+/// The counter and histogram of one method, route and status (0:
+/// cancelled). Cached: the `metrics` macros build and hash a labelled key on
+/// every call, which cost about a tenth of a point read. Every label is
+/// from a small set (methods above, the router's templates, statuses).
+fn handles(method: &'static str, route: &str, status: u16) -> Handles {
     static CACHE: OnceLock<HandleCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (method, route.to_owned(), status.as_u16());
+    let key = (method, route.to_owned(), status);
     if let Some(h) = cache.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
         return h.clone();
     }
-    let (method, route, status) = (key.0.as_str().to_owned(), key.1.clone(), key.2.to_string());
+    let status = if status == 0 { "cancelled".to_owned() } else { status.to_string() };
     let h = (
-        metrics::counter!(REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status),
-        metrics::histogram!(DURATION, "method" => method, "route" => route),
+        metrics::counter!(REQUESTS, "method" => method, "route" => key.1.clone(), "status" => status),
+        metrics::histogram!(DURATION, "method" => method, "route" => key.1.clone()),
     );
     cache.write().unwrap_or_else(PoisonError::into_inner).insert(key, h.clone());
     h
-}
-
-/// One request in the in-flight gauge; leaves it when dropped, also when the
-/// request's future is (a timeout, a closed connection).
-struct InFlight(metrics::Gauge);
-
-impl InFlight {
-    fn enter() -> InFlight {
-        let gauge = metrics::gauge!(IN_FLIGHT);
-        gauge.increment(1.0);
-        InFlight(gauge)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.decrement(1.0);
-    }
 }

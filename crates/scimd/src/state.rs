@@ -22,9 +22,12 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 /// `touch_token` (last-used time) is written at most this often per token,
 /// so reads never cost a write.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
-/// Group member lists rendered at once: each of 100,000 members holds ~25 MB
-/// while it is read and written; others wait their turn.
+/// Large group member lists rendered at once: one of 100,000 members holds
+/// ~25 MB while it is read and written; others wait their turn.
 const MEMBER_RENDERS: usize = 2;
+
+/// Member lists from this size on (about 1.5 MB of JSON) count as large.
+pub const LARGE_MEMBER_LIST: u64 = 10_000;
 
 /// Past this many entries, expired ones are swept on insert.
 const CACHE_SWEEP_AT: usize = 10_000;
@@ -52,7 +55,7 @@ pub struct Inner {
     pub max_page_size: u64,
     /// What `/Bulk` enforces and the ServiceProviderConfig advertises.
     pub bulk: BulkLimits,
-    /// Group member lists being rendered at once (see `render::load`).
+    /// Large group member lists being rendered at once (see `render::load`).
     pub member_renders: tokio::sync::Semaphore,
     tenants: Cache<String, TenantCtx>,
     tokens: Cache<[u8; 32], TokenInfo>,

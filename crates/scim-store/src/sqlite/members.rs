@@ -348,6 +348,23 @@ pub(crate) fn members_of(conn: &Connection, tenant: Uuid, groups: &[Uuid]) -> Re
     Ok(out)
 }
 
+/// Members of `groups` together, counted up to `at_most`.
+pub(crate) fn count_members(conn: &Connection, tenant: Uuid, groups: &[Uuid], at_most: u64) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM group_members WHERE tenant = ? AND group_id = ? LIMIT ?)",
+    )?;
+    let mut total = 0u64;
+    for group in groups {
+        if total >= at_most {
+            break;
+        }
+        let limit = i64::try_from(at_most - total).unwrap_or(i64::MAX);
+        let n: i64 = stmt.query_row(params![tenant, group, limit], |r| r.get(0))?;
+        total += u64::try_from(n).unwrap_or(0);
+    }
+    Ok(total)
+}
+
 /// Groups each resource directly belongs to, in group id order; display
 /// from the group's current displayName. One index lookup per resource
 /// (a page of them at most), so callers treat it as a point read.

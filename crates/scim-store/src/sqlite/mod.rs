@@ -196,6 +196,10 @@ impl Store for SqliteStore {
         let groups = groups.to_vec();
         self.scan(move |c| members::members_of(c, tenant, &groups)).await
     }
+    async fn count_members(&self, tenant: Uuid, groups: &[Uuid], at_most: u64) -> Result<u64> {
+        // At most `at_most` index entries in all: a point read.
+        self.read(|c| members::count_members(c, tenant, groups, at_most))
+    }
     async fn groups_of(&self, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>> {
         self.read(|c| members::groups_of(c, tenant, users))
     }

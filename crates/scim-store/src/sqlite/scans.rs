@@ -53,9 +53,50 @@ impl Scans {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move || {
-                let _ = tx.send(f());
+                // Whoever asked has gone (the request timed out or its
+                // client left): the scan would only delay the ones behind.
+                if !tx.is_closed() {
+                    let _ = tx.send(f());
+                }
             }))
             .map_err(|_| StoreError::Internal("the scan threads have stopped".into()))?;
         rx.await.map_err(|_| StoreError::Internal("a scan failed without an answer".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_scan_nobody_waits_for_is_skipped_and_a_panic_keeps_the_thread() {
+        let scans = Arc::new(Scans::start(1).unwrap());
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let ran = Arc::new(AtomicUsize::new(0));
+        // The only thread is busy until `release`.
+        let pool = Arc::clone(&scans);
+        let busy = tokio::spawn(async move {
+            pool.run(move || {
+                blocked.recv().ok();
+                Ok(())
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // A scan queued behind it whose caller gives up.
+        let counted = Arc::clone(&ran);
+        let abandoned = scans.run(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(20), abandoned).await.is_err());
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        let panicking = scans.run(|| -> Result<()> { panic!("a scan panics") }).await;
+        assert!(matches!(panicking, Err(StoreError::Internal(_))));
+        assert_eq!(scans.run(|| Ok(7)).await.unwrap(), 7, "the thread survived the panic");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "the abandoned scan ran");
     }
 }

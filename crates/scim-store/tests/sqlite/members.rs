@@ -277,3 +277,30 @@ async fn member_changes_without_expected_version_apply_to_the_current_version() 
     assert_eq!(g3.version, g2.version + 1);
     assert_eq!(ids_of(&store, t.id, g.id).await.len(), 2);
 }
+
+#[tokio::test]
+async fn count_members_counts_up_to_a_bound() {
+    let (store, tenant, _db) = file().await;
+    let mut users = Vec::new();
+    for n in 0..5 {
+        users.push(create(&store, tenant.id, ResourceKind::User, user_doc(&format!("c{n}"))).await.id);
+    }
+    let five: Vec<_> = users.iter().map(|u| member(*u)).collect();
+    let g1 = create_with(&store, tenant.id, ResourceKind::Group, group_doc("five"), five).await.id;
+    let g2 =
+        create_with(&store, tenant.id, ResourceKind::Group, group_doc("two"), vec![member(users[0]), member(users[1])])
+            .await
+            .id;
+    let empty = create(&store, tenant.id, ResourceKind::Group, group_doc("none")).await.id;
+    let count = |groups: Vec<Uuid>, at_most| {
+        let store = store.clone();
+        async move { store.count_members(tenant.id, &groups, at_most).await.unwrap() }
+    };
+    assert_eq!(count(vec![g1, g2, empty], 100).await, 7);
+    assert_eq!(count(vec![g1], 3).await, 3);
+    assert_eq!(count(vec![g2, g1], 4).await, 4);
+    assert_eq!(count(vec![empty], 10).await, 0);
+    // Another tenant's view of the same group is empty.
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    assert_eq!(store.count_members(other.id, &[g1], 100).await.unwrap(), 0);
+}

@@ -9,7 +9,10 @@
 //!   store resumes from an index range, so the last page of 100,000 users
 //!   costs what the first does; or
 //! - an offset, where the order is `sortBy` or spans resource types (the
-//!   root `/.search`): such pages cost what `startIndex` does,
+//!   root `/.search`): such pages cost what `startIndex` does, and like
+//!   `startIndex` they shift when resources are created or deleted during
+//!   the walk (RFC 9865 does not ask for snapshots; a keyset on the sort
+//!   value would remove this),
 //!
 //! and a digest of the query it belongs to (tenant, endpoint, `filter`,
 //! `sortBy`, `sortOrder`). RFC 9865 §2 has the client repeat every parameter
@@ -28,6 +31,9 @@ use uuid::Uuid;
 /// The format's version: cursors of another format are refused, not
 /// misread.
 const VERSION: &str = "1";
+
+/// The largest offset a cursor may hold (no list is longer).
+const MAX_OFFSET: u64 = i64::MAX as u64;
 
 /// Where the next page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,11 +112,13 @@ pub fn decode(scope: &Scope<'_>, cursor: &str) -> Result<Position, ScimError> {
     }
     let position = match (parts.next(), parts.next(), parts.next()) {
         (Some("s"), None, _) => Some(Position::Start),
-        (Some("o"), Some(n), None) => n.parse().ok().map(Position::Offset),
+        // Cursors are not signed: a client can rewrite one, so every number
+        // is bounded here and the arithmetic on it cannot overflow.
+        (Some("o"), Some(n), None) => n.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).map(Position::Offset),
         (Some("a"), Some(ms), Some(id)) => ms
-            .parse::<i128>()
+            .parse::<i64>()
             .ok()
-            .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+            .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
             .zip(Uuid::try_parse(id).ok())
             .map(|(created, id)| Position::After(After { created, id })),
         _ => None,
@@ -133,7 +141,7 @@ mod tests {
     fn positions_round_trip_in_unreserved_characters() {
         let s = scope(Some("userName sw \"a\""));
         let after = After { created: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(), id: Uuid::now_v7() };
-        for p in [Position::Start, Position::Offset(0), Position::Offset(u64::MAX), Position::After(after)] {
+        for p in [Position::Start, Position::Offset(0), Position::Offset(MAX_OFFSET), Position::After(after)] {
             let c = encode(&s, p);
             assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)), "{c}");
             assert_eq!(decode(&s, &c).unwrap(), p);
@@ -162,6 +170,10 @@ mod tests {
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.o.1.2")),
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.a.12.not-a-uuid")),
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.x")),
+            // Rewritten by a client: numbers past what any list holds.
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.o.18446744073709551615")),
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.a.99999999999999999999.{}", Uuid::nil().simple())),
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.a.9223372036854775807.{}", Uuid::nil().simple())),
         ] {
             let e = decode(&s, &bad).unwrap_err();
             assert_eq!(e.scim_type, Some(ScimType::InvalidCursor), "{bad}");

@@ -285,7 +285,7 @@ pub async fn list_page(
     let page = list_kind(state, ctx, kind, spec, offset.saturating_add(1), after, spec.count).await?;
     let next = match (page.more, page.last) {
         (true, Some(last)) if keyset => Some(Position::After(last)),
-        (true, Some(_)) => Some(Position::Offset(offset + page.resources.len() as u64)),
+        (true, Some(_)) => Some(Position::Offset(offset.saturating_add(page.resources.len() as u64))),
         _ => None,
     };
     let next = next.map(|p| cursor::encode(&scope, p));

@@ -21,7 +21,7 @@ use super::etag::etag;
 use super::json::scim_response_sized;
 use super::members_json::{MemberFields, Rendered, members_json};
 use crate::error::ApiError;
-use crate::state::{AppState, TenantCtx};
+use crate::state::{AppState, LARGE_MEMBER_LIST, TenantCtx};
 
 /// The URL segment of a resource type.
 pub fn endpoint(kind: ResourceKind) -> &'static str {
@@ -177,9 +177,14 @@ async fn load(
         }
         ResourceKind::Group => {
             let Some(fields) = MemberFields::of(projection, &ctx.registry, rt) else { return Ok(out) };
-            // Memory is bounded by how many member lists are held at once:
-            // one of 100,000 members is ~25 MB while it is read and written.
-            let _permit = state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?;
+            // Memory is bounded by how many large member lists are held at
+            // once: one of 100,000 members is ~25 MB while it is read and
+            // written. Small ones (most groups) do not queue behind them.
+            let large = state.store.count_members(tenant, ids, LARGE_MEMBER_LIST).await? >= LARGE_MEMBER_LIST;
+            let _permit = match large {
+                true => Some(state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?),
+                false => None,
+            };
             let members = state.store.members_of(tenant, ids).await?;
             let base_url = ctx.base_url.clone();
             // Writing 100,000 members takes tens of milliseconds: not on a

@@ -112,14 +112,14 @@ pub async fn search_root(
     let mut remaining = spec.count;
     let mut resources = Vec::new();
     for kind in kinds {
-        let local_start = offset.saturating_sub(total) + 1;
+        let local_start = offset.saturating_sub(total).saturating_add(1);
         let page = list_kind(&state, ctx, kind, &spec, local_start, None, remaining).await?;
         total += page.total;
         remaining = remaining.saturating_sub(page.resources.len() as u64);
         resources.extend(page.resources);
     }
     // Where the next page of the whole sequence starts, if there is one.
-    let next = offset + resources.len() as u64;
+    let next = offset.saturating_add(resources.len() as u64);
     let next_cursor = (next < total && !resources.is_empty()).then(|| cursor::encode(&scope, Position::Offset(next)));
     Ok(list_response(total, &spec.paging, next_cursor, resources))
 }
