@@ -181,22 +181,28 @@ async fn load(
             // once: one of 100,000 members is ~25 MB while it is read and
             // written. Small ones (most groups) do not queue behind them.
             let large = state.store.count_members(tenant, ids, LARGE_MEMBER_LIST).await? >= LARGE_MEMBER_LIST;
-            let _permit = match large {
-                true => Some(state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?),
-                false => None,
+            let _permit = if large {
+                Some(state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?)
+            } else {
+                None
             };
             let members = state.store.members_of(tenant, ids).await?;
             let base_url = ctx.base_url.clone();
-            // Writing 100,000 members takes tens of milliseconds: not on a
-            // runtime worker.
-            let written = tokio::task::spawn_blocking(move || {
+            let write = move || -> Vec<(Uuid, Box<RawValue>)> {
                 members
                     .into_iter()
                     .filter_map(|(group, list)| Some((group, members_json(&list, fields, &base_url)?)))
-                    .collect::<Vec<_>>()
-            })
-            .await
-            .map_err(|e| ApiError::internal(format!("writing members: {e}")))?;
+                    .collect()
+            };
+            // Writing 100,000 members takes tens of milliseconds: not on a
+            // runtime worker. A small list costs less than the hand-off.
+            let written = if large {
+                tokio::task::spawn_blocking(write)
+                    .await
+                    .map_err(|e| ApiError::internal(format!("writing members: {e}")))?
+            } else {
+                write()
+            };
             out.extend(written.into_iter().map(|(group, raw)| (group, Derived::Members(raw))));
         }
     }
