@@ -5,14 +5,15 @@
 //! cursor never expires (the advertised `cursorTimeout` is a floor, not a
 //! deadline) and any node behind a load balancer can serve the next page.
 //! It holds a place in the list, either
-//! - after a resource in the default order (creation time, then id): the
-//!   store resumes from an index range, so the last page of 100,000 users
-//!   costs what the first does; or
-//! - an offset, where the order is `sortBy` or spans resource types (the
-//!   root `/.search`): such pages cost what `startIndex` does, and like
-//!   `startIndex` they shift when resources are created or deleted during
-//!   the walk (RFC 9865 does not ask for snapshots; a keyset on the sort
-//!   value would remove this),
+//! - after a resource in the default order (creation time, then id), at the
+//!   root `/.search` also naming the resource's type (Users come before
+//!   Groups): the store resumes from an index range, so the last page of
+//!   100,000 users costs what the first does, and resources created or
+//!   deleted during the walk shift nothing; or
+//! - an offset, where the order is `sortBy`: such pages cost what
+//!   `startIndex` does, and like `startIndex` they shift when resources are
+//!   created or deleted during the walk (RFC 9865 does not ask for
+//!   snapshots; a keyset on the sort value would remove this),
 //!
 //! and a digest of the query it belongs to (tenant, endpoint, `filter`,
 //! `sortBy`, `sortOrder`). RFC 9865 §2 has the client repeat every parameter
@@ -23,7 +24,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scim_core::{ScimError, ScimType};
-use scim_store::After;
+use scim_store::{After, ResourceKind};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -42,6 +43,9 @@ pub enum Position {
     Start,
     /// After this resource, in the default order.
     After(After),
+    /// After this resource of this type, in the root `/.search`'s order
+    /// (Users, then Groups, each in the default order).
+    AfterIn(ResourceKind, After),
     /// After this many resources, in the query's order.
     Offset(u64),
 }
@@ -79,13 +83,22 @@ impl Scope<'_> {
 pub fn encode(scope: &Scope<'_>, position: Position) -> String {
     let place = match position {
         Position::Start => "s".to_owned(),
-        Position::After(a) => {
-            let ms = a.created.unix_timestamp_nanos() / 1_000_000;
-            format!("a.{ms}.{}", a.id.simple())
-        }
+        Position::After(a) => format!("a.{}", place_of(a)),
+        Position::AfterIn(kind, a) => format!("k.{}.{}", kind.as_str(), place_of(a)),
         Position::Offset(n) => format!("o.{n}"),
     };
     URL_SAFE_NO_PAD.encode(format!("{VERSION}.{}.{place}", scope.digest()))
+}
+
+fn place_of(a: After) -> String {
+    let ms = a.created.unix_timestamp_nanos() / 1_000_000;
+    format!("{ms}.{}", a.id.simple())
+}
+
+/// Reads `<ms>.<id>` back.
+fn after_of(ms: &str, id: &str) -> Option<After> {
+    let created = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms.parse::<i64>().ok()?) * 1_000_000).ok()?;
+    Some(After { created, id: Uuid::try_parse(id).ok()? })
 }
 
 /// Reads a `cursor` parameter: empty is the first page; anything this
@@ -110,23 +123,20 @@ pub fn decode(scope: &Scope<'_>, cursor: &str) -> Result<Position, ScimError> {
     if parts.next() != Some(scope.digest().as_str()) {
         return Err(invalid("it belongs to another query: filter, sortBy and sortOrder must stay the same"));
     }
-    let position = match (parts.next(), parts.next(), parts.next()) {
-        (Some("s"), None, _) => Some(Position::Start),
-        // Cursors are not signed: a client can rewrite one, so every number
-        // is bounded here and the arithmetic on it cannot overflow.
-        (Some("o"), Some(n), None) => n.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).map(Position::Offset),
-        (Some("a"), Some(ms), Some(id)) => ms
-            .parse::<i64>()
-            .ok()
-            .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok())
-            .zip(Uuid::try_parse(id).ok())
-            .map(|(created, id)| Position::After(After { created, id })),
+    let rest: Vec<&str> = parts.collect();
+    // Cursors are not signed: a client can rewrite one, so every number is
+    // bounded here and the arithmetic on it cannot overflow.
+    let position = match rest.as_slice() {
+        ["s"] => Some(Position::Start),
+        ["o", n] => n.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).map(Position::Offset),
+        ["a", ms, id] => after_of(ms, id).map(Position::After),
+        ["k", kind, ms, id] => {
+            let kind = [ResourceKind::User, ResourceKind::Group].into_iter().find(|k| k.as_str() == *kind);
+            kind.zip(after_of(ms, id)).map(|(kind, a)| Position::AfterIn(kind, a))
+        }
         _ => None,
     };
-    match (position, parts.next()) {
-        (Some(p), None) => Ok(p),
-        _ => Err(invalid("not issued by this server")),
-    }
+    position.ok_or_else(|| invalid("not issued by this server"))
 }
 
 #[cfg(test)]
@@ -141,7 +151,14 @@ mod tests {
     fn positions_round_trip_in_unreserved_characters() {
         let s = scope(Some("userName sw \"a\""));
         let after = After { created: OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(), id: Uuid::now_v7() };
-        for p in [Position::Start, Position::Offset(0), Position::Offset(MAX_OFFSET), Position::After(after)] {
+        for p in [
+            Position::Start,
+            Position::Offset(0),
+            Position::Offset(MAX_OFFSET),
+            Position::After(after),
+            Position::AfterIn(ResourceKind::User, after),
+            Position::AfterIn(ResourceKind::Group, after),
+        ] {
             let c = encode(&s, p);
             assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b)), "{c}");
             assert_eq!(decode(&s, &c).unwrap(), p);
@@ -174,6 +191,8 @@ mod tests {
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.o.18446744073709551615")),
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.a.99999999999999999999.{}", Uuid::nil().simple())),
             URL_SAFE_NO_PAD.encode(format!("1.{digest}.a.9223372036854775807.{}", Uuid::nil().simple())),
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.k.Robot.12.{}", Uuid::nil().simple())),
+            URL_SAFE_NO_PAD.encode(format!("1.{digest}.k.User.12")),
         ] {
             let e = decode(&s, &bad).unwrap_err();
             assert_eq!(e.scim_type, Some(ScimType::InvalidCursor), "{bad}");

@@ -5,16 +5,17 @@
 use axum::extract::State;
 use axum::response::Response;
 use scim_core::{ScimError, ScimType};
-use scim_store::ResourceKind;
+use scim_store::{After, ResourceKind};
 use serde_json::Value;
 
 use super::cursor::{self, Position};
 use super::json::ScimBody;
 use super::list::{ListSpec, Paging, RawParams, list_kind, list_page, list_response};
+use super::members_json::Rendered;
 use super::resources::Kind;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, TenantCtx};
 
 pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
@@ -93,21 +94,24 @@ pub async fn search_root(
     {
         return Err(e);
     }
-    // One sequence over two types: a cursor holds an offset into it.
     let scope = spec.scope(ctx, "");
-    let offset = match &spec.paging {
-        Paging::Index(start) => start - 1,
+    let (offset, from) = match &spec.paging {
+        Paging::Index(start) => (start - 1, None),
         Paging::Cursor(c) => match cursor::decode(&scope, c)? {
-            Position::Start => 0,
-            Position::Offset(n) => n,
-            Position::After(_) => {
-                return Err(ApiError::Scim(ScimError::bad_request(
-                    ScimType::InvalidCursor,
-                    "cursor is invalid for this query",
-                )));
+            Position::Start => (0, None),
+            Position::Offset(n) if spec.sort_by.is_some() => (n, None),
+            Position::AfterIn(kind, after) if spec.sort_by.is_none() && kinds.contains(&kind) => {
+                (0, Some((kind, after)))
             }
+            _ => return Err(invalid_cursor()),
         },
     };
+    if matches!(spec.paging, Paging::Cursor(_)) && spec.sort_by.is_none() {
+        let (total, resources, next) = by_keyset(&state, ctx, &spec, &kinds, from).await?;
+        let next_cursor = next.map(|p| cursor::encode(&scope, p));
+        return Ok(list_response(total, &spec.paging, next_cursor, resources));
+    }
+    // By index, or by a cursor over a sorted sequence: an offset into it.
     let mut total = 0u64;
     let mut remaining = spec.count;
     let mut resources = Vec::new();
@@ -118,10 +122,55 @@ pub async fn search_root(
         remaining = remaining.saturating_sub(page.resources.len() as u64);
         resources.extend(page.resources);
     }
-    // Where the next page of the whole sequence starts, if there is one.
     let next = offset.saturating_add(resources.len() as u64);
     let next_cursor = (next < total && !resources.is_empty()).then(|| cursor::encode(&scope, Position::Offset(next)));
     Ok(list_response(total, &spec.paging, next_cursor, resources))
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::Scim(ScimError::bad_request(ScimType::InvalidCursor, "cursor is invalid for this query"))
+}
+
+/// A cursor page of the root sequence (each type in the default order, one
+/// type after the other), resumed after the resource `from` (of its type):
+/// a keyset, so resources created or deleted during the walk shift nothing.
+/// The types before `from`'s are only counted. Returns the total, the page
+/// and where the next page starts, if anything follows.
+async fn by_keyset(
+    state: &AppState,
+    ctx: &TenantCtx,
+    spec: &ListSpec,
+    kinds: &[ResourceKind],
+    from: Option<(ResourceKind, After)>,
+) -> Result<(u64, Vec<Rendered>, Option<Position>), ApiError> {
+    let start_at = from.and_then(|(k, _)| kinds.iter().position(|x| *x == k)).unwrap_or(0);
+    let (mut total, mut remaining, mut resources) = (0u64, spec.count, Vec::new());
+    let mut next = None;
+    // The last resource returned, where a full page ends.
+    let mut reached = from;
+    for (i, kind) in kinds.iter().copied().enumerate() {
+        if i < start_at || remaining == 0 {
+            let counted = list_kind(state, ctx, kind, spec, 1, None, 0).await?.total;
+            total += counted;
+            // Nothing of this type was returned yet, and some of it remains.
+            if i > start_at && counted > 0 && next.is_none() {
+                next = reached.map(|(k, a)| Position::AfterIn(k, a));
+            }
+            continue;
+        }
+        let after = from.filter(|_| i == start_at).map(|(_, a)| a);
+        let page = list_kind(state, ctx, kind, spec, 1, after, remaining).await?;
+        total += page.total;
+        remaining = remaining.saturating_sub(page.resources.len() as u64);
+        resources.extend(page.resources);
+        if let Some(last) = page.last {
+            reached = Some((kind, last));
+        }
+        if page.more {
+            next = reached.map(|(k, a)| Position::AfterIn(k, a));
+        }
+    }
+    Ok((total, resources, next))
 }
 
 #[cfg(test)]

@@ -403,7 +403,7 @@ async fn cursor_paging_rfc_9865() {
     let gid = app.create_group("Team", &[]).await["id"].as_str().unwrap().to_string();
     let (pages, last) = walk_cursor(&app, "/.search", &[], Some(body)).await;
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4]);
-    assert_eq!(pages.concat(), [all.clone(), vec![gid]].concat());
+    assert_eq!(pages.concat(), [all.clone(), vec![gid.clone()]].concat());
     assert_eq!(last["totalResults"], 8);
 
     // A user created mid-walk is reached: the cursor is a place, not a snapshot.
@@ -412,6 +412,33 @@ async fn cursor_paging_rfc_9865() {
     let next = first.body["nextCursor"].as_str().unwrap();
     let rest = app.list("/Users", &[("cursor", next), ("count", "6")]).await.expect(200);
     assert_eq!(ids(&rest), vec![all[6].clone(), late]);
+
+    // At the root too: a user created while the walk is among the groups
+    // shifts nothing (no group twice), one created before its place is met.
+    for name in ["Team 2", "Team 3", "Team 4"] {
+        app.create_group(name, &[]).await;
+    }
+    let everyone = ids(&app.post("/.search", &json!({"schemas": [SEARCH_SCHEMA]})).await.expect(200));
+    let (users, groups) = everyone.split_at(everyone.len() - 4);
+    let app = &app;
+    let page = |cursor: String| async move {
+        let body = json!({"schemas": [SEARCH_SCHEMA], "count": 4, "cursor": cursor});
+        app.post("/.search", &body).await.expect(200)
+    };
+    let first = page(String::new()).await;
+    let early = app.create_user("early").await["id"].as_str().unwrap().to_string();
+    let (mut seen, mut more) = (ids(&first), first.body["nextCursor"].as_str().map(str::to_owned));
+    let mut created_among_groups = None;
+    while let Some(c) = more {
+        let r = page(c).await;
+        seen.extend(ids(&r));
+        if created_among_groups.is_none() && seen.contains(&gid) {
+            created_among_groups = Some(app.create_user("among-groups").await["id"].as_str().unwrap().to_string());
+        }
+        more = r.body["nextCursor"].as_str().map(str::to_owned);
+    }
+    assert!(created_among_groups.is_some());
+    assert_eq!(seen, [users.to_vec(), vec![early], groups.to_vec()].concat());
 
     // Errors (RFC 9865 §2.2).
     let bad = app.list("/Users", &[("cursor", "VZUTiyhEQJ94IR")]).await;
