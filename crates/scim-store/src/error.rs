@@ -31,8 +31,8 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Database(rusqlite::Error),
     /// The database stayed locked by another connection or process for
-    /// longer than the busy timeout (an operator's VACUUM, recovery after
-    /// a crash): HTTP 503, worth a retry.
+    /// longer than the busy timeout (a long write from another process,
+    /// WAL recovery after a crash): HTTP 503, worth a retry.
     #[error("the database is busy: {0}")]
     Busy(String),
     /// The store itself failed (a commit that did not happen, the writer
@@ -46,9 +46,9 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                StoreError::Busy(e.to_string())
-            }
+            // Not SQLITE_LOCKED: without shared cache it means a conflict
+            // inside one connection, a bug, not something to retry.
+            Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Busy(e.to_string()),
             _ => StoreError::Database(e),
         }
     }
@@ -59,10 +59,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn busy_and_locked_are_busy() {
+    fn busy_is_busy() {
         let err = |code: i32| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
         assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_BUSY)), StoreError::Busy(_)));
-        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_LOCKED)), StoreError::Busy(_)));
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_LOCKED)), StoreError::Database(_)));
         assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_CORRUPT)), StoreError::Database(_)));
         assert!(matches!(StoreError::from(rusqlite::Error::QueryReturnedNoRows), StoreError::Database(_)));
     }

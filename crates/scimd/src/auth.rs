@@ -109,7 +109,14 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
         && (resp.status().is_client_error() || resp.status().is_server_error())
     {
         let (status, detail) = failure_of(&resp);
-        write_failure(&state, &tenant, Some(token), audit, status, detail).await;
+        if status == 503 {
+            // The database is locked: this entry would wait for the same
+            // lock, and the client should not wait for it. It is written
+            // once the lock is gone (or logged if it cannot be).
+            tokio::spawn(async move { write_failure(&state, &tenant, Some(token), audit, status, detail).await });
+        } else {
+            write_failure(&state, &tenant, Some(token), audit, status, detail).await;
+        }
     }
     resp
 }

@@ -132,7 +132,9 @@ struct Tracked {
 
 impl Tracked {
     fn start(method: &'static str, route: Option<MatchedPath>) -> Tracked {
-        let in_flight = metrics::gauge!(IN_FLIGHT);
+        // One handle for the process: the macro hashes its key on each call.
+        static GAUGE: OnceLock<metrics::Gauge> = OnceLock::new();
+        let in_flight = GAUGE.get_or_init(|| metrics::gauge!(IN_FLIGHT)).clone();
         in_flight.increment(1.0);
         Tracked { method, route, started: Instant::now(), in_flight, done: false }
     }

@@ -56,7 +56,7 @@ pub struct Inner {
     /// What `/Bulk` enforces and the ServiceProviderConfig advertises.
     pub bulk: BulkLimits,
     /// Large group member lists being rendered at once (see `render::load`).
-    pub member_renders: tokio::sync::Semaphore,
+    pub member_renders: Arc<tokio::sync::Semaphore>,
     tenants: Cache<String, TenantCtx>,
     tokens: Cache<[u8; 32], TokenInfo>,
     touched: Mutex<HashMap<Uuid, Instant>>,
@@ -76,7 +76,7 @@ impl AppState {
             public_base,
             max_page_size,
             bulk,
-            member_renders: tokio::sync::Semaphore::new(MEMBER_RENDERS),
+            member_renders: Arc::new(tokio::sync::Semaphore::new(MEMBER_RENDERS)),
             tenants: RwLock::default(),
             tokens: RwLock::default(),
             touched: Mutex::default(),

@@ -38,7 +38,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The same for point reads, which run on the runtime's workers: in WAL
 /// mode a read waits only while another process recovers the WAL after a
-/// crash or an operator holds the file (VACUUM), and a worker stuck for
+/// crash or holds the file in exclusive locking mode, and a worker stuck for
 /// seconds would stall every request queued behind it. Past this the read
 /// fails with [`StoreError::Busy`], which the server answers 503.
 const POINT_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
@@ -65,10 +65,15 @@ pub(crate) const CHECKPOINT_CACHE_KIB: u32 = 256;
 /// process, such as the CLI, may hold the write lock briefly), and a page
 /// cache of `cache_kib`.
 pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
+    open_waiting(path, cache_kib, BUSY_TIMEOUT)
+}
+
+/// [`open`] with another busy timeout, which also bounds the switch to WAL.
+fn open_waiting(path: &Path, cache_kib: u32, busy_timeout: Duration) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let mode = wal_mode(&conn)?;
+    conn.busy_timeout(busy_timeout)?;
+    let mode = wal_mode(&conn, busy_timeout)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Config(format!("{} cannot use WAL mode (got {mode})", path.display())));
     }
@@ -101,12 +106,12 @@ impl Reader {
 /// Switches the file to WAL (a no-op once it is). Turning a new file to WAL
 /// while another process does the same answers SQLITE_BUSY at once, without
 /// the busy handler: retried for as long as the busy timeout.
-fn wal_mode(conn: &Connection) -> Result<String> {
+fn wal_mode(conn: &Connection, busy_timeout: Duration) -> Result<String> {
     let start = Instant::now();
     loop {
         match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
             Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < BUSY_TIMEOUT =>
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < busy_timeout =>
             {
                 std::thread::sleep(Duration::from_millis(10));
             }
@@ -131,9 +136,7 @@ impl Pool {
     }
 
     fn open(&self, path: &Path) -> Result<Connection> {
-        let conn = open(path, self.cache_kib)?;
-        conn.busy_timeout(self.busy_timeout)?;
-        Ok(conn)
+        open_waiting(path, self.cache_kib, self.busy_timeout)
     }
 
     fn take(&self) -> Option<Reader> {

@@ -6,7 +6,7 @@
 //!   ([`connection::Readers`]). Point reads (a resource by id, a token by
 //!   hash, a list pinned by `userName eq`) take microseconds, less than
 //!   handing them to another thread would cost. Reads whose cost grows with
-//!   the data (pages, counts, member lists, in-memory filtering) go through
+//!   the data (pages, filtered counts, member lists, in-memory filtering) go through
 //!   [`SqliteStore::scan`] to a small fixed pool of scan threads
 //!   (`scans.rs`), so that they never hold up the runtime's workers.
 //! - **Writes** go to one writer thread that owns the write connection and

@@ -1,5 +1,5 @@
 //! The scan threads: a fixed pool that runs the reads whose cost grows with
-//! the data (pages, counts, member lists, in-memory filtering), so that
+//! the data (pages, filtered counts, member lists, in-memory filtering), so that
 //! they never hold one of the runtime's workers.
 //!
 //! Why not `tokio::task::block_in_place` (the first design): each call hands

@@ -32,8 +32,34 @@ trait Job: Send {
     /// Runs the write inside its savepoint; true when it succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
     /// Answers the caller once the transaction has ended: `committed` is
-    /// the commit's failure, if any.
-    fn finish(self: Box<Self>, committed: std::result::Result<(), &str>);
+    /// the transaction's failure, if any.
+    fn finish(self: Box<Self>, committed: std::result::Result<(), &Failure>);
+}
+
+/// Why a batch's transaction did not commit.
+#[derive(Debug)]
+struct Failure {
+    why: String,
+    /// The database stayed locked by another process past the busy timeout:
+    /// worth a retry ([`StoreError::Busy`], HTTP 503).
+    busy: bool,
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        let busy = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy);
+        Failure { why: e.to_string(), busy }
+    }
+}
+
+impl Failure {
+    fn to_error(&self, what: &str) -> StoreError {
+        if self.busy {
+            StoreError::Busy(self.why.clone())
+        } else {
+            StoreError::Internal(format!("{what}: {}", self.why))
+        }
+    }
 }
 
 struct Typed<T, F> {
@@ -56,12 +82,15 @@ where
         ok
     }
 
-    fn finish(self: Box<Self>, committed: std::result::Result<(), &str>) {
+    fn finish(self: Box<Self>, committed: std::result::Result<(), &Failure>) {
         let answer = match (self.outcome, committed) {
             (Some(Ok(value)), Ok(())) => Ok(value),
-            (Some(Ok(_)), Err(why)) => Err(StoreError::Internal(format!("the transaction did not commit: {why}"))),
+            (Some(Ok(_)), Err(f)) => Err(f.to_error("the transaction did not commit")),
             (Some(Err(e)), _) => Err(e),
-            (None, _) => Err(StoreError::Internal("the write did not run".into())),
+            // The batch failed before this write ran (BEGIN found the
+            // database locked, or an earlier savepoint failed).
+            (None, Err(f)) => Err(f.to_error("the write did not run")),
+            (None, Ok(())) => Err(StoreError::Internal("the write did not run".into())),
         };
         // The caller may have gone away (client disconnected): the write
         // stands, nobody is told.
@@ -143,36 +172,31 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU
                 tracing::error!(error = %e, "the write connection is stuck in a transaction");
             }
         }
-        let committed = committed.as_ref().map_err(String::as_str).copied();
+        if let Err(f) = &committed {
+            tracing::warn!(error = %f.why, writes = batch.len(), "a write batch did not commit");
+        }
+        let committed = committed.as_ref().map(|_| ());
         for job in batch.drain(..) {
             job.finish(committed);
         }
     }
 }
 
-/// Runs one batch in one transaction; the commit's failure, if any.
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), String> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| e.to_string())?;
+/// Runs one batch in one transaction; the transaction's failure, if any.
+fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> std::result::Result<(), Failure> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let rollback = |e: rusqlite::Error| {
+        let _ = conn.execute_batch("ROLLBACK");
+        Failure::from(e)
+    };
     for job in batch.iter_mut() {
-        if let Err(e) = conn.prepare_cached("SAVEPOINT write").and_then(|mut s| s.execute([])) {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e.to_string());
-        }
+        conn.prepare_cached("SAVEPOINT write").and_then(|mut s| s.execute([])).map_err(rollback)?;
         let end = if job.run(conn) {
             conn.prepare_cached("RELEASE write").and_then(|mut s| s.execute([])).map(drop)
         } else {
             conn.execute_batch("ROLLBACK TO write; RELEASE write")
         };
-        if let Err(e) = end {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(e.to_string());
-        }
+        end.map_err(rollback)?;
     }
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e.to_string())
-        }
-    }
+    conn.execute_batch("COMMIT").map_err(rollback)
 }

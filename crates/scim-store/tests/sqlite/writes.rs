@@ -196,3 +196,29 @@ async fn the_wal_stays_bounded_while_readers_hold_snapshots() {
     let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert!(size < 16 * 1024 * 1024, "the WAL grew to {size} bytes");
 }
+
+/// Another process holding the write lock past the busy timeout makes a
+/// write fail as `Busy` (the server's 503, worth a retry), not as an
+/// internal error, and it leaves nothing behind; reads go on meanwhile.
+#[tokio::test]
+async fn a_write_blocked_by_another_process_is_busy() {
+    let (store, tenant, db) = file().await;
+    let before = create(&store, tenant.id, ResourceKind::User, user_doc("before")).await;
+    let other = rusqlite::Connection::open(&db.0).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let write = CreateResource {
+        tenant: tenant.id,
+        kind: ResourceKind::User,
+        doc: user_doc("blocked"),
+        members: vec![],
+        password_hash: None,
+        audit: ctx("POST"),
+    };
+    let err = store.create_resource(write).await.unwrap_err();
+    assert!(matches!(err, StoreError::Busy(_)), "{err:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "gave up before the busy timeout");
+    assert!(store.get_resource(tenant.id, ResourceKind::User, before.id).await.unwrap().is_some());
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(names(&store, tenant.id, "userName pr").await, vec!["before".to_owned()]);
+}

@@ -4,7 +4,8 @@
 //! Why not a `serde_json::Value` per member: a group of 100,000 members
 //! took 352 ms and about 100 MB to answer that way (a map with four
 //! strings per member, then the text), and 32 such requests at once took
-//! the process to 860 MB. As text, a member costs its ~150 bytes of JSON.
+//! the process to 860 MB. As text, a member costs its ~150–190 bytes of
+//! JSON (the response body is one more copy of it).
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;

@@ -5,6 +5,7 @@
 //! the projection itself.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -181,18 +182,23 @@ async fn load(
             // once: one of 100,000 members is ~25 MB while it is read and
             // written. Small ones (most groups) do not queue behind them.
             let large = state.store.count_members(tenant, ids, LARGE_MEMBER_LIST).await? >= LARGE_MEMBER_LIST;
-            let _permit = if large {
-                Some(state.member_renders.acquire().await.map_err(|_| ApiError::internal("shutting down"))?)
+            let permit = if large {
+                let slots = Arc::clone(&state.member_renders);
+                Some(slots.acquire_owned().await.map_err(|_| ApiError::internal("shutting down"))?)
             } else {
                 None
             };
             let members = state.store.members_of(tenant, ids).await?;
             let base_url = ctx.base_url.clone();
             let write = move || -> Vec<(Uuid, Box<RawValue>)> {
-                members
+                let written = members
                     .into_iter()
                     .filter_map(|(group, list)| Some((group, members_json(&list, fields, &base_url)?)))
-                    .collect()
+                    .collect();
+                // Held until the list is written, even if the request is
+                // dropped meanwhile (a blocking task runs to its end).
+                drop(permit);
+                written
             };
             // Writing 100,000 members takes tens of milliseconds: not on a
             // runtime worker. A small list costs less than the hand-off.

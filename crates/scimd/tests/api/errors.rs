@@ -222,3 +222,26 @@ async fn every_response_carries_a_request_id() {
     }
     assert_ne!(ok.header("x-request-id"), missing.header("x-request-id"), "request ids are unique");
 }
+
+/// Another process holding the database's write lock (a long transaction
+/// in the sqlite3 shell) makes writes answer 503 with Retry-After once the
+/// busy timeout passes; reads go on; nothing of the write is kept.
+#[tokio::test]
+async fn a_write_lock_held_elsewhere_is_503_with_retry_after() {
+    let app = TestServer::spawn().await;
+    app.create_user("before").await;
+    let file = app.database.trim_start_matches("sqlite://").to_owned();
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let r = app.post("/Users", &json!({"schemas": [USER_SCHEMA], "userName": "blocked"})).await;
+    assert_scim_error(&r, 503, None);
+    assert_eq!(r.headers["retry-after"], "1");
+    // The busy timeout (5 s), not that plus the failure's audit entry.
+    assert!(started.elapsed() < std::time::Duration::from_secs(9), "{:?}", started.elapsed());
+    app.list("/Users", &[("filter", "userName eq \"before\"")]).await.expect(200);
+    other.execute_batch("ROLLBACK").unwrap();
+    let after = app.list("/Users", &[("filter", "userName eq \"blocked\"")]).await.expect(200);
+    assert_eq!(after.total(), 0);
+    app.create_user("after").await;
+}
