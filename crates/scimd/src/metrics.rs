@@ -158,7 +158,9 @@ impl Drop for Tracked {
 }
 
 type Handles = (metrics::Counter, metrics::Histogram);
-type HandleCache = RwLock<HashMap<(&'static str, String, u16), Handles>>;
+/// By (method, status), then by route: looked up with the route as `&str`,
+/// so a request that finds its handles allocates nothing.
+type HandleCache = RwLock<HashMap<(&'static str, u16), HashMap<Box<str>, Handles>>>;
 
 /// The counter and histogram of one method, route and status (0:
 /// cancelled). Cached: the `metrics` macros build and hash a labelled key on
@@ -167,15 +169,20 @@ type HandleCache = RwLock<HashMap<(&'static str, String, u16), Handles>>;
 fn handles(method: &'static str, route: &str, status: u16) -> Handles {
     static CACHE: OnceLock<HandleCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (method, route.to_owned(), status);
-    if let Some(h) = cache.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
+    if let Some(h) = cache
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(method, status))
+        .and_then(|by_route| by_route.get(route))
+    {
         return h.clone();
     }
-    let status = if status == 0 { "cancelled".to_owned() } else { status.to_string() };
+    let label = if status == 0 { "cancelled".to_owned() } else { status.to_string() };
     let h = (
-        metrics::counter!(REQUESTS, "method" => method, "route" => key.1.clone(), "status" => status),
-        metrics::histogram!(DURATION, "method" => method, "route" => key.1.clone()),
+        metrics::counter!(REQUESTS, "method" => method, "route" => route.to_owned(), "status" => label),
+        metrics::histogram!(DURATION, "method" => method, "route" => route.to_owned()),
     );
-    cache.write().unwrap_or_else(PoisonError::into_inner).insert(key, h.clone());
+    let mut map = cache.write().unwrap_or_else(PoisonError::into_inner);
+    map.entry((method, status)).or_default().insert(route.into(), h.clone());
     h
 }

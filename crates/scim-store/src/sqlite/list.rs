@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension};
-use scim_core::schema::ResourceType;
+use scim_core::schema::{ResourceType, SchemaRegistry};
 use scim_core::sort::SortOrder;
 use serde_json::Value;
 use uuid::Uuid;
@@ -68,10 +68,7 @@ impl SqliteStore {
         kind: ResourceKind,
         query: &ListQuery<'_>,
     ) -> Result<ListPage> {
-        let rt = query
-            .schemas
-            .resource_type(kind.as_str())
-            .ok_or_else(|| StoreError::Config(format!("no resource type {} in the tenant's schemas", kind.as_str())))?;
+        let rt = resource_type(query.schemas, kind)?;
         let ctx = Ctx { schemas: query.schemas, rt, kind };
         let part = match query.filter {
             Some(f) => filter_sql::compile(f, &ctx),
@@ -95,14 +92,16 @@ impl SqliteStore {
                 schemas: &schemas,
                 with_groups,
             };
-            let rt = query
-                .schemas
-                .resource_type(kind.as_str())
-                .ok_or_else(|| StoreError::Config(format!("no resource type {}", kind.as_str())))?;
-            list(c, tenant, kind, &query, rt, &part)
+            list(c, tenant, kind, &query, resource_type(&schemas, kind)?, &part)
         })
         .await
     }
+}
+
+fn resource_type(schemas: &SchemaRegistry, kind: ResourceKind) -> Result<&ResourceType> {
+    schemas
+        .resource_type(kind.as_str())
+        .ok_or_else(|| StoreError::Config(format!("no resource type {} in the tenant's schemas", kind.as_str())))
 }
 
 /// The list, on one read connection: in SQL when the filter and sort

@@ -60,11 +60,13 @@ pub fn members_json(members: &[Member], fields: MemberFields, base_url: &str) ->
         }
         out.push('{');
         let mut first = true;
+        let mut id_buf = uuid::Uuid::encode_buffer();
+        let id = m.value.hyphenated().encode_lower(&mut id_buf);
         // UUIDs and the resource type names need no escaping.
         if fields.value {
             key(&mut out, &mut first, "value");
             out.push('"');
-            out.push_str(&m.value.hyphenated().to_string());
+            out.push_str(id);
             out.push('"');
         }
         if fields.reference {
@@ -74,7 +76,7 @@ pub fn members_json(members: &[Member], fields: MemberFields, base_url: &str) ->
             out.push('/');
             out.push_str(super::render::endpoint(m.kind));
             out.push('/');
-            out.push_str(&m.value.hyphenated().to_string());
+            out.push_str(id);
             out.push('"');
         }
         if fields.display

@@ -347,3 +347,51 @@ async fn members_sub_attributes_follow_the_projection_on_get_and_list() {
     let none = app.list(&format!("/Groups/{g}"), &[("attributes", "displayName")]).await.expect(200);
     assert!(none.body.get("members").is_none(), "{}", none.text);
 }
+
+/// A group past the large-list threshold (10,000 members) goes the other
+/// way (a render slot, written off the workers): concurrent reads of it,
+/// and of a small group meanwhile, answer every member once.
+#[tokio::test]
+async fn a_large_group_answers_every_member_to_concurrent_reads() {
+    const N: usize = 10_050;
+    let app = TestServer::spawn().await;
+    let mut ids = Vec::with_capacity(N);
+    for chunk in 0..N.div_ceil(1000) {
+        let ops: Vec<Value> = (chunk * 1000..((chunk + 1) * 1000).min(N))
+            .map(|n| {
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("u{n}"),
+                       "data": {"schemas": [USER_SCHEMA], "userName": format!("bulk{n}")}})
+            })
+            .collect();
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+        let r = app.post("/Bulk", &body).await.expect(200);
+        for op in r.body["Operations"].as_array().unwrap() {
+            assert_eq!(op["status"], "201", "{op}");
+            ids.push(op["location"].as_str().unwrap().rsplit('/').next().unwrap().to_owned());
+        }
+    }
+    let big = app.create_group("big", &[]).await["id"].as_str().unwrap().to_string();
+    for chunk in ids.chunks(5000) {
+        let members: Vec<Value> = chunk.iter().map(|id| json!({"value": id})).collect();
+        let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                           "Operations": [{"op": "add", "path": "members", "value": members}]});
+        app.patch(&format!("/Groups/{big}"), &patch).await.expect(204);
+    }
+    let small = app.create_group("small", &[&ids[0]]).await["id"].as_str().unwrap().to_string();
+    let reads = (0..4).map(|i| {
+        let path = if i == 3 { format!("/Groups/{small}") } else { format!("/Groups/{big}") };
+        let app = &app;
+        async move { app.get(&path).await }
+    });
+    let mut answers = join_all(reads).await;
+    let small_answer = answers.pop().unwrap().expect(200);
+    assert_eq!(member_values(&small_answer.body), vec![ids[0].clone()]);
+    let want = sorted(&ids);
+    for a in answers {
+        let a = a.expect(200);
+        assert_eq!(member_values(&a.body), want);
+        let first = &a.body["members"][0];
+        assert_eq!(first["type"], "User");
+        assert!(first["$ref"].as_str().unwrap().starts_with(&app.url("/Users/")), "{first}");
+    }
+}
