@@ -16,6 +16,7 @@
 pub mod bulk;
 pub mod error;
 pub mod filter;
+pub mod kind;
 pub mod patch;
 pub mod path;
 pub mod projection;
@@ -25,3 +26,4 @@ pub mod sort;
 pub mod value;
 
 pub use error::{ScimError, ScimType};
+pub use kind::ResourceKind;

@@ -7,10 +7,11 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::filter::resolve::{Target, attr_value, get_ci, has_value, resolve};
+use crate::filter::resolve::{Target, attr_value, get_ci, resolve};
 use crate::path::AttrPath;
 use crate::schema::{AttrType, AttributeDef, ResourceType, SchemaRegistry};
 use crate::value::compare;
+use crate::value::{has_value, primary_or_first};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
@@ -65,10 +66,7 @@ pub fn compare_resources(
 fn sort_value<'v, 'a>(doc: &'v Value, t: &Target<'a>) -> Option<(&'v Value, &'a AttributeDef)> {
     let v = attr_value(doc, t)?;
     let elem = match v {
-        Value::Array(items) => items
-            .iter()
-            .find(|e| e.as_object().and_then(|o| get_ci(o, "primary")) == Some(&Value::Bool(true)))
-            .or_else(|| items.iter().find(|e| has_value(e)))?,
+        Value::Array(items) => primary_or_first(items)?,
         other => other,
     };
     let (elem, def) = match t.sub {

@@ -52,6 +52,37 @@ pub fn fold_case(s: &str, case_exact: bool) -> std::borrow::Cow<'_, str> {
     if case_exact { std::borrow::Cow::Borrowed(s) } else { std::borrow::Cow::Owned(s.to_lowercase()) }
 }
 
+/// RFC 7643 §2.5: unassigned, null, "" and [] are all "no value"; an object
+/// has a value when one of its members does (RFC 7644 `pr`: "a non-empty
+/// node for complex attributes").
+pub fn has_value(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => a.iter().any(has_value),
+        Value::Object(o) => o.values().any(has_value),
+        Value::Bool(_) | Value::Number(_) => true,
+    }
+}
+
+/// Case folding as [`compare_str`] does it when not case-exact: Unicode
+/// lower-casing char by char. What a store keeps in its folded index
+/// columns, and every literal compared with them, goes through this one
+/// function.
+pub fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// The element a multi-valued attribute is represented by when one value
+/// is needed (sorting, RFC 7644 §3.4.2.3; a store's sort column): the one
+/// marked `primary`, else the first that has a value.
+pub fn primary_or_first(items: &[Value]) -> Option<&Value> {
+    items
+        .iter()
+        .find(|e| e.as_object().and_then(|o| crate::filter::resolve::get_ci(o, "primary")) == Some(&Value::Bool(true)))
+        .or_else(|| items.iter().find(|e| has_value(e)))
+}
+
 /// Numeric order; integers exactly (through i128), anything else as f64.
 pub fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
     let int = |n: &Number| n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));

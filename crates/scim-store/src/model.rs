@@ -1,5 +1,6 @@
 //! The values that cross the [`crate::Store`] boundary.
 
+pub use scim_core::ResourceKind;
 use scim_core::filter::Filter;
 use scim_core::patch::MemberChange;
 use scim_core::path::AttrPath;
@@ -10,28 +11,6 @@ use serde_json::Value;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ResourceKind {
-    User,
-    Group,
-}
-
-impl ResourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::User => "User",
-            ResourceKind::Group => "Group",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "User" => Some(ResourceKind::User),
-            "Group" => Some(ResourceKind::Group),
-            _ => None,
-        }
-    }
-}
 
 /// What DELETE does (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -122,6 +101,34 @@ pub struct StoredResource {
     pub doc: Value,
 }
 
+impl StoredResource {
+    /// The server-kept `meta` (RFC 7643 §3.1); `location` where a base URL
+    /// is known (responses), `None` elsewhere (events, the evaluator).
+    pub fn meta(&self, location: Option<String>) -> scim_core::resource::Meta {
+        scim_core::resource::Meta {
+            resource_type: self.kind.as_str().to_owned(),
+            created: self.created,
+            last_modified: self.last_modified,
+            location,
+            version: scim_core::resource::etag(self.version),
+        }
+    }
+
+    /// The full representation without derived attributes (`schemas`,
+    /// `id`, attributes, `meta`), consuming the stored document.
+    pub fn into_composed(self, location: Option<String>) -> Value {
+        let meta = self.meta(location);
+        scim_core::resource::compose(self.doc, &self.id.to_string(), &meta)
+    }
+
+    /// [`Self::into_composed`] of a copy (PUT and PATCH compare the result
+    /// with the stored document).
+    pub fn composed(&self, location: Option<String>) -> Value {
+        let meta = self.meta(location);
+        scim_core::resource::compose(self.doc.clone(), &self.id.to_string(), &meta)
+    }
+}
+
 /// A group member as stored. `display` is what the client sent with the
 /// member (RFC 7643 §4.2), returned as written.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,11 +138,44 @@ pub struct Member {
     pub display: Option<String>,
 }
 
+impl Member {
+    /// The member as a `members` value (RFC 7643 §4.2): `value`, `$ref`
+    /// when the tenant's SCIM base URL is given, `display` as sent, `type`.
+    /// Responses carry `$ref`; the filter evaluator sees the rest.
+    pub fn to_value(&self, base_url: Option<&str>) -> Value {
+        reference_value(self.value, self.kind, base_url, self.display.as_deref(), self.kind.as_str())
+    }
+}
+
 /// A group a user belongs to, for the derived `groups` attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupRef {
     pub value: Uuid,
     pub display: Option<String>,
+}
+
+impl GroupRef {
+    /// The group as a User's `groups` value (RFC 7643 §4.1.2): `value`,
+    /// `$ref` when the tenant's SCIM base URL is given, `display` (the
+    /// group's displayName), `type` `direct` (scimd keeps no nested
+    /// memberships to derive `indirect` ones from).
+    pub fn to_value(&self, base_url: Option<&str>) -> Value {
+        reference_value(self.value, ResourceKind::Group, base_url, self.display.as_deref(), "direct")
+    }
+}
+
+/// `{"value", "$ref"?, "display"?, "type"}`, in that order.
+fn reference_value(id: Uuid, kind: ResourceKind, base_url: Option<&str>, display: Option<&str>, ty: &str) -> Value {
+    let mut m = serde_json::Map::with_capacity(4);
+    m.insert("value".into(), Value::String(id.to_string()));
+    if let Some(base) = base_url {
+        m.insert("$ref".into(), Value::String(format!("{base}/{}/{id}", kind.endpoint())));
+    }
+    if let Some(d) = display {
+        m.insert("display".into(), Value::String(d.to_owned()));
+    }
+    m.insert("type".into(), Value::String(ty.to_owned()));
+    Value::Object(m)
 }
 
 /// Who asked, for the audit log.

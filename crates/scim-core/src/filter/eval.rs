@@ -20,9 +20,10 @@
 
 use serde_json::Value;
 
-use super::resolve::{get_ci, has_value, leaves, resolve, resolve_in, through_value};
+use super::resolve::{get_ci, leaves, resolve, resolve_in, through_value};
 use super::{CompValue, CompareOp, Filter};
 use crate::schema::{AttrType, AttributeDef, ResourceType, SchemaRegistry};
+use crate::value::has_value;
 use crate::value::{compare, fold_case};
 
 /// True when `resource` (a full document: stored attributes plus `id` and

@@ -127,16 +127,3 @@ pub(crate) fn through_value<'v, 'a>(
         _ => (values, def),
     }
 }
-
-/// RFC 7643 §2.5: unassigned, null, "" and [] are all "no value"; an object
-/// has a value when one of its members does (RFC 7644 `pr`: "a non-empty
-/// node for complex attributes").
-pub(crate) fn has_value(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => a.iter().any(has_value),
-        Value::Object(o) => o.values().any(has_value),
-        Value::Bool(_) | Value::Number(_) => true,
-    }
-}

@@ -16,6 +16,14 @@ pub struct Meta {
     pub version: String,
 }
 
+/// The entity tag of a resource version (RFC 7644 §3.14): weak, because
+/// two versions' representations may be equivalent without being
+/// byte-identical (attribute order, projection). `meta.version` and the
+/// `ETag` header both carry it.
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
 /// Formats a timestamp as RFC 3339 with millisecond precision in UTC (the
 /// form every `dateTime` attribute and `meta` field is returned in).
 pub fn format_datetime(t: time::OffsetDateTime) -> String {

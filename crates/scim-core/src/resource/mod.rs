@@ -25,7 +25,7 @@ mod tests_errors;
 
 use serde_json::{Map, Value};
 
-pub use compose::{Meta, compose, format_datetime};
+pub use compose::{Meta, compose, etag, format_datetime};
 pub use validate::MAX_STRING_BYTES;
 
 use crate::error::ScimError;

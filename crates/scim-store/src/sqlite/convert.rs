@@ -80,11 +80,6 @@ pub(crate) fn uuid_literal(lit: &str, case_exact: bool) -> Option<Uuid> {
     (id.hyphenated().to_string() == text).then_some(id)
 }
 
-/// The ETag value for a version.
-pub(crate) fn etag(version: i64) -> String {
-    format!("W/\"{version}\"")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

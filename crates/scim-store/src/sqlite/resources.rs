@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::audit;
 use super::convert::{
-    etag, from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
+    from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
 };
 use super::derive::{COLUMNS, Derived, derive};
 use super::events::{self, NewEvent};
@@ -40,14 +40,7 @@ pub(crate) fn stored_from_row(row: &Row<'_>) -> Result<StoredResource> {
 /// The full document of a stored resource (id and meta added), as events
 /// carry it and as the filter evaluator sees it.
 pub(crate) fn composed(r: &StoredResource) -> Value {
-    let meta = scim_core::resource::Meta {
-        resource_type: r.kind.as_str().to_owned(),
-        created: r.created,
-        last_modified: r.last_modified,
-        location: None,
-        version: etag(r.version),
-    };
-    scim_core::resource::compose(r.doc.clone(), &r.id.to_string(), &meta)
+    r.composed(None)
 }
 
 fn uniqueness_error(user_name: Option<&str>) -> StoreError {
