@@ -28,8 +28,10 @@ pub enum StoreError {
     Scim(#[from] ScimError),
     #[error("configuration: {0}")]
     Config(String),
+    /// The database driver failed (its message; driver types stay in the
+    /// backend).
     #[error("database error: {0}")]
-    Database(rusqlite::Error),
+    Database(String),
     /// The database stayed locked by another connection or process for
     /// longer than the busy timeout (a long write from another process,
     /// WAL recovery after a crash): HTTP 503, worth a retry.
@@ -41,29 +43,4 @@ pub enum StoreError {
     Internal(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            // Not SQLITE_LOCKED: without shared cache it means a conflict
-            // inside one connection, a bug, not something to retry.
-            Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Busy(e.to_string()),
-            _ => StoreError::Database(e),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn busy_is_busy() {
-        let err = |code: i32| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
-        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_BUSY)), StoreError::Busy(_)));
-        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_LOCKED)), StoreError::Database(_)));
-        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_CORRUPT)), StoreError::Database(_)));
-        assert!(matches!(StoreError::from(rusqlite::Error::QueryReturnedNoRows), StoreError::Database(_)));
-    }
 }

@@ -56,6 +56,7 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub settings: TenantSettings,
+    pub settings_version: i64,
     pub created: OffsetDateTime,
 }
 
@@ -299,10 +300,12 @@ pub struct AuditRecord {
 pub struct EventRecord {
     pub id: Uuid,
     pub tenant: Uuid,
-    /// Per-tenant order.
+    /// Per-tenant order: gapless, in commit order.
     pub seq: i64,
-    /// `user.created`, `group.member_added`, …
-    pub event_type: String,
+    /// Order across all tenants: increasing in commit order (the cursor of
+    /// the all-tenants feed; not gapless).
+    pub position: i64,
+    pub event_type: crate::EventType,
     pub resource_id: Uuid,
     pub at: OffsetDateTime,
     pub data: Value,

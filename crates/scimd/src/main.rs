@@ -1,27 +1,14 @@
-//! scimd: the SCIM 2.0 provisioning server (RFC 7643, RFC 7644). One
-//! binary: `scimd serve` runs the server; `scimd tenant …`, `scimd token …`
-//! and `scimd schema …` administer the store directly.
+//! The `scimd` binary: `scimd serve` runs the server; `scimd tenant …`,
+//! `scimd token …`, `scimd schema …`, `scimd audit …` and `scimd events …`
+//! administer the store. Everything lives in the library; this parses the
+//! command line, starts logging and the runtime, and reports the outcome.
 #![forbid(unsafe_code)]
-
-mod auth;
-mod cli;
-mod config;
-mod error;
-mod first_run;
-mod logging;
-mod metrics;
-mod password;
-mod scim_api;
-mod server;
-mod slug;
-mod state;
-mod tokens;
 
 use std::process::ExitCode;
 
 use clap::Parser;
-
-use crate::cli::{Cli, Command};
+use scimd::cli::{Cli, Command};
+use scimd::logging;
 
 /// mimalloc instead of the system allocator: a request allocates many small
 /// JSON values, and glibc's malloc/free were a tenth of a GET's CPU in perf.
@@ -41,15 +28,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Serve(args) => server::run(args).await,
-            Command::Tenant(cmd) => cli::tenant::run(cmd).await,
-            Command::Token(cmd) => cli::token::run(cmd).await,
-            Command::Schema(cmd) => cli::schema::run(cmd).await,
-        }
-    });
-    match result {
+    match runtime.block_on(scimd::cli::run(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if serving {

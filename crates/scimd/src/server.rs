@@ -20,15 +20,14 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::cli::{ServeArgs, open_store, redact_url};
-use crate::config::Config;
+use crate::config::{Config, open_store, redact_url};
 use crate::first_run;
 use crate::metrics;
+use crate::ops::Ops;
 use crate::scim_api;
 use crate::state::AppState;
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let config = args.load_config()?;
+pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let listener =
         std::net::TcpListener::bind(&config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -48,12 +47,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         _ => None,
     };
 
-    first_run::ensure_default_tenant(store.as_ref(), &public_base).await?;
-    warn_about_public_url(&public_base);
-    tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %public_base, "starting");
+    let ops = Ops::new(store, public_base);
+    first_run::ensure_default_tenant(&ops).await?;
+    warn_about_public_url(ops.public_base());
+    tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %ops.public_base(), "starting");
 
     metrics::start();
-    let state = AppState::new(store, public_base, config.max_page_size, config.bulk_limits());
+    let state = AppState::new(ops, config.max_page_size, config.bulk_limits());
     let app = app(state, &config).into_make_service_with_connect_info::<SocketAddr>();
 
     let handle: Handle<SocketAddr> = Handle::new();
@@ -108,7 +108,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.ops.store().ping().await {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "store is not ready");

@@ -1,9 +1,8 @@
-//! The audit log (DESIGN §3): one row per change or refusal, written in the
-//! change's own transaction (or alone, for refusals), and the diff of a
-//! document change. Passwords never appear in it.
+//! The audit log on SQLite (DESIGN §3): one row per change or refusal,
+//! written in the change's own transaction (or alone, for refusals). What an
+//! entry says is decided by [`crate::audit`].
 
 use rusqlite::{Connection, Row, params};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -65,49 +64,4 @@ pub(crate) fn list(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<Au
         params![tenant, i64::from(limit)],
         record_from_row,
     )
-}
-
-fn is_secret(name: &str) -> bool {
-    name.eq_ignore_ascii_case("password")
-}
-
-/// The top-level attributes that differ between `before` and `after`, as
-/// `{"before": {attr: old}, "after": {attr: new}}` (an attribute absent on
-/// one side is absent from that side's map). Never includes a password.
-pub(crate) fn diff(before: &Value, after: &Value) -> Value {
-    let empty = Map::new();
-    let b = before.as_object().unwrap_or(&empty);
-    let a = after.as_object().unwrap_or(&empty);
-    let mut old = Map::new();
-    let mut new = Map::new();
-    for (k, v) in b {
-        if !is_secret(k) && a.get(k) != Some(v) {
-            old.insert(k.clone(), v.clone());
-        }
-    }
-    for (k, v) in a {
-        if !is_secret(k) && b.get(k) != Some(v) {
-            new.insert(k.clone(), v.clone());
-        }
-    }
-    let mut out = Map::new();
-    out.insert("before".into(), Value::Object(old));
-    out.insert("after".into(), Value::Object(new));
-    Value::Object(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn diff_keeps_changed_attributes_only_and_drops_passwords() {
-        let d = diff(
-            &json!({"userName": "a", "title": "x", "nickName": "n"}),
-            &json!({"userName": "a", "title": "y", "active": true, "password": "secret"}),
-        );
-        assert_eq!(d, json!({"before": {"title": "x", "nickName": "n"}, "after": {"title": "y", "active": true}}));
-    }
 }

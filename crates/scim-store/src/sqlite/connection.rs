@@ -65,12 +65,15 @@ pub(crate) const CHECKPOINT_CACHE_KIB: u32 = 256;
 /// process, such as the CLI, may hold the write lock briefly), and a page
 /// cache of `cache_kib`.
 pub(crate) fn open(path: &Path, cache_kib: u32) -> Result<Connection> {
-    open_waiting(path, cache_kib, BUSY_TIMEOUT)
+    open_waiting(path, cache_kib, BUSY_TIMEOUT, OpenFlags::SQLITE_OPEN_CREATE)
 }
 
-/// [`open`] with another busy timeout, which also bounds the switch to WAL.
-fn open_waiting(path: &Path, cache_kib: u32, busy_timeout: Duration) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+/// [`open`] with another busy timeout, which also bounds the switch to WAL,
+/// and `create` (`SQLITE_OPEN_CREATE` or empty): only the writer, which
+/// opens first and migrates, may create the file. A read connection opened
+/// later on a file that has gone fails instead of reading a new, empty one.
+fn open_waiting(path: &Path, cache_kib: u32, busy_timeout: Duration, create: OpenFlags) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | create | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
     let mode = wal_mode(&conn, busy_timeout)?;
@@ -136,7 +139,7 @@ impl Pool {
     }
 
     fn open(&self, path: &Path) -> Result<Connection> {
-        open_waiting(path, self.cache_kib, self.busy_timeout)
+        open_waiting(path, self.cache_kib, self.busy_timeout, OpenFlags::empty())
     }
 
     fn take(&self) -> Option<Reader> {
@@ -222,6 +225,19 @@ impl Readers {
         }
         pool.give_back(reader);
         out
+    }
+
+    /// Reads the database file on a connection of its own, opened now
+    /// without creating anything: whether the database is there and
+    /// readable at this moment, whatever the pooled connections hold open
+    /// (a file moved away, replaced, or locked by another process). For
+    /// readiness checks, not the request path.
+    pub(crate) fn probe(&self) -> Result<()> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(POINT_BUSY_TIMEOUT)?;
+        conn.query_row("SELECT count(*) FROM (SELECT 1 FROM tenants LIMIT 1)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Ends the snapshots of idle connections that are behind the writer or

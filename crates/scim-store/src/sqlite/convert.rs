@@ -1,28 +1,35 @@
 //! Conversions between Rust values and their SQLite column forms:
-//! timestamps as INTEGER milliseconds, JSON as TEXT, and the mapping of
-//! constraint violations to [`StoreError`]s.
+//! timestamps as INTEGER milliseconds, JSON as TEXT, derived columns, and
+//! the mapping of SQLite's errors (busy, constraint violations) to
+//! [`StoreError`]s. No rusqlite type leaves this backend.
 
+use rusqlite::ToSql;
+use rusqlite::types::ToSqlOutput;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use uuid::Uuid;
-
+pub(crate) use crate::clock::{from_ms, now, to_ms};
+use crate::derive::Column;
 use crate::{ResourceKind, StoreError};
 
-/// Now, truncated to the millisecond: the precision SCIM prints, so a
-/// stored instant and its printed form compare the same way.
-pub(crate) fn now() -> OffsetDateTime {
-    from_ms(to_ms(OffsetDateTime::now_utc()))
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            // Not SQLITE_LOCKED: without shared cache it means a conflict
+            // inside one connection, a bug, not something to retry.
+            Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Busy(e.to_string()),
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
 }
 
-pub(crate) fn to_ms(t: OffsetDateTime) -> i64 {
-    let ns = t.unix_timestamp_nanos();
-    // Milliseconds since the epoch fit an i64 for any year `time` accepts.
-    i64::try_from(ns.div_euclid(1_000_000)).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+impl ToSql for Column<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Column::Text(v) => v.to_sql(),
+            Column::Bool(v) => v.to_sql(),
+        }
+    }
 }
 
 pub(crate) fn opt_from_ms(ms: Option<i64>) -> Option<OffsetDateTime> {
@@ -58,50 +65,16 @@ pub(crate) fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(err, _) if err.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
 }
 
-/// Case folding as `scim_core::value::compare_str` does it: Unicode
-/// lower-casing char by char. Every `*_lower` column and every literal
-/// compared with one is folded by this one function.
-pub(crate) fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
-}
-
-/// The UUID a filter literal equals, when compared with an id printed in
-/// its canonical form (lower-case, hyphenated): `None` when no id can equal
-/// the literal under the attribute's case rule.
-pub(crate) fn uuid_literal(lit: &str, case_exact: bool) -> Option<Uuid> {
-    let folded;
-    let text = if case_exact {
-        lit
-    } else {
-        folded = fold(lit);
-        folded.as_str()
-    };
-    let id = Uuid::try_parse(text).ok()?;
-    (id.hyphenated().to_string() == text).then_some(id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn milliseconds_round_trip_and_truncate() {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
-        assert_eq!(to_ms(t), 1_700_000_000_123);
-        assert_eq!(to_ms(from_ms(1_700_000_000_123)), 1_700_000_000_123);
-        let before = OffsetDateTime::from_unix_timestamp_nanos(-1_500_000).unwrap();
-        assert_eq!(to_ms(before), -2);
-        assert_eq!(now().nanosecond() % 1_000_000, 0);
-    }
-
-    #[test]
-    fn uuid_literals_follow_case_rules() {
-        let id = Uuid::now_v7();
-        let text = id.to_string();
-        assert_eq!(uuid_literal(&text, true), Some(id));
-        assert_eq!(uuid_literal(&text.to_uppercase(), true), None);
-        assert_eq!(uuid_literal(&text.to_uppercase(), false), Some(id));
-        assert_eq!(uuid_literal(&id.simple().to_string(), false), None);
-        assert_eq!(uuid_literal("nope", false), None);
+    fn busy_is_busy() {
+        let err = |code: i32| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_BUSY)), StoreError::Busy(_)));
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_LOCKED)), StoreError::Database(_)));
+        assert!(matches!(StoreError::from(err(rusqlite::ffi::SQLITE_CORRUPT)), StoreError::Database(_)));
+        assert!(matches!(StoreError::from(rusqlite::Error::QueryReturnedNoRows), StoreError::Database(_)));
     }
 }

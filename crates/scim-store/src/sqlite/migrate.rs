@@ -12,6 +12,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/sqlite/0001_init.sql")),
     ("0002_member_display", include_str!("../../migrations/sqlite/0002_member_display.sql")),
     ("0003_resource_counts", include_str!("../../migrations/sqlite/0003_resource_counts.sql")),
+    (
+        "0004_event_order_and_settings_version",
+        include_str!("../../migrations/sqlite/0004_event_order_and_settings_version.sql"),
+    ),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

@@ -22,17 +22,18 @@
 //! one of them is used for it; sqlx stays the choice for PostgreSQL.
 //!
 //! The operations live by subject: `tenants.rs`, `tokens.rs`,
-//! `resources.rs` (get/create/update/delete), `members.rs`, `list.rs` with
-//! `filter_sql.rs`, `audit.rs`, `events.rs`; `sql.rs` builds statements with
-//! bound values, `convert.rs` maps values to columns.
+//! `resources.rs` (get/create/update/delete), `members.rs`, `list.rs`,
+//! `audit.rs`, `events.rs`; `sql.rs` builds statements with bound values
+//! and is SQLite's pushdown dialect, `convert.rs` maps values and errors.
+//! Only SQL lives here: which events, what the audit says, the derived
+//! columns, the membership and list rules and the filter algebra come from
+//! the backend-neutral modules of this crate.
 
 mod audit;
 mod checkpoint;
 mod connection;
 mod convert;
-mod derive;
 mod events;
-mod filter_sql;
 mod list;
 mod members;
 mod migrate;
@@ -44,8 +45,8 @@ mod tokens;
 mod writer;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -71,8 +72,6 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     scans: Scans,
     writer: Writer,
-    /// Last `last_used` written per token (ms), to debounce `touch_token`.
-    touched: Mutex<HashMap<Uuid, i64>>,
 }
 
 /// Opens (creating if needed) the SQLite database at `url` and migrates it.
@@ -100,7 +99,7 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("opening the database: {e}")))??;
         let scans = Scans::start(scans)?;
-        Ok(SqliteStore { readers, scans, writer, touched: Mutex::default() })
+        Ok(SqliteStore { readers, scans, writer })
     }
 
     /// A read of bounded cost (one row, or a few by an index), on this
@@ -142,7 +141,8 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+        let readers = Arc::clone(&self.readers);
+        self.scans.run(move || readers.probe()).await
     }
 
     async fn create_tenant(&self, slug: &str, name: &str) -> Result<Tenant> {
@@ -151,11 +151,14 @@ impl Store for SqliteStore {
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
         self.tenant_by_slug_impl(slug)
     }
+    async fn tenant_by_id(&self, id: Uuid) -> Result<Option<Tenant>> {
+        self.tenant_by_id_impl(id)
+    }
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.list_tenants_impl().await
     }
-    async fn update_tenant_settings(&self, tenant: Uuid, settings: &TenantSettings) -> Result<()> {
-        self.update_tenant_settings_impl(tenant, settings).await
+    async fn update_tenant_settings(&self, tenant: Uuid, expected: i64, settings: &TenantSettings) -> Result<Tenant> {
+        self.update_tenant_settings_impl(tenant, expected, settings).await
     }
 
     async fn create_token(&self, token: NewToken) -> Result<TokenInfo> {
@@ -213,5 +216,8 @@ impl Store for SqliteStore {
 
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.scan(move |c| events::list(c, tenant, after, limit)).await
+    }
+    async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        self.scan(move |c| events::list_all(c, after, limit)).await
     }
 }

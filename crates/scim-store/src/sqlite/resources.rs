@@ -1,23 +1,24 @@
-//! Reading and writing resources (DESIGN §2, §5). Each write is one
-//! transaction: the resource row, its membership rows, the audit entry and
-//! the outbox events, or nothing at all.
+//! Reading and writing resources on SQLite (DESIGN §2, §5). Each write is
+//! one transaction: the resource row, its membership rows, the audit entry
+//! and the outbox events, or nothing at all. The rules of each — the
+//! derived columns, which events, what the audit says — come from the
+//! backend-neutral modules.
 
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::audit;
 use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
 };
-use super::derive::{COLUMNS, Derived, derive};
-use super::events::{self, NewEvent};
-use super::members::{self, MemberDelta};
+use super::{audit, events, members};
+use crate::derive::{COLUMNS, Derived, derive};
+use crate::members::MemberDelta;
 use crate::{
-    AuditEntry, CreateResource, DeletePolicy, DeleteResource, GroupRef, ResourceKind, Result, StoreError,
-    StoredResource, UpdateResource,
+    CreateResource, DeletePolicy, DeleteResource, GroupRef, ResourceKind, Result, StoreError, StoredResource,
+    UpdateResource,
 };
 
 /// The columns [`stored_from_row`] reads, first in every select list.
@@ -35,12 +36,6 @@ pub(crate) fn stored_from_row(row: &Row<'_>) -> Result<StoredResource> {
         last_modified: from_ms(row.get(4)?),
         doc: parse_json(doc)?,
     })
-}
-
-/// The full document of a stored resource (id and meta added), as events
-/// carry it and as the filter evaluator sees it.
-pub(crate) fn composed(r: &StoredResource) -> Value {
-    r.composed(None)
 }
 
 fn uniqueness_error(user_name: Option<&str>) -> StoreError {
@@ -76,8 +71,9 @@ fn write_doc(
 ) -> Result<()> {
     let mut sql = String::from("UPDATE resources SET ");
     let mut params: Vec<&dyn ToSql> = Vec::with_capacity(13);
-    for ((column, new), old) in COLUMNS.iter().zip(after.values()).zip(before.values()) {
-        if new.to_sql().ok() != old.to_sql().ok() {
+    let (after_values, before_values) = (after.values(), before.values());
+    for ((column, new), old) in COLUMNS.iter().zip(&after_values).zip(&before_values) {
+        if new != old {
             sql.push_str(column);
             sql.push_str(" = ?, ");
             params.push(new);
@@ -93,43 +89,6 @@ fn write_doc(
         Err(e) if is_unique_violation(&e, "user_name_lower") => Err(uniqueness_error(after.user_name.as_deref())),
         other => other.map(drop).map_err(Into::into),
     }
-}
-
-fn event(kind: ResourceKind, what: &str, r: &StoredResource) -> NewEvent {
-    let event_type = match (kind, what) {
-        (ResourceKind::User, "created") => "user.created",
-        (ResourceKind::User, "deleted") => "user.deleted",
-        (ResourceKind::User, "deactivated") => "user.deactivated",
-        (ResourceKind::User, "reactivated") => "user.reactivated",
-        (ResourceKind::User, _) => "user.updated",
-        (ResourceKind::Group, "created") => "group.created",
-        (ResourceKind::Group, "deleted") => "group.deleted",
-        (ResourceKind::Group, _) => "group.updated",
-    };
-    NewEvent { event_type, resource_id: r.id, data: json!({ "resource": composed(r) }) }
-}
-
-/// `user.deactivated` / `user.reactivated` when `active` turned false / back;
-/// an absent `active` counts as active.
-fn user_change(before: &Value, after: &Value) -> &'static str {
-    let was = before.get("active").and_then(Value::as_bool) != Some(false);
-    let is = after.get("active").and_then(Value::as_bool) != Some(false);
-    match (was, is) {
-        (true, false) => "deactivated",
-        (false, true) => "reactivated",
-        _ => "updated",
-    }
-}
-
-fn audit_entry(
-    tenant: Uuid,
-    kind: ResourceKind,
-    id: Uuid,
-    status: u16,
-    ctx: crate::AuditContext,
-    detail: Value,
-) -> AuditEntry {
-    AuditEntry { tenant: Some(tenant), context: ctx, resource_kind: Some(kind), resource_id: Some(id), status, detail }
 }
 
 impl SqliteStore {
@@ -172,8 +131,8 @@ impl SqliteStore {
             StoredResource { id: Uuid::now_v7(), kind: w.kind, version: 1, created: at, last_modified: at, doc: w.doc };
         let d = derive(w.kind, &stored.doc);
         let doc_json = to_json(&stored.doc)?;
-        let mut evs = vec![event(w.kind, "created", &stored)];
-        let mut detail = audit::diff(&Value::Null, &stored.doc);
+        let created = crate::events::created(&stored);
+        let doc = stored.doc.clone();
         let (id, tenant, kind) = (stored.id, w.tenant, w.kind);
         let (members, password_hash, ctx) = (w.members, w.password_hash, w.audit);
         self.write(move |c| {
@@ -184,7 +143,8 @@ impl SqliteStore {
             )?;
             let ms = to_ms(at);
             let rest: [&dyn ToSql; 7] = [&id, &tenant, &kind.as_str(), &ms, &ms, &doc_json, &password_hash];
-            let all: Vec<&dyn ToSql> = d.values().into_iter().chain(rest).collect();
+            let values = d.values();
+            let all: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).chain(rest).collect();
             match stmt.execute(all.as_slice()) {
                 Err(e) if is_unique_violation(&e, "user_name_lower") => {
                     return Err(uniqueness_error(d.user_name.as_deref()));
@@ -196,11 +156,9 @@ impl SqliteStore {
             if !members.is_empty() {
                 members::add(c, tenant, id, &members, &mut delta)?;
             }
-            evs.extend(delta.events(id));
-            delta.describe(&mut detail, password_hash.is_some());
-            let entry = audit_entry(tenant, kind, id, 201, ctx, detail);
-            audit::insert(c, &entry, at)?;
-            events::insert(c, tenant, at, evs)
+            let detail = crate::audit::change_detail(&Value::Null, &doc, &delta, password_hash.is_some());
+            audit::insert(c, &crate::audit::entry(tenant, kind, id, 201, ctx, detail), at)?;
+            events::insert(c, tenant, at, std::iter::once(created).chain(crate::events::membership(id, &delta)))
         })
         .await?;
         Ok(stored)
@@ -246,17 +204,10 @@ fn update(c: &Connection, w: UpdateResource) -> Result<StoredResource> {
             .execute(params![to_ms(at), w.id])?;
     }
     let stored = StoredResource { version: old.version + 1, last_modified: at, doc: new_doc, ..old.clone() };
-    let mut evs = Vec::new();
-    if doc_changed || w.password_hash.is_some() {
-        let what = if w.kind == ResourceKind::User { user_change(&old.doc, &stored.doc) } else { "updated" };
-        evs.push(event(w.kind, what, &stored));
-    }
-    evs.extend(delta.events(stored.id));
-    let mut detail = audit::diff(&old.doc, &stored.doc);
-    delta.describe(&mut detail, w.password_hash.is_some());
-    let entry = audit_entry(w.tenant, w.kind, w.id, 200, w.audit, detail);
-    audit::insert(c, &entry, at)?;
-    events::insert(c, w.tenant, at, evs)?;
+    let updated = (doc_changed || w.password_hash.is_some()).then(|| crate::events::updated(&old.doc, &stored));
+    let detail = crate::audit::change_detail(&old.doc, &stored.doc, &delta, w.password_hash.is_some());
+    audit::insert(c, &crate::audit::entry(w.tenant, w.kind, w.id, 200, w.audit, detail), at)?;
+    events::insert(c, w.tenant, at, updated.into_iter().chain(crate::events::membership(stored.id, &delta)))?;
     Ok(stored)
 }
 
@@ -285,18 +236,9 @@ fn delete(c: &Connection, w: DeleteResource) -> Result<()> {
             c.prepare_cached("DELETE FROM resources WHERE id = ?")?.execute([w.id])?;
         }
     }
-    let mut evs: Vec<NewEvent> =
-        groups.iter().map(|g| members::member_event("group.member_removed", *g, w.id, w.kind)).collect();
-    evs.push(event(w.kind, "deleted", &old));
-    let policy = match w.policy {
-        DeletePolicy::Soft => "soft",
-        DeletePolicy::Hard => "hard",
-    };
-    let detail = json!({
-        "policy": policy,
-        "removedFromGroups": groups.iter().map(Uuid::to_string).collect::<Vec<_>>(),
-    });
-    let entry = audit_entry(w.tenant, w.kind, w.id, 204, w.audit, detail);
-    audit::insert(c, &entry, at)?;
-    events::insert(c, w.tenant, at, evs)
+    let removed = groups.iter().map(|g| crate::events::member_changed(false, *g, w.id, w.kind));
+    let emitted = removed.chain(std::iter::once(crate::events::deleted(&old)));
+    let detail = crate::audit::delete_detail(w.policy, &groups);
+    audit::insert(c, &crate::audit::entry(w.tenant, w.kind, w.id, 204, w.audit, detail), at)?;
+    events::insert(c, w.tenant, at, emitted)
 }

@@ -1,11 +1,13 @@
-//! SQL text built piece by piece with its bound values (filter pushdown).
-//! Values are always bound, never spliced into the text.
+//! SQL text built piece by piece with its bound values, and SQLite's
+//! [`Dialect`] for the pushdown algebra. Values are always bound, never
+//! spliced into the text.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Params, Row, params_from_iter};
 use uuid::Uuid;
 
 use crate::Result;
+use crate::pushdown::{Dialect, TextTest};
 
 /// A statement's text and its positional parameters, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,6 +70,36 @@ impl Sql {
     pub(crate) fn scalar(&self, conn: &Connection) -> Result<i64> {
         let mut stmt = conn.prepare_cached(&self.text)?;
         Ok(stmt.query_row(params_from_iter(self.params.iter()), |r| r.get(0))?)
+    }
+}
+
+impl Dialect for Sql {
+    fn sql(&mut self, text: &str) {
+        self.push(text);
+    }
+    fn bind_text(&mut self, value: String) {
+        self.bind(value);
+    }
+    fn bind_int(&mut self, value: i64) {
+        self.bind(value);
+    }
+    fn bind_id(&mut self, id: Uuid) {
+        Sql::bind_id(self, id);
+    }
+    /// SQLite has no boolean type: `active` is stored as 0 or 1.
+    fn boolean(&mut self, value: bool) {
+        self.push(if value { "1" } else { "0" });
+    }
+    fn text_test(&mut self, test: TextTest, column: &str, needle: String) {
+        match test {
+            TextTest::Contains => self.push(&format!("instr({column}, ")).bind(needle).push(") > 0"),
+            TextTest::StartsWith { chars } => {
+                self.push(&format!("substr({column}, 1, ")).bind(chars).push(") = ").bind(needle)
+            }
+            TextTest::EndsWith { chars } => {
+                self.push(&format!("substr({column}, ")).bind(-chars).push(") = ").bind(needle)
+            }
+        };
     }
 }
 

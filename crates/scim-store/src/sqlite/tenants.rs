@@ -1,6 +1,7 @@
-//! Tenants: create, look up by slug, list, update settings.
+//! Tenants on SQLite: create, look up by slug or id, list, and settings
+//! replaced by compare-and-set on their version.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -8,7 +9,7 @@ use super::convert::{from_ms, is_unique_violation, now, parse_json, to_json, to_
 use super::sql::all;
 use crate::{Result, StoreError, Tenant, TenantSettings};
 
-const SELECT: &str = "SELECT id, slug, name, settings, created FROM tenants";
+const SELECT: &str = "SELECT id, slug, name, settings, settings_version, created FROM tenants";
 
 fn tenant_from_row(row: &Row<'_>) -> Result<Tenant> {
     let settings: String = row.get("settings")?;
@@ -19,8 +20,14 @@ fn tenant_from_row(row: &Row<'_>) -> Result<Tenant> {
         slug: row.get("slug")?,
         name: row.get("name")?,
         settings,
+        settings_version: row.get("settings_version")?,
         created: from_ms(row.get("created")?),
     })
+}
+
+fn by_id(c: &Connection, id: Uuid) -> Result<Option<Tenant>> {
+    let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE id = ?"))?;
+    stmt.query_row([id], |r| Ok(tenant_from_row(r))).optional()?.transpose()
 }
 
 impl SqliteStore {
@@ -30,13 +37,24 @@ impl SqliteStore {
             slug: slug.to_owned(),
             name: name.to_owned(),
             settings: TenantSettings::default(),
+            settings_version: 1,
             created: now(),
         };
         let row = tenant.clone();
         self.write(move |c| {
             let res = c
-                .prepare_cached("INSERT INTO tenants (id, slug, name, settings, created) VALUES (?, ?, ?, ?, ?)")?
-                .execute(params![row.id, row.slug, row.name, to_json(&row.settings)?, to_ms(row.created)]);
+                .prepare_cached(
+                    "INSERT INTO tenants (id, slug, name, settings, settings_version, created) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )?
+                .execute(params![
+                    row.id,
+                    row.slug,
+                    row.name,
+                    to_json(&row.settings)?,
+                    row.settings_version,
+                    to_ms(row.created)
+                ]);
             match res {
                 Err(e) if is_unique_violation(&e, "slug") => {
                     Err(StoreError::Conflict(format!("tenant slug \"{}\" is already taken", row.slug)))
@@ -56,19 +74,33 @@ impl SqliteStore {
         })
     }
 
+    pub(crate) fn tenant_by_id_impl(&self, id: Uuid) -> Result<Option<Tenant>> {
+        self.read_fresh(|c| by_id(c, id))
+    }
+
     pub(crate) async fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
         self.scan(|c| all(c, &format!("{SELECT} ORDER BY created, id"), [], tenant_from_row)).await
     }
 
-    pub(crate) async fn update_tenant_settings_impl(&self, tenant: Uuid, settings: &TenantSettings) -> Result<()> {
+    pub(crate) async fn update_tenant_settings_impl(
+        &self,
+        tenant: Uuid,
+        expected_version: i64,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
         let settings = to_json(settings)?;
         self.write(move |c| {
-            let done =
-                c.prepare_cached("UPDATE tenants SET settings = ? WHERE id = ?")?.execute(params![settings, tenant])?;
+            let done = c
+                .prepare_cached(
+                    "UPDATE tenants SET settings = ?, settings_version = settings_version + 1 \
+                     WHERE id = ? AND settings_version = ?",
+                )?
+                .execute(params![settings, tenant, expected_version])?;
+            let current = by_id(c, tenant)?.ok_or(StoreError::NotFound)?;
             if done == 0 {
-                return Err(StoreError::NotFound);
+                return Err(StoreError::VersionMismatch { current: current.settings_version });
             }
-            Ok(())
+            Ok(current)
         })
         .await
     }

@@ -1,6 +1,5 @@
-//! API tokens: only the SHA-256 of the secret and a visible prefix are
-//! stored (DESIGN §6). `touch_token` is debounced so that authenticating a
-//! request does not cost a write transaction each time.
+//! API tokens on SQLite: only the SHA-256 of the secret and a visible
+//! prefix are stored (DESIGN §6).
 
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -11,10 +10,6 @@ use super::convert::{
 };
 use super::sql::all;
 use crate::{NewToken, Result, StoreError, TokenInfo};
-
-/// How stale `last_used` may get: a token used continuously is written at
-/// most once per this many milliseconds (per process).
-const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked";
 
@@ -113,17 +108,6 @@ impl SqliteStore {
 
     pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
         let at = to_ms(now());
-        {
-            // A poisoned lock only means another task panicked mid-update of
-            // a cache entry; the map is still usable.
-            let mut touched = self.touched.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match touched.get(&token) {
-                Some(last) if at - *last < TOUCH_INTERVAL_MS => return Ok(()),
-                _ => {
-                    touched.insert(token, at);
-                }
-            }
-        }
         self.write(move |c| {
             c.prepare_cached("UPDATE tokens SET last_used = ? WHERE id = ?")?.execute(params![at, token])?;
             Ok(())

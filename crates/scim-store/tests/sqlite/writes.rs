@@ -1,66 +1,18 @@
-//! The write path: concurrent writes share transactions (group commit) yet
-//! each stays all-or-nothing; updates keep every derived column right.
+//! What only SQLite's files show: another process's writes seen by a
+//! running store, concurrent opens of a new file, the WAL kept bounded, and
+//! another process's write lock. (Concurrent writes that stay
+//! all-or-nothing and derived columns kept right are in the contract
+//! suite.)
 
 use std::sync::Arc;
 
 use scim_core::filter::parse_filter;
 use scim_core::schema::SchemaRegistry;
-use scim_store::{CreateResource, ListQuery, ResourceKind, Store, StoreError, UpdateResource};
+use scim_store::{CreateResource, ListQuery, ResourceKind, Store, StoreError};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{create, ctx, file, user_doc};
-
-/// 60 creates at once, 20 userNames three times each: exactly one of each
-/// name wins, the losers leave no row, no audit entry and no event, and
-/// the winners' writes are all there (whichever batch they shared).
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writes_fail_alone() {
-    let (store, tenant, _db) = file().await;
-    let mut tasks = Vec::new();
-    for i in 0..60 {
-        let store = Arc::clone(&store);
-        tasks.push(tokio::spawn(async move {
-            let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                             "userName": format!("user{}", i % 20)});
-            let write = CreateResource {
-                tenant: tenant.id,
-                kind: ResourceKind::User,
-                doc,
-                password_hash: None,
-                members: vec![],
-                audit: ctx("POST"),
-            };
-            store.create_resource(write).await
-        }));
-    }
-    let mut won = 0;
-    for task in tasks {
-        match task.await.unwrap() {
-            Ok(_) => won += 1,
-            Err(StoreError::Uniqueness(msg)) => assert!(msg.contains("user"), "{msg}"),
-            Err(e) => panic!("unexpected error: {e}"),
-        }
-    }
-    assert_eq!(won, 20);
-    let schemas = std::sync::Arc::new(SchemaRegistry::standard());
-    let q = ListQuery {
-        after: None,
-        with_groups: false,
-        filter: None,
-        sort_by: None,
-        sort_order: Default::default(),
-        start_index: 1,
-        count: 0,
-        schemas: &schemas,
-    };
-    assert_eq!(store.list_resources(tenant.id, ResourceKind::User, &q).await.unwrap().total, 20);
-    let events = store.list_events(tenant.id, 0, 1000).await.unwrap();
-    assert_eq!(events.len(), 20);
-    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=20).collect::<Vec<_>>(), "event sequence numbers stay gapless");
-    assert_eq!(store.list_audit(tenant.id, 1000).await.unwrap().len(), 20);
-}
 
 async fn names(store: &Arc<dyn Store>, tenant: Uuid, filter: &str) -> Vec<String> {
     let schemas = std::sync::Arc::new(SchemaRegistry::standard());
@@ -79,50 +31,6 @@ async fn names(store: &Arc<dyn Store>, tenant: Uuid, filter: &str) -> Vec<String
     page.resources.iter().map(|r| r.doc["userName"].as_str().unwrap().to_owned()).collect()
 }
 
-/// An update writes only the derived columns that changed; whichever
-/// changed, every indexed filter answers from the new document.
-#[tokio::test]
-async fn updates_keep_derived_columns_in_step() {
-    let (store, tenant, _db) = file().await;
-    let mut doc = user_doc("ann");
-    doc["displayName"] = json!("Ann");
-    doc["emails"] = json!([{"value": "ann@example.com", "primary": true}]);
-    let user = create(&store, tenant.id, ResourceKind::User, doc.clone()).await;
-    let update = |version: i64, doc: serde_json::Value| UpdateResource {
-        tenant: tenant.id,
-        kind: ResourceKind::User,
-        id: user.id,
-        expected_version: Some(version),
-        doc: Some(doc),
-        password_hash: None,
-        member_changes: vec![],
-        audit: ctx("PATCH"),
-    };
-
-    doc["displayName"] = json!("Ann B");
-    let v2 = store.update_resource(update(1, doc.clone())).await.unwrap();
-    assert_eq!(names(&store, tenant.id, r#"displayName eq "ann b""#).await, ["ann"]);
-    assert!(names(&store, tenant.id, r#"displayName eq "Ann""#).await.is_empty());
-    assert_eq!(names(&store, tenant.id, r#"userName eq "ANN""#).await, ["ann"]);
-    assert_eq!(names(&store, tenant.id, r#"emails.value eq "ann@example.com""#).await, ["ann"]);
-
-    doc["userName"] = json!("anne");
-    doc["emails"] = json!([{"value": "anne@example.org"}]);
-    doc["externalId"] = json!("X-1");
-    store.update_resource(update(v2.version, doc)).await.unwrap();
-    assert!(names(&store, tenant.id, r#"userName eq "ann""#).await.is_empty());
-    assert_eq!(names(&store, tenant.id, r#"userName eq "anne""#).await, ["anne"]);
-    assert_eq!(names(&store, tenant.id, r#"emails.value eq "anne@example.org""#).await, ["anne"]);
-    assert!(names(&store, tenant.id, r#"emails.value eq "ann@example.com""#).await.is_empty());
-    assert_eq!(names(&store, tenant.id, r#"externalId eq "X-1""#).await, ["anne"]);
-    assert_eq!(names(&store, tenant.id, r#"displayName eq "Ann B""#).await, ["anne"]);
-    // The old name is free again: the unique index was updated too.
-    create(&store, tenant.id, ResourceKind::User, user_doc("ann")).await;
-}
-
-/// A second process on the same file (the CLI beside a running server):
-/// tokens and tenants it creates are seen at once, resources within the
-/// readers' snapshot age (a second), and the server's own writes at once.
 #[tokio::test]
 async fn reads_see_other_processes_writes() {
     let (server, tenant, db) = file().await;
@@ -206,7 +114,6 @@ async fn a_write_blocked_by_another_process_is_busy() {
     let before = create(&store, tenant.id, ResourceKind::User, user_doc("before")).await;
     let other = rusqlite::Connection::open(&db.0).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let started = std::time::Instant::now();
     let write = CreateResource {
         tenant: tenant.id,
         kind: ResourceKind::User,
@@ -217,7 +124,6 @@ async fn a_write_blocked_by_another_process_is_busy() {
     };
     let err = store.create_resource(write).await.unwrap_err();
     assert!(matches!(err, StoreError::Busy(_)), "{err:?}");
-    assert!(started.elapsed() >= std::time::Duration::from_secs(4), "gave up before the busy timeout");
     assert!(store.get_resource(tenant.id, ResourceKind::User, before.id).await.unwrap().is_some());
     other.execute_batch("ROLLBACK").unwrap();
     assert_eq!(names(&store, tenant.id, "userName pr").await, vec!["before".to_owned()]);

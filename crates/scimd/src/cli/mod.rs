@@ -1,18 +1,20 @@
 //! The command line (clap): `scimd serve` and the administration commands
-//! `scimd tenant …`, `scimd token …` and `scimd schema …`, which work
-//! directly on the store.
+//! `scimd tenant …`, `scimd token …`, `scimd schema …`, `scimd audit …` and
+//! `scimd events …`, which open the store and call [`crate::ops`]: arguments
+//! in, an operation, its result printed. No rule lives here.
 
+pub mod audit;
+pub mod events;
 pub mod schema;
 pub mod tenant;
 pub mod token;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use scim_store::{Store, Tenant};
 
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, open_store};
+use crate::ops::Ops;
 
 #[derive(Debug, Parser)]
 #[command(name = "scimd", version, about = "A SCIM 2.0 provisioning server")]
@@ -34,6 +36,24 @@ pub enum Command {
     /// Manages a tenant's custom schema extensions.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Reads a tenant's audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Reads the events a tenant's changes wrote (the outbox).
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+}
+
+/// Runs a command.
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => crate::server::run(args.load_config()?).await,
+        Command::Tenant(cmd) => tenant::run(cmd).await,
+        Command::Token(cmd) => token::run(cmd).await,
+        Command::Schema(cmd) => schema::run(cmd).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Events(cmd) => events::run(cmd).await,
+    }
 }
 
 /// Options every command takes.
@@ -84,44 +104,20 @@ impl ServeArgs {
     }
 }
 
-/// Opens the store named by the configuration.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    scim_store::open(&config.database_url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)))
-}
-
-/// A tenant by slug, or a clear error.
-pub async fn tenant_by_slug(store: &dyn Store, slug: &str) -> anyhow::Result<Tenant> {
-    store.tenant_by_slug(slug).await?.ok_or_else(|| anyhow::anyhow!("no tenant {slug:?}"))
-}
-
-/// The SCIM base URL of a tenant.
-pub fn scim_url(public_base: &str, slug: &str) -> String {
-    format!("{public_base}/scim/v2/{slug}")
-}
-
-/// A database URL without its password, fit for messages and logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}://{user}:***@{}", &url[..scheme_end], &url[at + 1..])
-        }
-        _ => url.to_owned(),
+impl CommonArgs {
+    /// The operations over the store these options name (the CLI has no
+    /// listening address: URLs use the configured public URL, or the
+    /// default listen address).
+    pub async fn ops(&self) -> anyhow::Result<Ops> {
+        let config = self.load_config(Overrides::default())?;
+        let store = open_store(&config).await?;
+        Ok(Ops::new(store, config.public_base(None)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn database_urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact_url("sqlite://scimd.db"), "sqlite://scimd.db");
-    }
 
     #[test]
     fn cli_parses_the_documented_commands() {

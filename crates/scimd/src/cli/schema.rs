@@ -6,13 +6,12 @@
 use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
-use scim_core::schema::{UnknownExtensions, parse_extension_schema};
-use scim_store::{TenantExtension, TenantSettings};
+use scim_core::ResourceKind;
+use scim_core::schema::UnknownExtensions;
 use serde_json::{Value, json};
 
-use super::{CommonArgs, open_store, tenant_by_slug};
-use crate::config::Overrides;
-use crate::state::{declared_urn, tenant_registry};
+use super::CommonArgs;
+use crate::ops::schemas::SchemaEntry;
 
 #[derive(Debug, Subcommand)]
 pub enum SchemaCommand {
@@ -73,11 +72,11 @@ pub enum ResourceTypeArg {
     Group,
 }
 
-impl ResourceTypeArg {
-    fn as_str(self) -> &'static str {
-        match self {
-            ResourceTypeArg::User => "User",
-            ResourceTypeArg::Group => "Group",
+impl From<ResourceTypeArg> for ResourceKind {
+    fn from(r: ResourceTypeArg) -> Self {
+        match r {
+            ResourceTypeArg::User => ResourceKind::User,
+            ResourceTypeArg::Group => ResourceKind::Group,
         }
     }
 }
@@ -104,88 +103,65 @@ pub async fn run(cmd: SchemaCommand) -> anyhow::Result<()> {
                 std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             let raw: Value =
                 serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not JSON: {e}", file.display()))?;
-            let schema =
-                parse_extension_schema(&raw).map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.detail))?;
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let t = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let mut settings = t.settings.clone();
-            // Also a stored schema that no longer loads holds on to its URN,
-            // so that fixing it means removing it first, not shadowing it.
-            if settings.extensions.iter().filter_map(declared_urn).any(|u| u.eq_ignore_ascii_case(&schema.id)) {
-                anyhow::bail!("tenant {tenant:?} already declares {}; remove it first to replace it", schema.id);
-            }
-            // The same registry the server builds refuses standard URNs and
-            // conflicts, so what is saved here is what will load there.
-            let (mut registry, _) = tenant_registry(&settings);
-            let summary = summary(&schema, resource_type.as_str(), required);
-            registry.add_extension(resource_type.as_str(), schema, required).map_err(|e| anyhow::anyhow!(e.detail))?;
-            settings.extensions.push(TenantExtension {
-                resource_type: resource_type.as_str().to_owned(),
-                required,
-                schema: raw,
-            });
-            store.update_tenant_settings(t.id, &settings).await?;
+            let ops = common.ops().await?;
+            let kind = ResourceKind::from(resource_type);
+            let entry = ops
+                .add_schema(&tenant, kind, required, raw)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             if json {
-                println!("{summary}");
+                println!("{}", summary(&entry));
             } else {
                 println!(
-                    "Added {} to {} of tenant {} ({} attributes{})",
-                    summary["id"].as_str().unwrap_or_default(),
-                    resource_type.as_str(),
-                    t.slug,
-                    summary["attributes"].as_array().map_or(0, Vec::len),
+                    "Added {} to {} of tenant {tenant} ({} attributes{})",
+                    entry.id.as_deref().unwrap_or_default(),
+                    kind.as_str(),
+                    entry.attributes.len(),
                     if required { ", required" } else { "" }
                 );
             }
         }
         SchemaCommand::List { tenant, json, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let t = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let list = listing(&t.settings);
+            let ops = common.ops().await?;
+            let (t, entries) = ops.list_schemas(&tenant).await?;
             let policy = policy_name(t.settings.unknown_extensions);
             if json {
+                let list: Vec<Value> = entries
+                    .iter()
+                    .map(|e| {
+                        let mut v = summary(e);
+                        v["schema"] = e.schema.clone();
+                        v["error"] = json!(e.error);
+                        v
+                    })
+                    .collect();
                 println!("{}", json!({ "tenant": t.slug, "unknown_extensions": policy, "extensions": list }));
             } else {
                 println!("unknown extensions: {policy}");
-                for e in &list {
+                for e in &entries {
                     let mut line = format!(
                         "{}\t{}\t{}",
-                        e["resource_type"].as_str().unwrap_or_default(),
-                        e["id"].as_str().unwrap_or("(no id)"),
-                        if e["required"] == true { "required" } else { "optional" },
+                        e.resource_type,
+                        e.id.as_deref().unwrap_or("(no id)"),
+                        if e.required { "required" } else { "optional" },
                     );
-                    match e["error"].as_str() {
+                    match &e.error {
                         Some(err) => line.push_str(&format!("\tNOT LOADED: {err}")),
-                        None => {
-                            line.push_str(&format!("\t{} attributes", e["attributes"].as_array().map_or(0, Vec::len)))
-                        }
+                        None => line.push_str(&format!("\t{} attributes", e.attributes.len())),
                     }
                     println!("{line}");
                 }
             }
         }
         SchemaCommand::Remove { tenant, urn, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let t = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let mut settings = t.settings.clone();
-            let before = settings.extensions.len();
-            settings.extensions.retain(|e| !declared_urn(e).is_some_and(|u| u.eq_ignore_ascii_case(&urn)));
-            if settings.extensions.len() == before {
-                anyhow::bail!("tenant {tenant:?} declares no schema extension {urn} (see `scimd schema list`)");
-            }
-            store.update_tenant_settings(t.id, &settings).await?;
-            println!("Removed {urn} from tenant {}; data stored under it stays in the resources", t.slug);
+            let ops = common.ops().await?;
+            ops.remove_schema(&tenant, &urn).await.map_err(|e| anyhow::anyhow!("{e} (see `scimd schema list`)"))?;
+            println!("Removed {urn} from tenant {tenant}; data stored under it stays in the resources");
         }
         SchemaCommand::UnknownExtensions { tenant, policy, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let t = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let settings = TenantSettings { unknown_extensions: policy.into(), ..t.settings };
-            store.update_tenant_settings(t.id, &settings).await?;
-            println!("Tenant {}: unknown extensions: {}", t.slug, policy_name(settings.unknown_extensions));
+            let ops = common.ops().await?;
+            let t = ops.set_unknown_extensions(&tenant, policy.into()).await?;
+            println!("Tenant {}: unknown extensions: {}", t.slug, policy_name(t.settings.unknown_extensions));
         }
     }
     Ok(())
@@ -198,30 +174,14 @@ fn policy_name(p: UnknownExtensions) -> &'static str {
     }
 }
 
-fn summary(schema: &scim_core::schema::Schema, resource_type: &str, required: bool) -> Value {
-    let attributes: Vec<&str> = schema.attributes.iter().map(|a| a.name.as_str()).collect();
-    json!({ "id": schema.id, "name": schema.name, "resource_type": resource_type, "required": required,
-            "attributes": attributes })
-}
-
-/// Each declared extension as the server sees it: its summary, the schema
-/// as stored, and why it does not load, if it does not.
-fn listing(settings: &TenantSettings) -> Vec<Value> {
-    let (_, skipped) = tenant_registry(settings);
-    settings
-        .extensions
-        .iter()
-        .enumerate()
-        .map(|(i, ext)| {
-            let mut entry = match parse_extension_schema(&ext.schema) {
-                Ok(s) => summary(&s, &ext.resource_type, ext.required),
-                Err(_) => {
-                    json!({ "id": declared_urn(ext), "resource_type": ext.resource_type, "required": ext.required })
-                }
-            };
-            entry["schema"] = ext.schema.clone();
-            entry["error"] = skipped.iter().find(|(j, _)| *j == i).map_or(Value::Null, |(_, e)| json!(e.detail));
-            entry
-        })
-        .collect()
+/// What `schema add --json` prints, and `schema list --json` of each loaded
+/// extension: its id, name, resource type, requiredness and attributes (for
+/// one that does not load: its declared id and where it was declared).
+fn summary(e: &SchemaEntry) -> Value {
+    let mut v = json!({ "id": e.id, "resource_type": e.resource_type, "required": e.required });
+    if e.name.is_some() {
+        v["name"] = json!(e.name);
+        v["attributes"] = json!(e.attributes);
+    }
+    v
 }

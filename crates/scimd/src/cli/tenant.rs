@@ -6,9 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use scim_store::DeletePolicy;
 use serde_json::json;
 
-use super::{CommonArgs, open_store, scim_url, tenant_by_slug};
-use crate::config::Overrides;
-use crate::slug::Slug;
+use super::CommonArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
@@ -54,12 +52,9 @@ pub enum PolicyArg {
 pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
         TenantCommand::Create { slug, name, json, common } => {
-            let slug = Slug::parse(&slug).map_err(anyhow::Error::msg)?;
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let name = name.unwrap_or_else(|| slug.to_string());
-            let tenant = store.create_tenant(slug.as_str(), &name).await?;
-            let url = scim_url(&config.public_base(None), &tenant.slug);
+            let ops = common.ops().await?;
+            let tenant = ops.create_tenant(&slug, name.as_deref()).await?;
+            let url = ops.scim_url(&tenant.slug);
             if json {
                 println!("{}", json!({ "id": tenant.id, "slug": tenant.slug, "name": tenant.name, "scim_url": url }));
             } else {
@@ -68,38 +63,37 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
             }
         }
         TenantCommand::List { json, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let base = config.public_base(None);
-            let tenants = store.list_tenants().await?;
+            let ops = common.ops().await?;
+            let tenants = ops.list_tenants().await?;
             if json {
                 let list: Vec<_> = tenants
                     .iter()
                     .map(|t| {
-                        json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": scim_url(&base, &t.slug),
-                                    "delete_policy": t.settings.delete_policy })
+                        json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": ops.scim_url(&t.slug),
+                                "delete_policy": t.settings.delete_policy })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
                 for t in &tenants {
-                    println!("{}\t{}\t{}\t{}", t.slug, t.id, t.name, scim_url(&base, &t.slug));
+                    println!("{}\t{}\t{}\t{}", t.slug, t.id, t.name, ops.scim_url(&t.slug));
                 }
             }
         }
         TenantCommand::Set { slug, delete_policy, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let tenant = tenant_by_slug(store.as_ref(), &slug).await?;
-            let mut settings = tenant.settings.clone();
-            if let Some(p) = delete_policy {
-                settings.delete_policy = match p {
-                    PolicyArg::Soft => DeletePolicy::Soft,
-                    PolicyArg::Hard => DeletePolicy::Hard,
-                };
-            }
-            store.update_tenant_settings(tenant.id, &settings).await?;
-            println!("Updated tenant {} (delete policy: {:?})", tenant.slug, settings.delete_policy);
+            let ops = common.ops().await?;
+            let tenant = ops
+                .update_settings(&slug, None, |settings| {
+                    if let Some(p) = delete_policy {
+                        settings.delete_policy = match p {
+                            PolicyArg::Soft => DeletePolicy::Soft,
+                            PolicyArg::Hard => DeletePolicy::Hard,
+                        };
+                    }
+                    Ok(())
+                })
+                .await?;
+            println!("Updated tenant {} (delete policy: {:?})", tenant.slug, tenant.settings.delete_policy);
         }
     }
     Ok(())

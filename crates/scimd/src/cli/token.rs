@@ -2,13 +2,11 @@
 //! secret is printed once at creation and never again (DESIGN §6).
 
 use clap::Subcommand;
-use scim_store::{NewToken, TokenInfo};
+use scim_store::TokenInfo;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{CommonArgs, open_store, scim_url, tenant_by_slug};
-use crate::config::Overrides;
-use crate::tokens;
+use super::CommonArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -47,43 +45,31 @@ pub enum TokenCommand {
 pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Create { tenant, name, json, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let tenant = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let generated = tokens::generate();
-            let info = store
-                .create_token(NewToken {
-                    tenant: tenant.id,
-                    name: name.unwrap_or_else(|| "default".into()),
-                    prefix: generated.prefix.clone(),
-                    hash: generated.hash,
-                    scopes: Vec::new(),
-                    expires: None,
-                })
-                .await?;
-            let url = scim_url(&config.public_base(None), &tenant.slug);
+            let ops = common.ops().await?;
+            let ctx = ops.require_tenant(&tenant).await?;
+            let issued = ops.issue_token(&ctx.tenant, name.as_deref().unwrap_or("default")).await?;
+            let (info, url) = (&issued.info, &ctx.base_url);
             if json {
                 println!(
                     "{}",
                     json!({
-                        "id": info.id, "tenant": tenant.slug, "name": info.name, "prefix": info.prefix,
-                        "token": generated.secret, "scim_url": url,
+                        "id": info.id, "tenant": ctx.tenant.slug, "name": info.name, "prefix": info.prefix,
+                        "token": issued.secret, "scim_url": url,
                     })
                 );
             } else {
                 println!("Token id: {}", info.id);
                 println!("SCIM base URL: {url}");
-                println!("SCIM token: {}", generated.secret);
+                println!("SCIM token: {}", issued.secret);
                 println!("(the token is shown only now; store it in your identity provider)");
             }
         }
         TokenCommand::List { tenant, json, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let tenant = tenant_by_slug(store.as_ref(), &tenant).await?;
-            let list = store.list_tokens(tenant.id).await?;
+            let ops = common.ops().await?;
+            let ctx = ops.require_tenant(&tenant).await?;
+            let list = ops.list_tokens(&ctx.tenant).await?;
             if json {
-                let rows: Vec<Value> = list.iter().map(|t| token_json(t, &tenant.slug)).collect();
+                let rows: Vec<Value> = list.iter().map(|t| token_json(t, &ctx.tenant.slug)).collect();
                 println!("{}", Value::Array(rows));
             } else {
                 for t in &list {
@@ -93,12 +79,9 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { tenant, token_id, common } => {
-            let config = common.load_config(Overrides::default())?;
-            let store = open_store(&config).await?;
-            let tenant = tenant_by_slug(store.as_ref(), &tenant).await?;
-            if !store.revoke_token(tenant.id, token_id).await? {
-                anyhow::bail!("no token {token_id} in tenant {:?}", tenant.slug);
-            }
+            let ops = common.ops().await?;
+            let ctx = ops.require_tenant(&tenant).await?;
+            ops.revoke_token(&ctx.tenant, token_id).await?;
             println!("Revoked token {token_id}");
         }
     }

@@ -3,8 +3,8 @@
 //! §3.7.1–§3.7.2, `failOnErrors` §3.7) and answers a `BulkResponse`
 //! (§3.7.3).
 //!
-//! Every operation goes through the same functions as the single-resource
-//! endpoints ([`super::resources`]): validation, Group membership rows,
+//! Every operation goes through the same operations as the single-resource
+//! endpoints ([`crate::ops`]): validation, Group membership rows,
 //! `version` as `If-Match`, audit and outbox. Each is its own transaction:
 //! RFC bulk is not atomic, so an operation that fails leaves the others in
 //! place, and is reported (and audited) on its own.
@@ -21,16 +21,18 @@ use scim_core::bulk::{
     BulkLimits, BulkMethod, BulkOpResult, BulkOperation, BulkRequest, Step, bulk_response_json, execution_order,
     parse_bulk_request, payload_too_large, resolve_bulk_ids, resolve_target, should_stop, unresolved_bulk_id,
 };
-use scim_store::{AuditEntry, ResourceKind};
-use serde_json::{Value, json};
+use scim_core::resource::etag;
+use scim_store::{AuditContext, ResourceKind};
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::etag::{etag, parse_precondition};
-use super::json::{check_media_type, parse_body, scim_response};
-use super::render::{location, parse_id};
-use super::resources;
-use crate::auth::Caller;
-use crate::error::ApiError;
+use super::error::ApiError;
+use super::json::{check_media_type, parse_body};
+use super::params::resource_id;
+use super::response::scim_response;
+use super::tenancy::Caller;
+use crate::ops::audit::Target;
+use crate::ops::{OpError, Precondition};
 use crate::state::AppState;
 
 /// `POST /scim/v2/{tenant}/Bulk`. The body is read here, against
@@ -115,7 +117,8 @@ impl<'a> Runner<'a> {
                 Step::Complete { index, patch } => self.complete(index, patch).await,
                 Step::Fail { index, error } => {
                     let op = &self.request.operations[index];
-                    let result = self.refused(op, kind_of(&op.resource_endpoint), None, error).await;
+                    let result =
+                        self.refused(op, ResourceKind::from_endpoint(&op.resource_endpoint), None, error).await;
                     self.record(index, result);
                 }
             }
@@ -135,26 +138,27 @@ impl<'a> Runner<'a> {
     /// One operation, with `data` in place of its own (a cycle's partial
     /// POST).
     async fn run_op(&mut self, op: &BulkOperation, data: Option<Value>) -> BulkOpResult {
-        let Some(kind) = kind_of(&op.resource_endpoint) else {
+        let Some(kind) = ResourceKind::from_endpoint(&op.resource_endpoint) else {
             let err =
                 ScimError::invalid_path(format!("Operations[{}]: no endpoint /{}", op.index, op.resource_endpoint));
             return self.refused(op, None, None, err).await;
         };
         let mut data = data.unwrap_or(Value::Null);
         if let Err(bulk_id) = resolve_bulk_ids(&mut data, &self.resolved) {
-            let target = op.target.as_deref().and_then(|t| parse_id(t, kind).ok());
+            let target = op.target.as_deref().and_then(|t| resource_id(t, kind).ok());
             return self.refused(op, Some(kind), target, unresolved_bulk_id(op.index, &bulk_id)).await;
         }
         let ctx = &self.caller.tenant;
+        let ops = &self.state.ops;
         if op.method == BulkMethod::Post {
-            let caller = self.op_caller(op, kind, None);
-            return match resources::create(self.state, &caller, kind, &data).await {
+            let audit = self.op_audit(op, kind, None);
+            return match ops.create_resource(ctx, &audit, kind, &data).await {
                 Ok(created) => {
                     let stored = created.stored;
                     if let Some(bulk_id) = &op.bulk_id {
                         self.resolved.insert(bulk_id.clone(), stored.id.to_string());
                     }
-                    BulkOpResult::success(op, 201, Some(location(ctx, kind, stored.id)), Some(etag(stored.version)))
+                    BulkOpResult::success(op, 201, Some(ctx.location(kind, stored.id)), Some(etag(stored.version)))
                 }
                 Err(e) => self.failed(op, kind, None, e).await,
             };
@@ -165,32 +169,29 @@ impl<'a> Runner<'a> {
             Ok(t) => t,
             Err(bulk_id) => return self.refused(op, Some(kind), None, unresolved_bulk_id(op.index, &bulk_id)).await,
         };
-        let id = match parse_id(&target, kind) {
+        let id = match resource_id(&target, kind) {
             Ok(id) => id,
             Err(e) => return self.failed(op, kind, None, e).await,
         };
-        let if_match = match op.version.as_deref().map(parse_precondition).transpose() {
+        let if_match = match op.version.as_deref().map(Precondition::parse).transpose() {
             Ok(p) => p,
             Err(e) => return self.refused(op, Some(kind), Some(id), e).await,
         };
-        let caller = self.op_caller(op, kind, Some(id));
+        let audit = self.op_audit(op, kind, Some(id));
+        let if_match = if_match.as_ref();
         let written = match op.method {
-            BulkMethod::Put => {
-                resources::replace(self.state, &caller, kind, id, if_match.as_ref(), &data).await.map(Some)
-            }
-            BulkMethod::Patch => {
-                resources::apply_patch(self.state, &caller, kind, id, if_match.as_ref(), &data).await.map(Some)
-            }
+            BulkMethod::Put => ops.replace_resource(ctx, &audit, kind, id, if_match, &data).await.map(Some),
+            BulkMethod::Patch => ops.patch_resource(ctx, &audit, kind, id, if_match, &data).await.map(Some),
             // (A POST has returned above.)
             BulkMethod::Delete | BulkMethod::Post => {
-                resources::delete(self.state, &caller, kind, id, if_match.as_ref()).await.map(|()| None)
+                ops.delete_resource(ctx, &audit, kind, id, if_match).await.map(|()| None)
             }
         };
         match written {
             Ok(Some(stored)) => {
-                BulkOpResult::success(op, 200, Some(location(ctx, kind, id)), Some(etag(stored.version)))
+                BulkOpResult::success(op, 200, Some(ctx.location(kind, id)), Some(etag(stored.version)))
             }
-            Ok(None) => BulkOpResult::success(op, 204, Some(location(ctx, kind, id)), None),
+            Ok(None) => BulkOpResult::success(op, 204, Some(ctx.location(kind, id)), None),
             Err(e) => self.failed(op, kind, Some(id), e).await,
         }
     }
@@ -205,51 +206,38 @@ impl<'a> Runner<'a> {
         };
         // The POST failed (already reported) or did not run.
         let Some(created) = created else { return };
-        let Some(kind) = kind_of(&op.resource_endpoint) else { return };
+        let Some(kind) = ResourceKind::from_endpoint(&op.resource_endpoint) else { return };
         let Ok(id) = Uuid::parse_str(&created) else { return };
         let result = if let Err(bulk_id) = resolve_bulk_ids(&mut patch, &self.resolved) {
             self.refused(op, Some(kind), Some(id), unresolved_bulk_id(op.index, &bulk_id)).await
         } else {
-            let caller = self.op_caller(op, kind, Some(id));
-            match resources::apply_patch(self.state, &caller, kind, id, None, &patch).await {
-                Ok(stored) => BulkOpResult::success(
-                    op,
-                    201,
-                    Some(location(&self.caller.tenant, kind, id)),
-                    Some(etag(stored.version)),
-                ),
+            let (ctx, audit) = (&self.caller.tenant, self.op_audit(op, kind, Some(id)));
+            match self.state.ops.patch_resource(ctx, &audit, kind, id, None, &patch).await {
+                Ok(stored) => BulkOpResult::success(op, 201, Some(ctx.location(kind, id)), Some(etag(stored.version))),
                 Err(e) => self.failed(op, kind, Some(id), e).await,
             }
         };
         self.record(index, result);
     }
 
-    /// The caller as seen by one operation: the audit entry names the
+    /// Who asked, as seen by one operation: the audit entry names the
     /// operation's method and resource path (the request id ties it to the
     /// bulk request).
-    fn op_caller(&self, op: &BulkOperation, kind: ResourceKind, id: Option<Uuid>) -> Caller {
-        let mut caller = self.caller.clone();
-        let base = caller.audit.path.strip_suffix("/Bulk").unwrap_or(&caller.audit.path);
-        let mut path = format!("{base}/{}", super::render::endpoint(kind));
+    fn op_audit(&self, op: &BulkOperation, kind: ResourceKind, id: Option<Uuid>) -> AuditContext {
+        let mut audit = self.caller.audit.clone();
+        let base = audit.path.strip_suffix("/Bulk").unwrap_or(&audit.path);
+        let mut path = format!("{base}/{}", kind.endpoint());
         if let Some(id) = id {
             path = format!("{path}/{id}");
         }
-        caller.audit.method = op.method.as_str().to_owned();
-        caller.audit.path = path;
-        caller
+        audit.method = op.method.as_str().to_owned();
+        audit.path = path;
+        audit
     }
 
-    /// A failure from the shared resource functions.
-    async fn failed(&self, op: &BulkOperation, kind: ResourceKind, id: Option<Uuid>, e: ApiError) -> BulkOpResult {
-        let err = match e {
-            ApiError::Scim(e) => e,
-            ApiError::Unauthorized(detail) => ScimError::new(401, None, detail),
-            ApiError::Internal(detail) => {
-                tracing::error!(error = %detail, operation = op.index, "internal error in a bulk operation");
-                ScimError::new(500, None, "internal server error")
-            }
-        };
-        self.refused(op, Some(kind), id, err).await
+    /// A failure from the shared operations.
+    async fn failed(&self, op: &BulkOperation, kind: ResourceKind, id: Option<Uuid>, e: OpError) -> BulkOpResult {
+        self.refused(op, Some(kind), id, e.into_scim()).await
     }
 
     /// Reports a refused operation and writes its audit entry, as the auth
@@ -261,35 +249,13 @@ impl<'a> Runner<'a> {
         id: Option<Uuid>,
         err: ScimError,
     ) -> BulkOpResult {
-        let mut context = match kind {
-            Some(kind) => self.op_caller(op, kind, id).audit,
+        let context = match kind {
+            Some(kind) => self.op_audit(op, kind, id),
             None => self.caller.audit.clone(),
         };
-        context.token = Some(self.caller.token);
-        let entry = AuditEntry {
-            tenant: Some(self.caller.tenant.tenant.id),
-            context,
-            resource_kind: kind,
-            resource_id: id,
-            status: err.status,
-            detail: json!({
-                "error": err.detail,
-                "scimType": err.scim_type.map(|t| t.as_str()),
-                "bulkOperation": op.index,
-            }),
-        };
-        if let Err(e) = self.state.store.write_audit(entry).await {
-            tracing::error!(error = %e, "could not write the audit entry of a refused bulk operation");
-        }
-        let location = kind.zip(id).map(|(kind, id)| location(&self.caller.tenant, kind, id));
+        let target = Target { kind, id, bulk_operation: Some(op.index) };
+        self.state.ops.record_refusal(self.caller.tenant.tenant.id, context, target, &err).await;
+        let location = kind.zip(id).map(|(kind, id)| self.caller.tenant.location(kind, id));
         BulkOpResult::failure(op, location, &err)
-    }
-}
-
-fn kind_of(endpoint: &str) -> Option<ResourceKind> {
-    match endpoint {
-        "Users" => Some(ResourceKind::User),
-        "Groups" => Some(ResourceKind::Group),
-        _ => None,
     }
 }

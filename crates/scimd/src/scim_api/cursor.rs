@@ -103,6 +103,12 @@ fn after_of(ms: &str, id: &str) -> Option<After> {
 
 /// Reads a `cursor` parameter: empty is the first page; anything this
 /// server did not issue for this query is `400 invalidCursor`.
+/// A cursor of the right shape used with a paging method it cannot serve
+/// (an offset without `sortBy`, a keyset with it).
+pub fn invalid_cursor() -> ScimError {
+    ScimError::bad_request(ScimType::InvalidCursor, "cursor is invalid for this query")
+}
+
 pub fn decode(scope: &Scope<'_>, cursor: &str) -> Result<Position, ScimError> {
     let cursor = cursor.trim();
     if cursor.is_empty() {
@@ -131,7 +137,7 @@ pub fn decode(scope: &Scope<'_>, cursor: &str) -> Result<Position, ScimError> {
         ["o", n] => n.parse::<u64>().ok().filter(|n| *n <= MAX_OFFSET).map(Position::Offset),
         ["a", ms, id] => after_of(ms, id).map(Position::After),
         ["k", kind, ms, id] => {
-            let kind = [ResourceKind::User, ResourceKind::Group].into_iter().find(|k| k.as_str() == *kind);
+            let kind = ResourceKind::parse(kind);
             kind.zip(after_of(ms, id)).map(|(kind, a)| Position::AfterIn(kind, a))
         }
         _ => None,

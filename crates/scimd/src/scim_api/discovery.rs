@@ -10,10 +10,10 @@ use axum::routing::get;
 use scim_core::schema::{resource_type_json, schema_json};
 use serde_json::{Value, json};
 
-use super::json::scim_response;
+use super::error::ApiError;
 use super::list::LIST_RESPONSE_URN;
-use crate::auth::TenantOf;
-use crate::error::ApiError;
+use super::response::scim_response;
+use super::tenancy::TenantOf;
 use crate::state::AppState;
 
 pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";

@@ -1,38 +1,13 @@
-//! SCIM's JSON on the wire (RFC 7644 §3.1, §8.1): request bodies in
-//! `application/scim+json` or `application/json`, responses always in
-//! `application/scim+json`.
+//! SCIM request bodies (RFC 7644 §3.1, §8.1): JSON in
+//! `application/scim+json` or `application/json`.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
 use scim_core::ScimError;
 use serde_json::Value;
 
-use crate::error::ApiError;
-
-pub const SCIM_JSON: &str = "application/scim+json";
-
-/// A response with a JSON body in `application/scim+json`.
-pub fn scim_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    scim_response_sized(status, body, 0)
-}
-
-/// [`scim_response`] for a body known to be at least `capacity` bytes (a
-/// large group's members): written into a buffer of that size, not one
-/// doubled over and over up to it.
-pub fn scim_response_sized(status: StatusCode, body: &impl serde::Serialize, capacity: usize) -> Response {
-    let mut bytes = Vec::with_capacity(capacity.saturating_add(4096));
-    // Serialising our bodies cannot fail (`Value`s and raw JSON text: no
-    // non-string keys, no I/O).
-    if serde_json::to_writer(&mut bytes, body).is_err() {
-        bytes.clear();
-    }
-    let mut resp = Response::new(Body::from(bytes));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
-    resp
-}
+use super::error::ApiError;
 
 /// A parsed JSON request body. Refuses other media types (415), bodies over
 /// the configured limit (413, via axum's `DefaultBodyLimit`) and invalid
@@ -46,34 +21,32 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
         check_media_type(req.headers())?;
         let bytes = Bytes::from_request(req, state).await.map_err(|rej| {
             if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::Scim(ScimError::new(413, None, "request body exceeds the maximum payload size"))
+                ScimError::new(413, None, "request body exceeds the maximum payload size")
             } else {
-                ApiError::Scim(ScimError::invalid_syntax(format!("cannot read request body: {rej}")))
+                ScimError::invalid_syntax(format!("cannot read request body: {rej}"))
             }
         })?;
-        parse_body(&bytes).map(ScimBody)
+        Ok(ScimBody(parse_body(&bytes)?))
     }
 }
 
 /// Refuses a request body declared as anything but JSON (415). A missing
 /// `Content-Type` is accepted: some clients omit it.
-pub fn check_media_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check_media_type(headers: &HeaderMap) -> Result<(), ScimError> {
     match headers.get(header::CONTENT_TYPE) {
-        Some(ct) if !is_json_media_type(ct.as_bytes()) => Err(ApiError::Scim(ScimError::new(
-            415,
-            None,
-            "request bodies must be application/scim+json or application/json",
-        ))),
+        Some(ct) if !is_json_media_type(ct.as_bytes()) => {
+            Err(ScimError::new(415, None, "request bodies must be application/scim+json or application/json"))
+        }
         _ => Ok(()),
     }
 }
 
-pub fn parse_body(bytes: &[u8]) -> Result<Value, ApiError> {
+pub fn parse_body(bytes: &[u8]) -> Result<Value, ScimError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Scim(ScimError::invalid_syntax("the request body is empty")));
+        return Err(ScimError::invalid_syntax("the request body is empty"));
     }
     serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::Scim(ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))))
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
 }
 
 /// `application/scim+json`, `application/json`, any `+json` type, with or
@@ -99,8 +72,7 @@ mod tests {
 
     #[test]
     fn invalid_json_is_invalid_syntax() {
-        let err = parse_body(b"{nope").err().unwrap();
-        let ApiError::Scim(e) = err else { panic!() };
+        let e = parse_body(b"{nope").err().unwrap();
         assert_eq!((e.status, e.scim_type), (400, Some(scim_core::ScimType::InvalidSyntax)));
         assert!(parse_body(b"  ").is_err());
         assert_eq!(parse_body(b"{\"a\":1}").unwrap()["a"], 1);

@@ -74,7 +74,7 @@ pub fn members_json(members: &[Member], fields: MemberFields, base_url: &str) ->
             out.push('"');
             out.push_str(base);
             out.push('/');
-            out.push_str(super::render::endpoint(m.kind));
+            out.push_str(m.kind.endpoint());
             out.push('/');
             out.push_str(id);
             out.push('"');
@@ -193,6 +193,9 @@ mod tests {
             ])
         );
         assert!(members_json(&[], all, "x").is_none());
+        // The one shape of a member: what `Member::to_value` builds.
+        let values: Vec<Value> = members.iter().map(|m| m.to_value(Some("https://h/scim/v2/a\"b"))).collect();
+        assert_eq!(parsed, Value::Array(values));
     }
 
     #[test]

@@ -9,62 +9,19 @@ use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use scim_core::ScimError;
 use scim_core::projection::Projection;
-use scim_core::resource::{self, Meta};
 use scim_core::schema::ResourceType;
 use scim_store::{GroupRef, ResourceKind, StoredResource};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::etag::etag;
-use super::json::scim_response_sized;
+use super::error::ApiError;
+use super::etag::set_etag;
 use super::members_json::{MemberFields, Rendered, members_json};
-use crate::error::ApiError;
-use crate::state::{AppState, LARGE_MEMBER_LIST, TenantCtx};
-
-/// The URL segment of a resource type.
-pub fn endpoint(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => "Users",
-        ResourceKind::Group => "Groups",
-    }
-}
-
-/// The derived, read-only attribute of a resource type.
-fn derived_attr(kind: ResourceKind) -> &'static str {
-    match kind {
-        ResourceKind::User => "groups",
-        ResourceKind::Group => "members",
-    }
-}
-
-pub fn resource_type(ctx: &TenantCtx, kind: ResourceKind) -> Result<&ResourceType, ApiError> {
-    ctx.registry
-        .resource_type(kind.as_str())
-        .ok_or_else(|| ApiError::internal(format!("the schema registry has no {} resource type", kind.as_str())))
-}
-
-pub fn location(ctx: &TenantCtx, kind: ResourceKind, id: Uuid) -> String {
-    format!("{}/{}/{}", ctx.base_url, endpoint(kind), id)
-}
-
-/// The full document without derived attributes (a copy: PUT and PATCH
-/// compare the result with the stored document).
-pub fn compose(ctx: &TenantCtx, stored: &StoredResource) -> Value {
-    resource::compose(stored.doc.clone(), &stored.id.to_string(), &meta_of(ctx, stored))
-}
-
-fn meta_of(ctx: &TenantCtx, stored: &StoredResource) -> Meta {
-    Meta {
-        resource_type: stored.kind.as_str().to_owned(),
-        created: stored.created,
-        last_modified: stored.last_modified,
-        location: Some(location(ctx, stored.kind, stored.id)),
-        version: etag(stored.version),
-    }
-}
+use super::response::scim_response_sized;
+use crate::ops::TenantCtx;
+use crate::state::{AppState, LARGE_MEMBER_LIST};
 
 /// What a single-resource response's headers need (`ETag`, `Location`),
 /// taken before the resource's document is moved into the body.
@@ -102,7 +59,7 @@ pub async fn render_all(
 ) -> Result<Vec<Rendered>, ApiError> {
     let Some(first) = resources.first() else { return Ok(Vec::new()) };
     let kind = first.kind;
-    let mut derived = if load_derived && projection.includes(derived_attr(kind), &ctx.registry, rt) {
+    let mut derived = if load_derived && projection.includes(kind.derived_attr(), &ctx.registry, rt) {
         let ids: Vec<Uuid> = resources.iter().map(|r| r.id).collect();
         load(state, ctx, kind, &ids, projection, rt).await?
     } else {
@@ -135,26 +92,11 @@ pub fn resource_response(status: StatusCode, ctx: &TenantCtx, head: Head, body: 
     let mut resp = scim_response_sized(status, body, body.members_len());
     set_etag(&mut resp, head.version);
     if status == StatusCode::CREATED
-        && let Ok(loc) = HeaderValue::from_str(&location(ctx, head.kind, head.id))
+        && let Ok(loc) = HeaderValue::from_str(&ctx.location(head.kind, head.id))
     {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     resp
-}
-
-pub fn set_etag(resp: &mut Response, version: i64) {
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-}
-
-/// The id of a resource in the path; a malformed id names no resource (404).
-pub fn parse_id(s: &str, kind: ResourceKind) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| not_found(kind))
-}
-
-pub fn not_found(kind: ResourceKind) -> ApiError {
-    ApiError::Scim(ScimError::not_found(format!("no such {}", kind.as_str())))
 }
 
 /// The derived attribute's values per resource.
@@ -166,11 +108,10 @@ async fn load(
     projection: &Projection,
     rt: &ResourceType,
 ) -> Result<HashMap<Uuid, Derived>, ApiError> {
-    let tenant = ctx.tenant.id;
     let mut out = HashMap::with_capacity(ids.len());
     match kind {
         ResourceKind::User => {
-            for (user, groups) in state.store.groups_of(tenant, ids).await? {
+            for (user, groups) in state.ops.groups_of(ctx, ids).await? {
                 if let Some(values) = group_values(ctx, groups) {
                     out.insert(user, values);
                 }
@@ -181,14 +122,14 @@ async fn load(
             // Memory is bounded by how many large member lists are held at
             // once: one of 100,000 members is ~25 MB while it is read and
             // written. Small ones (most groups) do not queue behind them.
-            let large = state.store.count_members(tenant, ids, LARGE_MEMBER_LIST).await? >= LARGE_MEMBER_LIST;
+            let large = state.ops.count_members(ctx, ids, LARGE_MEMBER_LIST).await? >= LARGE_MEMBER_LIST;
             let permit = if large {
                 let slots = Arc::clone(&state.member_renders);
                 Some(slots.acquire_owned().await.map_err(|_| ApiError::internal("shutting down"))?)
             } else {
                 None
             };
-            let members = state.store.members_of(tenant, ids).await?;
+            let members = state.ops.members_of(ctx, ids).await?;
             let base_url = ctx.base_url.clone();
             let write = move || -> Vec<(Uuid, Box<RawValue>)> {
                 let written = members
@@ -220,19 +161,7 @@ pub fn group_values(ctx: &TenantCtx, groups: Vec<GroupRef>) -> Option<Derived> {
     if groups.is_empty() {
         return None;
     }
-    let values = groups
-        .into_iter()
-        .map(|g| {
-            let mut m = Map::new();
-            m.insert("value".into(), Value::String(g.value.to_string()));
-            m.insert("$ref".into(), Value::String(location(ctx, ResourceKind::Group, g.value)));
-            if let Some(d) = g.display {
-                m.insert("display".into(), Value::String(d));
-            }
-            m.insert("type".into(), Value::String("direct".into()));
-            Value::Object(m)
-        })
-        .collect();
+    let values = groups.iter().map(|g| g.to_value(Some(&ctx.base_url))).collect();
     Some(Derived::Groups(Value::Array(values)))
 }
 
@@ -244,12 +173,13 @@ pub fn render_with(
     stored: StoredResource,
     derived: Option<Derived>,
 ) -> Rendered {
-    let meta = meta_of(ctx, &stored);
-    let mut full = resource::compose(stored.doc, &stored.id.to_string(), &meta);
+    let kind = stored.kind;
+    let location = ctx.location(kind, stored.id);
+    let mut full = stored.into_composed(Some(location));
     let members = match derived {
         Some(Derived::Groups(values)) => {
             if let Value::Object(map) = &mut full {
-                insert_before_meta(map, derived_attr(stored.kind), values);
+                insert_before_meta(map, kind.derived_attr(), values);
             }
             None
         }

@@ -4,18 +4,20 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use scim_core::{ScimError, ScimType};
+use scim_core::ScimError;
 use scim_store::{After, ResourceKind};
 use serde_json::Value;
 
-use super::cursor::{self, Position};
+use super::cursor::{self, Position, invalid_cursor};
+use super::error::ApiError;
 use super::json::ScimBody;
-use super::list::{ListSpec, Paging, RawParams, list_kind, list_page, list_response};
+use super::kinds::Kind;
+use super::list::{list_kind, list_page, list_response};
 use super::members_json::Rendered;
-use super::resources::Kind;
-use crate::auth::Caller;
-use crate::error::ApiError;
-use crate::state::{AppState, TenantCtx};
+use super::params::{ListSpec, Paging, RawParams};
+use super::tenancy::Caller;
+use crate::ops::TenantCtx;
+use crate::state::AppState;
 
 pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
@@ -81,7 +83,7 @@ pub async fn search_root(
     let spec = ListSpec::parse(&search_params(&body)?, state.max_page_size)?;
     let mut kinds = Vec::with_capacity(2);
     let mut first_error = None;
-    for kind in [ResourceKind::User, ResourceKind::Group] {
+    for kind in ResourceKind::ALL {
         match spec.check(ctx, kind) {
             Ok(()) => kinds.push(kind),
             Err(e) => {
@@ -103,7 +105,7 @@ pub async fn search_root(
             Position::AfterIn(kind, after) if spec.sort_by.is_none() && kinds.contains(&kind) => {
                 (0, Some((kind, after)))
             }
-            _ => return Err(invalid_cursor()),
+            _ => return Err(invalid_cursor().into()),
         },
     };
     if matches!(spec.paging, Paging::Cursor(_)) && spec.sort_by.is_none() {
@@ -125,10 +127,6 @@ pub async fn search_root(
     let next = offset.saturating_add(resources.len() as u64);
     let next_cursor = (next < total && !resources.is_empty()).then(|| cursor::encode(&scope, Position::Offset(next)));
     Ok(list_response(total, &spec.paging, next_cursor, resources))
-}
-
-fn invalid_cursor() -> ApiError {
-    ApiError::Scim(ScimError::bad_request(ScimType::InvalidCursor, "cursor is invalid for this query"))
 }
 
 /// A cursor page of the root sequence (each type in the default order, one

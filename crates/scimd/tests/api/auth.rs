@@ -1,6 +1,6 @@
 //! Authentication and tenant isolation (DESIGN §6; RFC 7644 §2, RFC 6750 §3).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -178,17 +178,12 @@ async fn cli_tokens_list_revoke_and_new_tokens() {
     assert!(tenants.contains("acme") && tenants.contains("other"), "{tenants}");
 
     app.cli(&["token", "revoke", "--tenant", "acme", &token_id]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let refused = eventually(Duration::from_secs(30), "the revoked token refused", || async {
         let r = send(app.http.get(app.url("/Users")).bearer_auth(&token)).await;
-        if r.status.as_u16() == 401 {
-            assert_401(&r, "revoked token");
-            break;
-        }
-        assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-        assert!(Instant::now() < deadline, "a revoked token still works after 30 s");
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+        if r.status.as_u16() == 200 { None } else { Some(r) }
+    })
+    .await;
+    assert_401(&refused, "revoked token");
     // The first token is unaffected.
     app.get("/Users").await.expect(200);
 }
@@ -198,8 +193,8 @@ async fn discovery_needs_no_token_but_healthz_and_errors_stay_separate() {
     let app = TestServer::spawn().await;
     for path in ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"] {
         send(app.http.get(app.url(path))).await.expect(200);
-        // A bad token on a public endpoint must not leak anything more; 200 or 401 are both fine, never 5xx.
+        // Discovery ignores credentials: a bad token changes nothing.
         let r = send(app.http.get(app.url(path)).bearer_auth("scimd_bad")).await;
-        assert!(r.status.as_u16() == 200 || r.status.as_u16() == 401, "{path}: {}", r.status);
+        assert_eq!(r.status.as_u16(), 200, "{path}: {}", r.text);
     }
 }

@@ -93,6 +93,11 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub fn start(database: &str, dir: &Path, extra: &[&str]) -> ServerProcess {
+        Self::start_with(database, dir, extra, &[])
+    }
+
+    /// [`Self::start`] with more environment (`RUST_LOG`, `SCIMD_*`).
+    pub fn start_with(database: &str, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let log_path = unique_path(dir.join("scimd.log"));
         let log = std::fs::File::create(&log_path).unwrap();
         let mut child = Command::new(scimd_bin())
@@ -100,6 +105,7 @@ impl ServerProcess {
             .args(extra)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -123,7 +129,7 @@ impl ServerProcess {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    let done = line.starts_with("scimd listening on http://");
+                    let done = line.starts_with("scimd listening on ");
                     lines.push(line);
                     if done {
                         break;
@@ -139,7 +145,8 @@ impl ServerProcess {
                 }
             }
         }
-        let addr = lines.last().unwrap().trim_start_matches("scimd listening on http://").trim().to_string();
+        let url = lines.last().unwrap().trim_start_matches("scimd listening on ");
+        let addr = url.split_once("://").map_or(url, |(_, a)| a).trim().to_string();
         ServerProcess { child, addr, stdout_lines: lines, log_path }
     }
 
@@ -155,6 +162,25 @@ impl ServerProcess {
     /// The server's log (stderr) so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `within` for the process to exit; its exit status.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Whether the process is still alive (it must never die on a bad request).
@@ -303,6 +329,25 @@ impl TestServer {
         cli_json(&self.database, args)
     }
 
+    /// The audit log of tenant `acme`, newest first (`scimd audit list`).
+    pub fn audit(&self) -> Vec<Value> {
+        let v = self.cli_json(&["audit", "list", "--tenant", &self.tenant.slug, "--limit", "1000"]);
+        v.as_array().cloned().unwrap_or_else(|| panic!("audit list --json is not an array: {v}"))
+    }
+
+    /// The events of tenant `acme` after sequence number `after`, in order
+    /// (`scimd events list`).
+    pub fn events(&self, after: i64) -> Vec<Value> {
+        let after = after.to_string();
+        let v = self.cli_json(&["events", "list", "--tenant", &self.tenant.slug, "--after", &after, "--limit", "1000"]);
+        v.as_array().cloned().unwrap_or_else(|| panic!("events list --json is not an array: {v}"))
+    }
+
+    /// The sequence number of the tenant's last event (0 for none).
+    pub fn last_event(&self) -> i64 {
+        self.events(0).last().map_or(0, |e| e["sequence"].as_i64().unwrap())
+    }
+
     /// `http://addr/scim/v2/{tenant}{path}`
     pub fn url_for(&self, tenant: &str, path: &str) -> String {
         format!("{}/scim/v2/{}{}", self.base, tenant, path)
@@ -431,6 +476,80 @@ pub fn group_values(user: &Value) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Another process holding a lock on a SQLite database file (a long
+/// transaction in the `sqlite3` shell, say), until released or dropped.
+/// Through Python's `sqlite3` module: `python3` is there wherever CI runs
+/// (the conformance run needs it), and the scimd tests stay free of any
+/// database driver.
+pub struct ExternalLock {
+    child: Child,
+}
+
+impl ExternalLock {
+    /// Takes the database's write lock (`BEGIN IMMEDIATE`): writes wait,
+    /// reads go on.
+    pub fn write_lock(database_url: &str) -> ExternalLock {
+        Self::hold(database_url, &["BEGIN IMMEDIATE"])
+    }
+
+    /// Runs `statements` on its own connection to the file and holds what
+    /// they took until [`Self::release`].
+    pub fn hold(database_url: &str, statements: &[&str]) -> ExternalLock {
+        const SCRIPT: &str = "import sqlite3, sys\n\
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)\n\
+            for s in sys.argv[2:]:\n    c.execute(s).fetchall()\n\
+            print('held', flush=True)\n\
+            sys.stdin.read()\n";
+        let file = database_url.trim_start_matches("sqlite://");
+        let mut child = Command::new("python3")
+            .args(["-c", SCRIPT, file])
+            .args(statements)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 is needed for the lock tests");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "held", "the lock holder failed to take its lock");
+        ExternalLock { child }
+    }
+
+    /// Ends the other process (its transaction rolls back) and waits for it.
+    pub fn release(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        // Closing its stdin ends the script; its connection rolls back.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ExternalLock {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, for at most `within`
+/// (for what happens in the background: an audit entry written after the
+/// answer, a revocation seen by a running server).
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    within: Duration,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Runs the futures concurrently on this task (no extra dependency).

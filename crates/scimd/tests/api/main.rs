@@ -4,14 +4,17 @@
 // Panicking on the unexpected is what a test is for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod auth;
 mod bulk;
 mod discovery;
 mod errors;
 mod etag;
+mod events;
 mod extensions;
 mod groups;
 mod helpers;
+mod lifecycle;
 mod list;
 mod patch;
 mod persistence;

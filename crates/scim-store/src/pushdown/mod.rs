@@ -1,6 +1,8 @@
-//! Filter pushdown (DESIGN §4): compiles a SCIM filter AST to a SQL
-//! condition on `resources r` for what the indexed columns and
-//! `group_members` serve.
+//! Filter pushdown (DESIGN §4), for every backend: compiles a SCIM filter
+//! AST to a SQL condition on `resources r` for what the indexed columns and
+//! `group_members` serve. What differs between SQL engines (placeholders,
+//! substring tests, boolean literals) is left to each backend's
+//! [`Dialect`], which renders a [`Frag`].
 //!
 //! Each node compiles to a [`Part`]: a condition that every matching
 //! resource satisfies (a superset; `None` is TRUE), and whether it is
@@ -11,33 +13,38 @@
 //! `scim_core::filter::matches` on them.
 //!
 //! Case rules: columns named `*_lower` hold values lower-cased in Rust
-//! (Unicode), so literals are lowered in Rust too; SQLite's `lower()` is
-//! never used. `co/sw/ew` use `instr`/`substr`, not LIKE, so no wildcard
-//! can leak in.
+//! (Unicode, `scim_core::value::fold`), so literals are lowered in Rust
+//! too; a database's `lower()` is never used. `co/sw/ew` are substring
+//! tests of the dialect, never LIKE, so no wildcard can leak in.
+
+mod dialect;
 
 use scim_core::filter::{CompValue, CompareOp, Filter};
 use scim_core::path::AttrPath;
 use scim_core::schema::{AttributeDef, ENTERPRISE_USER_URN, ResourceType, SchemaRegistry};
+use scim_core::value::fold;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::convert::{fold, uuid_literal};
-use super::sql::Sql;
+pub use self::dialect::{Dialect, TextTest};
 use crate::ResourceKind;
 
-/// One piece of SQL text or one bound value.
+/// One piece of SQL text, one bound value, or one construct the dialect
+/// spells.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
     Sql(String),
     Text(String),
     Int(i64),
     Id(Uuid),
+    Bool(bool),
+    Test(TextTest, &'static str, String),
 }
 
 /// A SQL fragment with its bound values, in order.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct Frag(Vec<Piece>);
+pub struct Frag(Vec<Piece>);
 
 impl Frag {
     fn sql(s: impl Into<String>) -> Self {
@@ -59,23 +66,33 @@ impl Frag {
         self.0.push(Piece::Id(id));
         self
     }
+    fn boolean(mut self, b: bool) -> Self {
+        self.0.push(Piece::Bool(b));
+        self
+    }
     fn append(mut self, other: Frag) -> Self {
         self.0.extend(other.0);
         self
     }
     fn false_() -> Self {
-        Frag::sql("0")
+        Frag::default().boolean(false)
+    }
+    /// `col` passes the substring test against `needle` (bound).
+    fn test(test: TextTest, col: &'static str, needle: String) -> Self {
+        Frag(vec![Piece::Test(test, col, needle)])
     }
 
-    /// Appends the fragment to a statement.
-    pub(crate) fn push_to(&self, sql: &mut Sql) {
+    /// Writes the fragment in a backend's dialect.
+    pub fn render(&self, out: &mut impl Dialect) {
         for p in &self.0 {
             match p {
-                Piece::Sql(s) => sql.push(s),
-                Piece::Text(t) => sql.bind(t.clone()),
-                Piece::Int(i) => sql.bind(*i),
-                Piece::Id(id) => sql.bind_id(*id),
-            };
+                Piece::Sql(s) => out.sql(s),
+                Piece::Text(t) => out.bind_text(t.clone()),
+                Piece::Int(i) => out.bind_int(*i),
+                Piece::Id(id) => out.bind_id(*id),
+                Piece::Bool(b) => out.boolean(*b),
+                Piece::Test(test, col, needle) => out.text_test(*test, col, needle.clone()),
+            }
         }
     }
 }
@@ -83,7 +100,7 @@ impl Frag {
 /// A compiled filter node: a necessary condition (`None` = TRUE) and
 /// whether it is also sufficient.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Part {
+pub struct Part {
     pub cond: Option<Frag>,
     pub exact: bool,
     /// The condition holds for one row at most, found through a unique
@@ -141,7 +158,7 @@ fn not(a: Part) -> Part {
     }
     match a.cond {
         None => Part::never(),
-        Some(x) => Part::exact(Frag::sql("NOT coalesce((").append(x).s("), 0)")),
+        Some(x) => Part::exact(Frag::sql("NOT coalesce((").append(x).s("), ").boolean(false).s(")")),
     }
 }
 
@@ -150,7 +167,7 @@ fn not(a: Part) -> Part {
 enum Target {
     Id,
     ExternalId,
-    /// A column of folded text (`convert::fold`).
+    /// A column of folded text (`scim_core::value::fold`).
     Lowered(&'static str),
     Emails,
     Active,
@@ -162,7 +179,7 @@ enum Target {
 }
 
 /// The compiler's view of the tenant's schemas for one resource type.
-pub(crate) struct Ctx<'a> {
+pub struct Ctx<'a> {
     pub schemas: &'a SchemaRegistry,
     pub rt: &'a ResourceType,
     pub kind: ResourceKind,
@@ -214,7 +231,7 @@ const MEMBERS_OF_R: &str = "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant
 const GROUPS_OF_R: &str = "EXISTS (SELECT 1 FROM group_members m WHERE m.tenant = r.tenant AND m.member_id = r.id";
 
 /// Compiles `filter` for resources of `ctx.kind`.
-pub(crate) fn compile(filter: &Filter, ctx: &Ctx<'_>) -> Part {
+pub fn compile(filter: &Filter, ctx: &Ctx<'_>) -> Part {
     match filter {
         Filter::And(a, b) => and(compile(a, ctx), compile(b, ctx)),
         Filter::Or(a, b) => or(compile(a, ctx), compile(b, ctx)),
@@ -304,6 +321,21 @@ fn compile_element(filter: &Filter, elem: Elem, attr: &AttributeDef) -> Part {
     }
 }
 
+/// The UUID a filter literal equals, when compared with an id printed in
+/// its canonical form (lower-case, hyphenated): `None` when no id can equal
+/// the literal under the attribute's case rule.
+pub(crate) fn uuid_literal(lit: &str, case_exact: bool) -> Option<Uuid> {
+    let folded;
+    let text = if case_exact {
+        lit
+    } else {
+        folded = fold(lit);
+        folded.as_str()
+    };
+    let id = Uuid::try_parse(text).ok()?;
+    (id.hyphenated().to_string() == text).then_some(id)
+}
+
 /// `id`-like comparisons: the column holds UUIDs printed lower-case.
 fn id_compare(col: &str, ce: bool, op: CompareOp, value: &CompValue) -> Part {
     let CompValue::String(s) = value else { return Part::unknown() };
@@ -355,7 +387,7 @@ fn has_sigma(s: &str) -> bool {
 /// `col op lit` on a text column whose stored form compares with `lit`
 /// byte-wise. `exact`: whether that equals the evaluator's answer (else
 /// only `eq/co/sw/ew` give a superset).
-fn text_compare(col: &str, op: CompareOp, lit: String, exact: bool) -> Part {
+fn text_compare(col: &'static str, op: CompareOp, lit: String, exact: bool) -> Part {
     let n = i64::try_from(lit.chars().count()).unwrap_or(i64::MAX);
     let part = |f: Frag| Part { cond: Some(f), exact, pinned: false };
     match op {
@@ -368,9 +400,9 @@ fn text_compare(col: &str, op: CompareOp, lit: String, exact: bool) -> Part {
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew if lit.is_empty() => {
             part(Frag::sql(format!("{col} IS NOT NULL")))
         }
-        CompareOp::Co => part(Frag::sql(format!("instr({col}, ")).text(lit).s(") > 0")),
-        CompareOp::Sw => part(Frag::sql(format!("substr({col}, 1, ")).int(n).s(") = ").text(lit)),
-        CompareOp::Ew => part(Frag::sql(format!("substr({col}, ")).int(-n).s(") = ").text(lit)),
+        CompareOp::Co => part(Frag::test(TextTest::Contains, col, lit)),
+        CompareOp::Sw => part(Frag::test(TextTest::StartsWith { chars: n }, col, lit)),
+        CompareOp::Ew => part(Frag::test(TextTest::EndsWith { chars: n }, col, lit)),
         _ if !exact => Part::unknown(),
         CompareOp::Gt => Part::exact(Frag::sql(format!("{col} > ")).text(lit)),
         CompareOp::Ge => Part::exact(Frag::sql(format!("{col} >= ")).text(lit)),
@@ -421,14 +453,14 @@ fn compare(t: Target, ce: bool, op: CompareOp, value: &CompValue) -> Part {
             if l.contains('\n') || l.is_empty() || has_sigma(s) {
                 return Part::unknown();
             }
-            let f = match op {
-                CompareOp::Eq => Frag::sql("instr(r.emails_all, ").text(format!("\n{l}\n")).s(") > 0"),
-                CompareOp::Co => Frag::sql("instr(r.emails_all, ").text(l).s(") > 0"),
-                CompareOp::Sw => Frag::sql("instr(r.emails_all, ").text(format!("\n{l}")).s(") > 0"),
-                CompareOp::Ew => Frag::sql("instr(r.emails_all, ").text(format!("{l}\n")).s(") > 0"),
+            let needle = match op {
+                CompareOp::Eq => format!("\n{l}\n"),
+                CompareOp::Co => l,
+                CompareOp::Sw => format!("\n{l}"),
+                CompareOp::Ew => format!("{l}\n"),
                 _ => return Part::unknown(),
             };
-            Part::superset(f)
+            Part::superset(Frag::test(TextTest::Contains, "r.emails_all", needle))
         }
         Target::Active => {
             // The evaluator reads "true"/"false" strings as booleans (Entra).
@@ -438,7 +470,7 @@ fn compare(t: Target, ce: bool, op: CompareOp, value: &CompValue) -> Part {
                 CompValue::String(s) if s.eq_ignore_ascii_case("false") => false,
                 _ => return Part::unknown(),
             };
-            let eq = Part::exact(Frag::sql("r.active = ").int(i64::from(b)));
+            let eq = Part::exact(Frag::sql("r.active = ").boolean(b));
             match op {
                 CompareOp::Eq => eq,
                 CompareOp::Ne => not(eq),
@@ -478,7 +510,7 @@ fn time_compare(col: &str, op: CompareOp, t: OffsetDateTime) -> Part {
 
 /// The column `sortBy` can be ordered on in SQL with the same order as
 /// `scim_core::sort::compare_resources`, if any.
-pub(crate) fn sort_column(path: &AttrPath, ctx: &Ctx<'_>) -> Option<&'static str> {
+pub fn sort_column(path: &AttrPath, ctx: &Ctx<'_>) -> Option<&'static str> {
     match ctx.target(path) {
         (Target::Id, _) => Some("r.id"),
         (Target::Time(col), _) => Some(col),
@@ -491,12 +523,82 @@ pub(crate) fn sort_column(path: &AttrPath, ctx: &Ctx<'_>) -> Option<&'static str
 
 /// Whether `filter` (or a sort path) refers to attribute `name` anywhere, so
 /// the evaluated documents must carry it.
-pub(crate) fn mentions(filter: &Filter, name: &str) -> bool {
+pub fn mentions(filter: &Filter, name: &str) -> bool {
     match filter {
         Filter::And(a, b) | Filter::Or(a, b) => mentions(a, name) || mentions(b, name),
         Filter::Not(a) => mentions(a, name),
         Filter::Present(p) | Filter::Compare { path: p, .. } | Filter::ValuePath { path: p, .. } => {
             p.attr.eq_ignore_ascii_case(name)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dialect that writes what it is asked to, to see what a backend
+    /// gets.
+    #[derive(Default)]
+    struct Spelled(String);
+
+    impl Dialect for Spelled {
+        fn sql(&mut self, text: &str) {
+            self.0.push_str(text);
+        }
+        fn bind_text(&mut self, value: String) {
+            self.0.push_str(&format!("<{value}>"));
+        }
+        fn bind_int(&mut self, value: i64) {
+            self.0.push_str(&format!("<{value}>"));
+        }
+        fn bind_id(&mut self, id: Uuid) {
+            self.0.push_str(&format!("<id {id}>"));
+        }
+        fn boolean(&mut self, value: bool) {
+            self.0.push_str(if value { "TRUE" } else { "FALSE" });
+        }
+        fn text_test(&mut self, test: TextTest, column: &str, needle: String) {
+            self.0.push_str(&format!("{test:?}({column}, <{needle}>)"));
+        }
+    }
+
+    fn spelled(filter: &str) -> (String, bool) {
+        let schemas = SchemaRegistry::standard();
+        let rt = schemas.resource_type("User").unwrap();
+        let ctx = Ctx { schemas: &schemas, rt, kind: ResourceKind::User };
+        let part = compile(&scim_core::filter::parse_filter(filter).unwrap(), &ctx);
+        let mut out = Spelled::default();
+        if let Some(cond) = &part.cond {
+            cond.render(&mut out);
+        }
+        (out.0, part.exact)
+    }
+
+    #[test]
+    fn the_dialect_spells_values_booleans_and_substring_tests() {
+        assert_eq!(spelled(r#"userName eq "Bjensen""#), ("r.user_name_lower = <bjensen>".to_owned(), true));
+        assert_eq!(
+            spelled(r#"userName sw "BJ" and active eq false"#),
+            ("(StartsWith { chars: 2 }(r.user_name_lower, <bj>) AND r.active = FALSE)".to_owned(), true)
+        );
+        assert_eq!(
+            spelled(r#"not (displayName co "x")"#),
+            ("NOT coalesce((Contains(r.display_name_lower, <x>)), FALSE)".to_owned(), true)
+        );
+        // A superset only: the evaluator decides.
+        assert_eq!(spelled(r#"emails co "@Example""#), ("Contains(r.emails_all, <@example>)".to_owned(), false));
+        assert_eq!(spelled(r#"title eq "x""#), (String::new(), false));
+    }
+
+    #[test]
+    fn uuid_literals_follow_case_rules() {
+        let id = Uuid::now_v7();
+        let text = id.to_string();
+        assert_eq!(uuid_literal(&text, true), Some(id));
+        assert_eq!(uuid_literal(&text.to_uppercase(), true), None);
+        assert_eq!(uuid_literal(&text.to_uppercase(), false), Some(id));
+        assert_eq!(uuid_literal(&id.simple().to_string(), false), None);
+        assert_eq!(uuid_literal("nope", false), None);
     }
 }

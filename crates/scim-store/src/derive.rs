@@ -1,13 +1,13 @@
 //! The indexed columns of a `resources` row, derived from its document
-//! (DESIGN §3). The store computes them itself so callers cannot get them
-//! out of step with the document. Lower-casing happens here, in Rust
-//! (Unicode-aware), never with SQLite's ASCII-only `lower()`.
+//! (DESIGN §3), for every backend. The store computes them itself so
+//! callers cannot get them out of step with the document. Lower-casing
+//! happens here, in Rust (Unicode-aware, `scim_core::value::fold`), never
+//! with a database's own `lower()` (SQLite's is ASCII-only).
 
-use rusqlite::ToSql;
 use scim_core::schema::ENTERPRISE_USER_URN;
+use scim_core::value::{fold, primary_or_first};
 use serde_json::Value;
 
-use super::convert::fold;
 use crate::ResourceKind;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,19 +37,29 @@ pub(crate) const COLUMNS: [&str; 9] = [
     "manager_id",
 ];
 
+/// One derived column's value, as a backend binds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Column<'a> {
+    Text(Option<&'a str>),
+    Bool(Option<bool>),
+}
+
 impl Derived {
     /// The values of [`COLUMNS`], in that order.
-    pub(crate) fn values(&self) -> [&dyn ToSql; 9] {
+    pub(crate) fn values(&self) -> [Column<'_>; 9] {
+        fn text(v: &Option<String>) -> Column<'_> {
+            Column::Text(v.as_deref())
+        }
         [
-            &self.display,
-            &self.user_name,
-            &self.user_name_lower,
-            &self.display_name_lower,
-            &self.external_id,
-            &self.email_lower,
-            &self.emails_all,
-            &self.active,
-            &self.manager_id,
+            text(&self.display),
+            text(&self.user_name),
+            text(&self.user_name_lower),
+            text(&self.display_name_lower),
+            text(&self.external_id),
+            text(&self.email_lower),
+            text(&self.emails_all),
+            Column::Bool(self.active),
+            text(&self.manager_id),
         ]
     }
 }
@@ -93,31 +103,16 @@ pub(crate) fn derive(kind: ResourceKind, doc: &Value) -> Derived {
     }
 }
 
-/// RFC 7643 §2.5 "has a value" as the evaluator and sort apply it: not
-/// null, "", [] or an object without a valued member.
-fn has_value(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => a.iter().any(has_value),
-        Value::Object(o) => o.values().any(has_value),
-        Value::Bool(_) | Value::Number(_) => true,
-    }
-}
-
 /// The email a User sorts by (`scim_core::sort`'s rule: the primary value,
 /// else the first value that has a value; its `value`), and every email
 /// value joined with newlines around each; both folded.
 fn emails(doc: &Value) -> (Option<String>, Option<String>) {
-    let items: Vec<&Value> = match doc.get("emails") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(other) => vec![other],
+    let items: &[Value] = match doc.get("emails") {
+        Some(Value::Array(items)) => items,
+        Some(other) => std::slice::from_ref(other),
         None => return (None, None),
     };
-    let sort_elem = items
-        .iter()
-        .find(|e| e.get("primary") == Some(&Value::Bool(true)))
-        .or_else(|| items.iter().find(|e| has_value(e)));
+    let sort_elem = primary_or_first(items);
     let sort_value = sort_elem.and_then(|e| e.get("value")).and_then(Value::as_str).filter(|v| !v.is_empty()).map(fold);
     let values: Vec<&str> = items.iter().filter_map(|e| e.get("value")?.as_str()).collect();
     if values.is_empty() {

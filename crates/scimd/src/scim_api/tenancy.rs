@@ -1,28 +1,28 @@
 //! The tenant and authentication layers of the SCIM API (DESIGN §6,
-//! RFC 7644 §2, RFC 6750), and the audit of refused or failed writes
-//! (DESIGN §2).
+//! RFC 7644 §2), and the audit of refused or failed writes (DESIGN §2).
 //!
-//! `resolve_tenant` maps `/scim/v2/{tenant}/…` to the tenant (404 when
-//! unknown) for every SCIM route, discovery included. `require_token` guards
-//! the resource routes: `Authorization: Bearer <token>` → SHA-256 → token
-//! (cached, see [`crate::state`]) → constant-time hash compare → not revoked,
-//! not expired, of this very tenant; anything else is 401.
+//! [`resolve_tenant`] maps `/scim/v2/{tenant}/…` to the tenant (404 when
+//! unknown) for every SCIM route, discovery included. [`require_token`]
+//! guards the resource routes with [`crate::auth::scim`]: anything but a
+//! valid token of this very tenant is 401.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use scim_store::{AuditContext, AuditEntry, ResourceKind};
-use serde_json::json;
+use scim_core::{ResourceKind, ScimError};
+use scim_store::AuditContext;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorNote};
-use crate::state::{AppState, TenantCtx};
-use crate::tokens;
+use super::error::{ApiError, ErrorNote};
+use crate::auth::scim::{AuthError, authenticate};
+use crate::ops::TenantCtx;
+use crate::ops::audit::Target;
+use crate::state::AppState;
 
 pub const SCIM_PREFIX: &str = "/scim/v2/";
 
@@ -30,8 +30,8 @@ pub const SCIM_PREFIX: &str = "/scim/v2/";
 #[derive(Clone)]
 pub struct Caller {
     pub tenant: Arc<TenantCtx>,
-    pub token: Uuid,
-    /// Who asked, for the store's audit entry (built for writes only).
+    /// Who asked (the token among it), for the store's audit entries.
+    /// Filled in for writes only.
     pub audit: AuditContext,
 }
 
@@ -67,10 +67,9 @@ fn tenant_slug(path: &str) -> Option<&str> {
 
 /// Middleware: resolves the tenant of the path or answers 404.
 pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let slug = tenant_slug(req.uri().path()).filter(|s| crate::slug::is_valid(s));
-    let ctx = match slug {
+    let ctx = match tenant_slug(req.uri().path()) {
         None => None,
-        Some(slug) => match state.tenant(slug).await {
+        Some(slug) => match state.ops.tenant(slug).await {
             Ok(ctx) => ctx,
             Err(e) => return ApiError::from(e).into_response(),
         },
@@ -90,62 +89,39 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
     };
     let is_write = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
         && !req.uri().path().ends_with("/.search");
-    let audit = if is_write { audit_context(&req) } else { AuditContext::default() };
-    let token = match authenticate(&state, req.headers(), &tenant).await {
-        Ok(token) => token,
+    let mut audit = if is_write { audit_context(&req) } else { AuditContext::default() };
+    match authenticate(&state.ops, req.headers().get(header::AUTHORIZATION), &tenant).await {
+        Ok(token) => audit.token = Some(token),
         Err(e) => {
-            let resp = e.into_response();
+            let resp = match e {
+                AuthError::Refused(why) => ApiError::Unauthorized(why),
+                AuthError::Failed(e) => ApiError::Op(e),
+            }
+            .into_response();
             if is_write {
-                let (status, detail) = failure_of(&resp);
-                write_failure(&state, &tenant, None, audit, status, detail).await;
+                let error = error_of(&resp);
+                record_refusal(&state, &tenant, audit, error).await;
             }
             return resp;
         }
-    };
+    }
     let audit_copy = is_write.then(|| audit.clone());
-    req.extensions_mut().insert(Caller { tenant: tenant.clone(), token, audit });
+    req.extensions_mut().insert(Caller { tenant: tenant.clone(), audit });
     let resp = next.run(req).await;
     if let Some(audit) = audit_copy
         && (resp.status().is_client_error() || resp.status().is_server_error())
     {
-        let (status, detail) = failure_of(&resp);
-        if status == 503 {
+        let error = error_of(&resp);
+        if error.status == 503 {
             // The database is locked: this entry would wait for the same
             // lock, and the client should not wait for it. It is written
             // once the lock is gone (or logged if it cannot be).
-            tokio::spawn(async move { write_failure(&state, &tenant, Some(token), audit, status, detail).await });
+            tokio::spawn(async move { record_refusal(&state, &tenant, audit, error).await });
         } else {
-            write_failure(&state, &tenant, Some(token), audit, status, detail).await;
+            record_refusal(&state, &tenant, audit, error).await;
         }
     }
     resp
-}
-
-async fn authenticate(state: &AppState, headers: &HeaderMap, tenant: &TenantCtx) -> Result<Uuid, ApiError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("missing bearer token"))?
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("invalid bearer token"))?;
-    let secret = tokens::bearer_token(header).ok_or(ApiError::Unauthorized("missing bearer token"))?;
-    let hash = tokens::hash(secret);
-    let info = state.token(&hash).await?.ok_or(ApiError::Unauthorized("invalid bearer token"))?;
-    // The look-up was by hash; comparing again in constant time keeps a
-    // backend's index comparison from being the only check.
-    if !tokens::hashes_equal(&info.hash, &hash) {
-        return Err(ApiError::Unauthorized("invalid bearer token"));
-    }
-    if info.revoked.is_some() {
-        return Err(ApiError::Unauthorized("invalid bearer token"));
-    }
-    if info.expires.is_some_and(|at| at <= time::OffsetDateTime::now_utc()) {
-        return Err(ApiError::Unauthorized("the bearer token has expired"));
-    }
-    if info.tenant != tenant.tenant.id {
-        return Err(ApiError::Unauthorized("invalid bearer token"));
-    }
-    state.touch_token(info.id);
-    Ok(info.id)
 }
 
 fn audit_context(req: &Request) -> AuditContext {
@@ -161,42 +137,26 @@ fn audit_context(req: &Request) -> AuditContext {
 /// The resource a SCIM path names: `/scim/v2/{t}/Users/{id}`.
 fn resource_of(path: &str) -> (Option<ResourceKind>, Option<Uuid>) {
     let mut segs = path.strip_prefix(SCIM_PREFIX).unwrap_or("").split('/').skip(1);
-    let kind = match segs.next() {
-        Some("Users") => Some(ResourceKind::User),
-        Some("Groups") => Some(ResourceKind::Group),
-        _ => None,
-    };
+    let kind = segs.next().and_then(ResourceKind::from_endpoint);
     let id = segs.next().and_then(|s| Uuid::parse_str(s).ok());
     (kind, id)
 }
 
-/// Writes the audit entry of a refused or failed write, in a transaction of
-/// its own after the request's rollback. Never bodies or tokens.
-/// The status and error detail of a refused request, for its audit entry.
-/// Taken apart before any `.await`: a `&Response` is not `Send`.
-fn failure_of(resp: &Response) -> (u16, serde_json::Value) {
-    let status = resp.status().as_u16();
-    let note = resp.extensions().get::<ErrorNote>();
-    let detail = json!({
-        "error": note.map(|n| n.detail.as_str()).unwrap_or(""),
-        "scimType": note.and_then(|n| n.scim_type).map(|t| t.as_str()),
-    });
-    (status, detail)
+/// Writes the audit entry of a refused write, in a transaction of its own
+/// after the request's rollback.
+async fn record_refusal(state: &AppState, tenant: &TenantCtx, audit: AuditContext, error: ScimError) {
+    let (kind, id) = resource_of(&audit.path);
+    let target = Target { kind, id, bulk_operation: None };
+    state.ops.record_refusal(tenant.tenant.id, audit, target, &error).await;
 }
 
-async fn write_failure(
-    state: &AppState,
-    tenant: &TenantCtx,
-    token: Option<Uuid>,
-    mut ctx: AuditContext,
-    status: u16,
-    detail: serde_json::Value,
-) {
-    ctx.token = token;
-    let (resource_kind, resource_id) = resource_of(&ctx.path);
-    let entry = AuditEntry { tenant: Some(tenant.tenant.id), context: ctx, resource_kind, resource_id, status, detail };
-    if let Err(e) = state.store.write_audit(entry).await {
-        tracing::error!(error = %e, "could not write the audit entry of a refused request");
+/// The error a refusal answered: its note, or for an answer made without
+/// one (a 405 from the router) the bare status. Taken before any `.await`:
+/// a `&Response` is not `Send`.
+fn error_of(resp: &Response) -> ScimError {
+    match resp.extensions().get::<ErrorNote>() {
+        Some(note) => note.0.clone(),
+        None => ScimError::new(resp.status().as_u16(), None, ""),
     }
 }
 

@@ -6,7 +6,7 @@ use scim_store::{DeletePolicy, DeleteResource, ResourceKind, StoreError, StoredR
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{create, create_with, ctx, file, group_doc, member, member_named, user_doc};
+use crate::{Backend, contract, create, create_with, ctx, group_doc, member, member_named, user_doc};
 
 fn change(tenant: Uuid, g: &StoredResource, changes: Vec<MemberChange>) -> UpdateResource {
     UpdateResource {
@@ -26,9 +26,8 @@ async fn ids_of(store: &std::sync::Arc<dyn scim_store::Store>, tenant: Uuid, g: 
     all.remove(&g).unwrap_or_default().into_iter().map(|m| m.value).collect()
 }
 
-#[tokio::test]
-async fn add_remove_replace_and_events() {
-    let (store, t, _db) = file().await;
+async fn add_remove_replace_and_events(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let c = create(&store, t.id, ResourceKind::User, user_doc("c")).await;
@@ -62,7 +61,7 @@ async fn add_remove_replace_and_events() {
     let got: Vec<(String, String)> = events
         .iter()
         .filter(|e| e.resource_id == g.id)
-        .map(|e| (e.event_type.clone(), e.data["member"]["value"].as_str().unwrap_or("").to_owned()))
+        .map(|e| (e.event_type.as_str().to_owned(), e.data["member"]["value"].as_str().unwrap_or("").to_owned()))
         .collect();
     let ev = |t: &str, u: &StoredResource| (t.to_owned(), u.id.to_string());
     let expected = vec![
@@ -82,9 +81,8 @@ async fn add_remove_replace_and_events() {
     assert_eq!(audit[0].entry.detail["members"]["removedCount"], json!(2));
 }
 
-#[tokio::test]
-async fn idempotent_add_keeps_the_version() {
-    let (store, t, _db) = file().await;
+async fn idempotent_add_keeps_the_version(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![member(a.id)]).await;
     let same = store.update_resource(change(t.id, &g, vec![MemberChange::Add(vec![member(a.id)])])).await.unwrap();
@@ -97,9 +95,8 @@ async fn idempotent_add_keeps_the_version() {
     assert_eq!(store.list_events(t.id, 0, 100).await.unwrap().len(), 3, "user, group, one member_added");
 }
 
-#[tokio::test]
-async fn unknown_deleted_foreign_and_self_members_are_refused_atomically() {
-    let (store, t, _db) = file().await;
+async fn unknown_deleted_foreign_and_self_members_are_refused_atomically(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let gone = create(&store, t.id, ResourceKind::User, user_doc("gone")).await;
     store
@@ -132,9 +129,8 @@ async fn unknown_deleted_foreign_and_self_members_are_refused_atomically() {
     assert_eq!(now.version, 1);
 }
 
-#[tokio::test]
-async fn remove_matching_evaluates_on_member_rows() {
-    let (store, t, _db) = file().await;
+async fn remove_matching_evaluates_on_member_rows(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let sub = create(&store, t.id, ResourceKind::Group, group_doc("Sub")).await;
@@ -158,9 +154,8 @@ async fn remove_matching_evaluates_on_member_rows() {
     assert!(ids_of(&store, t.id, g.id).await.is_empty());
 }
 
-#[tokio::test]
-async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
-    let (store, t, _db) = file().await;
+async fn members_and_groups_show_current_names_and_deletion_cleans_up(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let mut doc = user_doc("jdoe");
     let a = create(&store, t.id, ResourceKind::User, doc.clone()).await;
     let g1 = create_with(&store, t.id, ResourceKind::Group, group_doc("One"), vec![member_named(a.id, "jdoe")]).await;
@@ -260,9 +255,8 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up() {
 /// Membership changes commute: without an expected version they apply to
 /// whatever version is current (no read-modify-write race), while a stale
 /// expected version is still refused.
-#[tokio::test]
-async fn member_changes_without_expected_version_apply_to_the_current_version() {
-    let (store, t, _db) = file().await;
+async fn member_changes_without_expected_version_apply_to_the_current_version(b: Backend) {
+    let (store, t, _db) = b.fresh().await;
     let a = create(&store, t.id, ResourceKind::User, user_doc("a")).await;
     let b = create(&store, t.id, ResourceKind::User, user_doc("b")).await;
     let g = create_with(&store, t.id, ResourceKind::Group, group_doc("G"), vec![]).await;
@@ -278,9 +272,8 @@ async fn member_changes_without_expected_version_apply_to_the_current_version() 
     assert_eq!(ids_of(&store, t.id, g.id).await.len(), 2);
 }
 
-#[tokio::test]
-async fn count_members_counts_up_to_a_bound() {
-    let (store, tenant, _db) = file().await;
+async fn count_members_counts_up_to_a_bound(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
     let mut users = Vec::new();
     for n in 0..5 {
         users.push(create(&store, tenant.id, ResourceKind::User, user_doc(&format!("c{n}"))).await.id);
@@ -303,4 +296,16 @@ async fn count_members_counts_up_to_a_bound() {
     // Another tenant's view of the same group is empty.
     let other = store.create_tenant("other", "Other").await.unwrap();
     assert_eq!(store.count_members(other.id, &[g1], 100).await.unwrap(), 0);
+}
+
+contract! {
+    tokio: [
+        add_remove_replace_and_events,
+        idempotent_add_keeps_the_version,
+        unknown_deleted_foreign_and_self_members_are_refused_atomically,
+        remove_matching_evaluates_on_member_rows,
+        members_and_groups_show_current_names_and_deletion_cleans_up,
+        member_changes_without_expected_version_apply_to_the_current_version,
+        count_members_counts_up_to_a_bound,
+    ],
 }

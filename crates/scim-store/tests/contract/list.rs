@@ -10,11 +10,11 @@ use scim_core::sort::SortOrder;
 use scim_store::{ListQuery, ResourceKind, Store, StoredResource, Tenant};
 use serde_json::json;
 
-use crate::{TempDb, create, create_with, file, group_doc, member_named};
+use crate::{Backend, Db, contract, create, create_with, group_doc, member_named};
 
 struct Fixture {
     /// The database file, removed when the fixture goes.
-    _db: TempDb,
+    _db: Db,
     store: Arc<dyn Store>,
     tenant: Tenant,
     users: Vec<StoredResource>,
@@ -22,8 +22,8 @@ struct Fixture {
     schemas: Arc<SchemaRegistry>,
 }
 
-async fn fixture() -> Fixture {
-    let (store, tenant, db) = file().await;
+async fn fixture(b: Backend) -> Fixture {
+    let (store, tenant, db) = b.fresh().await;
     let docs = [
         json!({"userName": "alice", "displayName": "Alice Smith", "externalId": "EXT-1", "active": true,
                "title": "Engineer",
@@ -109,9 +109,8 @@ impl Fixture {
     }
 }
 
-#[tokio::test]
-async fn every_operator_on_indexed_attributes() {
-    let f = fixture().await;
+async fn every_operator_on_indexed_attributes(b: Backend) {
+    let f = fixture(b).await;
     let cases: &[(&str, &[&str])] = &[
         ("userName eq \"ALICE\"", &["alice"]),
         ("userName ne \"alice\"", &["Bob", "carol_50%", "dave"]),
@@ -153,9 +152,8 @@ async fn every_operator_on_indexed_attributes() {
     }
 }
 
-#[tokio::test]
-async fn boolean_combinations_and_ids_and_times() {
-    let f = fixture().await;
+async fn boolean_combinations_and_ids_and_times(b: Backend) {
+    let f = fixture(b).await;
     let alice = &f.users[0];
     let cases: Vec<(String, Vec<&str>)> = vec![
         ("userName eq \"alice\" or userName eq \"dave\"".into(), vec!["alice", "dave"]),
@@ -178,9 +176,8 @@ async fn boolean_combinations_and_ids_and_times() {
     }
 }
 
-#[tokio::test]
-async fn membership_filters() {
-    let f = fixture().await;
+async fn membership_filters(b: Backend) {
+    let f = fixture(b).await;
     let (alice, bob) = (&f.users[0], &f.users[1]);
     let (admins, everyone) = (&f.groups[0], &f.groups[1]);
     // Entra's membership check.
@@ -207,9 +204,8 @@ async fn membership_filters() {
     assert_eq!(f.users("not (groups pr)").await, ["carol_50%", "dave"]);
 }
 
-#[tokio::test]
-async fn sorting_and_paging() {
-    let f = fixture().await;
+async fn sorting_and_paging(b: Backend) {
+    let f = fixture(b).await;
     let asc = Some(("userName", SortOrder::Ascending));
     let (total, names) = f.page(ResourceKind::User, None, asc, 1, 100).await;
     assert_eq!((total, names), (4, vec!["alice".into(), "Bob".into(), "carol_50%".into(), "dave".into()]));
@@ -278,9 +274,8 @@ async fn walk_after(f: &Fixture, filter: Option<&str>, count: u64) -> (Vec<u64>,
     panic!("the walk did not end");
 }
 
-#[tokio::test]
-async fn keyset_pages_walk_every_match_once_in_creation_order() {
-    let f = fixture().await;
+async fn keyset_pages_walk_every_match_once_in_creation_order(b: Backend) {
+    let f = fixture(b).await;
     let all: Vec<String> = f.users.iter().map(|u| u.doc["userName"].as_str().unwrap().to_owned()).collect();
     // SQL paging (no filter), two pages and a page that ends exactly.
     assert_eq!(walk_after(&f, None, 3).await, (vec![4, 4], all.clone()));
@@ -313,4 +308,14 @@ async fn keyset_pages_walk_every_match_once_in_creation_order() {
     let ids: Vec<_> = rest.resources.iter().map(|r| r.id).collect();
     assert_eq!(ids, vec![f.users[2].id, f.users[3].id, late.id]);
     assert_eq!((rest.total, rest.more), (5, false));
+}
+
+contract! {
+    tokio: [
+        every_operator_on_indexed_attributes,
+        boolean_combinations_and_ids_and_times,
+        membership_filters,
+        sorting_and_paging,
+        keyset_pages_walk_every_match_once_in_creation_order,
+    ],
 }

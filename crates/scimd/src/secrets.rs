@@ -1,4 +1,4 @@
-//! SCIM bearer tokens (DESIGN §6, RFC 6750): generation, hashing and the
+//! Bearer secrets (DESIGN §6, RFC 6750): generation, hashing and the
 //! constant-time comparison. A secret is `scimd_` + base64url (no padding)
 //! of 32 random bytes; only its SHA-256 and a short visible prefix are ever
 //! stored.
@@ -49,17 +49,6 @@ pub fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// The token of an `Authorization: Bearer <token>` header value (scheme
-/// case-insensitive, RFC 6750 §2.1), or `None` when it is not one.
-pub fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, rest) = header.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = rest.trim();
-    (!token.is_empty()).then_some(token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,14 +72,5 @@ mod tests {
         assert_eq!(hex::encode(h), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert!(hashes_equal(&h, &hash("abc")));
         assert!(!hashes_equal(&h, &hash("abd")));
-    }
-
-    #[test]
-    fn bearer_header_parsing() {
-        assert_eq!(bearer_token("Bearer scimd_x"), Some("scimd_x"));
-        assert_eq!(bearer_token("bearer   scimd_x "), Some("scimd_x"));
-        assert_eq!(bearer_token("Basic abc"), None);
-        assert_eq!(bearer_token("Bearer "), None);
-        assert_eq!(bearer_token("Bearer"), None);
     }
 }

@@ -16,7 +16,7 @@ use scim_store::{ListQuery, ResourceKind, Store, StoredResource};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use crate::{TempDb, create, create_with, file, member};
+use crate::{Backend, Db, contract, create, create_with, member};
 
 const WORDS: &[&str] =
     &["alice", "Bob", "ÄRGER", "a_%b", "", "b", "ALICE", "zed", "x@Ex.org", "Σίσυφος", "User", "group"];
@@ -207,7 +207,7 @@ fn user_doc(i: usize, u: &UserSpec) -> Value {
 
 struct Data {
     /// The database file, removed when the fixture goes.
-    _db: TempDb,
+    _db: Db,
     store: Arc<dyn Store>,
     tenant: Uuid,
     users: Vec<StoredResource>,
@@ -232,8 +232,8 @@ fn display(r: &StoredResource) -> Option<Value> {
     r.doc.get("displayName").or_else(|| r.doc.get("userName")).cloned()
 }
 
-async fn build(users: &[UserSpec], groups: &[GroupSpec]) -> Data {
-    let (store, tenant, db) = file().await;
+async fn build(b: Backend, users: &[UserSpec], groups: &[GroupSpec]) -> Data {
+    let (store, tenant, db) = b.fresh().await;
     let mut us = Vec::new();
     for (i, u) in users.iter().enumerate() {
         us.push(create(&store, tenant.id, ResourceKind::User, user_doc(i, u)).await);
@@ -454,24 +454,38 @@ async fn check(data: &Data, kind: ResourceKind, filter: &Filter, page: &Page) ->
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-    #[test]
-    fn list_equals_the_evaluator(
-        users in proptest::collection::vec(user_spec(), 0..8),
-        groups in proptest::collection::vec(group_spec(), 0..4),
-        filters in proptest::collection::vec((any::<bool>(), filter_spec(), page_spec()), 1..8),
-    ) {
+/// For 256 random datasets, each with random filters and pages, the
+/// store's list equals the evaluator's.
+fn list_equals_the_evaluator(b: Backend) {
+    let config = ProptestConfig {
+        cases: 256,
+        // Failures are kept beside the tests, as `proptest!` would.
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    };
+    let strategy = (
+        proptest::collection::vec(user_spec(), 0..8),
+        proptest::collection::vec(group_spec(), 0..4),
+        proptest::collection::vec((any::<bool>(), filter_spec(), page_spec()), 1..8),
+    );
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&strategy, |(users, groups, filters)| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let data = build(&users, &groups).await;
+            let data = build(b, &users, &groups).await;
             for (is_user, spec, page) in &filters {
                 let kind = if *is_user { ResourceKind::User } else { ResourceKind::Group };
                 let f = data.filter(kind, spec, false);
                 check(&data, kind, &f, page).await?;
             }
             Ok::<(), TestCaseError>(())
-        })?;
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}\n{runner}");
     }
+}
+
+contract! {
+    sync: [list_equals_the_evaluator],
 }

@@ -1,0 +1,105 @@
+//! The storage contract: the [`Store`] trait every backend implements and
+//! the server talks to. Every write is one transaction holding the
+//! resource row(s), the membership rows, the audit entry and the outbox
+//! events, or nothing (DESIGN §2, §3). The behaviour behind each method is
+//! pinned down once, for every backend, by the contract suite
+//! (`tests/contract/`): a new method gets its test there.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::{
+    AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
+    NewToken, ResourceKind, Result, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+};
+
+/// The storage operations of scimd. Implementations are cheap to share
+/// (`Arc<dyn Store>`) and safe to call from many tasks at once.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Whether the database can be read now, from the database itself and
+    /// not from anything cached (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+
+    // ---- tenants -------------------------------------------------------
+    /// Creates a tenant; `StoreError::Conflict` if the slug is taken.
+    async fn create_tenant(&self, slug: &str, name: &str) -> Result<Tenant>;
+    async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: Uuid) -> Result<Option<Tenant>>;
+    /// All tenants, oldest first.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    /// Replaces a tenant's settings if their version is still
+    /// `expected_version` (compare-and-set), giving them the next version;
+    /// `VersionMismatch` with the current version otherwise, `NotFound` for
+    /// no such tenant.
+    async fn update_tenant_settings(
+        &self,
+        tenant: Uuid,
+        expected_version: i64,
+        settings: &TenantSettings,
+    ) -> Result<Tenant>;
+
+    // ---- tokens --------------------------------------------------------
+    /// Stores a token (only its SHA-256 hash and visible prefix);
+    /// `Conflict` for a hash already stored, `NotFound` for no such tenant.
+    async fn create_token(&self, token: NewToken) -> Result<TokenInfo>;
+    /// The token whose secret hashes to `hash`, revoked or not (the caller
+    /// checks revocation, expiry and tenant, and compares in constant time).
+    async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenInfo>>;
+    /// A tenant's tokens, oldest first.
+    async fn list_tokens(&self, tenant: Uuid) -> Result<Vec<TokenInfo>>;
+    /// Marks a token revoked; `false` if no such token in that tenant.
+    async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<bool>;
+    /// Records that the token was used now. (Callers decide how often.)
+    async fn touch_token(&self, token: Uuid) -> Result<()>;
+
+    // ---- resources -----------------------------------------------------
+    /// A live (not deleted) resource.
+    async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>>;
+    /// A live User together with the groups it belongs to (its derived
+    /// `groups` attribute), read from one snapshot in one call to the
+    /// store; the default makes two calls.
+    async fn get_user_with_groups(&self, tenant: Uuid, id: Uuid) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
+        let Some(user) = self.get_resource(tenant, ResourceKind::User, id).await? else {
+            return Ok(None);
+        };
+        let groups = self.groups_of(tenant, &[id]).await?.remove(&id).unwrap_or_default();
+        Ok(Some((user, groups)))
+    }
+    /// Creates a resource (and, for a Group, its initial members) with its
+    /// audit entry and outbox event in one transaction.
+    async fn create_resource(&self, write: CreateResource) -> Result<StoredResource>;
+    /// Replaces a resource's document and/or changes its membership, with
+    /// optimistic concurrency on `expected_version`, in one transaction.
+    async fn update_resource(&self, write: UpdateResource) -> Result<StoredResource>;
+    /// Deletes per `policy` (soft: hidden, kept for audit; hard: erased),
+    /// removing the resource's memberships, in one transaction.
+    async fn delete_resource(&self, write: DeleteResource) -> Result<()>;
+    /// Lists live resources matching a query (filter, sort, page).
+    async fn list_resources(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage>;
+    /// Members of each group in `groups` (`display` as the client sent it).
+    async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>>;
+    /// How many members `groups` have together, counted up to `at_most`
+    /// (so that it costs little however large they are): whether a member
+    /// list is large before reading it.
+    async fn count_members(&self, tenant: Uuid, groups: &[Uuid], at_most: u64) -> Result<u64>;
+    /// The groups each user in `users` belongs to directly.
+    async fn groups_of(&self, tenant: Uuid, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>>;
+
+    // ---- audit ---------------------------------------------------------
+    /// Writes an audit entry in a transaction of its own (for refused or
+    /// failed requests, after their rollback).
+    async fn write_audit(&self, entry: AuditEntry) -> Result<()>;
+    /// Most recent audit entries of a tenant, newest first.
+    async fn list_audit(&self, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>>;
+
+    // ---- events (outbox) ------------------------------------------------
+    /// Events of a tenant with sequence number greater than `after`, in
+    /// sequence order.
+    async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
+    /// Events of every tenant with a global position greater than `after`,
+    /// in position (commit) order: the all-tenants feed's cursor.
+    async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
+}

@@ -1,0 +1,112 @@
+//! Fixtures both store test binaries use (the contract suite and the
+//! SQLite tests): audit contexts, documents, and shorthands for creating
+//! and listing resources.
+// Each binary uses its own part of these.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use scim_core::schema::SchemaRegistry;
+use scim_store::{AuditContext, CreateResource, ListQuery, ResourceKind, Store, StoredResource};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A temporary database file, removed (with its WAL files) on drop.
+pub struct TempDb(pub PathBuf);
+
+impl Default for TempDb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TempDb {
+    pub fn new() -> Self {
+        TempDb(std::env::temp_dir().join(format!("scim-store-test-{}.db", Uuid::now_v7())))
+    }
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.0.display())
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+pub fn ctx(method: &str) -> AuditContext {
+    AuditContext {
+        token: None,
+        remote_addr: Some("127.0.0.1".into()),
+        method: method.into(),
+        path: "/scim/v2/acme/Users".into(),
+        request_id: Some("req-1".into()),
+    }
+}
+
+pub fn user_doc(user_name: &str) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name})
+}
+
+pub fn group_doc(name: &str) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name})
+}
+
+pub async fn create(store: &Arc<dyn Store>, tenant: Uuid, kind: ResourceKind, doc: Value) -> StoredResource {
+    create_with(store, tenant, kind, doc, Vec::new()).await
+}
+
+pub async fn create_with(
+    store: &Arc<dyn Store>,
+    tenant: Uuid,
+    kind: ResourceKind,
+    doc: Value,
+    members: Vec<Value>,
+) -> StoredResource {
+    store
+        .create_resource(CreateResource { tenant, kind, doc, password_hash: None, members, audit: ctx("POST") })
+        .await
+        .unwrap()
+}
+
+pub fn member(id: Uuid) -> Value {
+    json!({"value": id.to_string()})
+}
+
+/// A member value with the `display` a client sends along (Okta does).
+pub fn member_named(id: Uuid, display: &str) -> Value {
+    json!({"value": id.to_string(), "display": display})
+}
+
+/// The userNames a filter selects, in the default order.
+pub async fn names(store: &Arc<dyn Store>, tenant: Uuid, filter: &str) -> Vec<String> {
+    let schemas = Arc::new(SchemaRegistry::standard());
+    let filter = scim_core::filter::parse_filter(filter).unwrap();
+    let q = query(&schemas, Some(&filter), 1000);
+    let page = store.list_resources(tenant, ResourceKind::User, &q).await.unwrap();
+    page.resources.iter().map(|r| r.doc["userName"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// A list query of the first `count` in the default order.
+pub fn query<'a>(
+    schemas: &'a Arc<SchemaRegistry>,
+    filter: Option<&'a scim_core::filter::Filter>,
+    count: u64,
+) -> ListQuery<'a> {
+    ListQuery {
+        filter,
+        sort_by: None,
+        sort_order: Default::default(),
+        start_index: 1,
+        count,
+        after: None,
+        schemas,
+        with_groups: false,
+    }
+}

@@ -1,0 +1,91 @@
+//! The backend contract (DESIGN §10, §11): one story of store behaviour,
+//! written once against `Arc<dyn Store>`, run against every backend. A new
+//! `Store` method gets its test here; what only one backend has (SQLite's
+//! files, locks and migrations) is tested beside it (`tests/sqlite/`).
+//!
+//! Each module writes its stories as functions of a [`Backend`] and lists
+//! them in a [`contract!`] at its end, which makes one test per story and
+//! backend (`crud::sqlite::versions_are_checked_on_update_and_delete`).
+//! The backends: SQLite, on a temporary file, always. PostgreSQL joins with
+//! its issue: a `Backend::Postgres` variant opened on a fresh schema of the
+//! database `SCIMD_TEST_POSTGRES_URL` names, and a `postgres` module in
+//! [`contract!`] beside the `sqlite` one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod crud;
+mod events;
+mod list;
+mod members;
+mod props;
+mod tenants;
+mod writes;
+
+use std::sync::Arc;
+
+use scim_store::{Store, Tenant};
+
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::*;
+
+/// A backend the contract runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+}
+
+/// What a fresh store leaves behind, removed when dropped.
+pub enum Db {
+    Sqlite(TempDb),
+}
+
+impl Backend {
+    /// A fresh, empty store.
+    pub async fn store(self) -> (Arc<dyn Store>, Db) {
+        match self {
+            Backend::Sqlite => {
+                let file = TempDb::new();
+                let store = scim_store::open(&file.url()).await.unwrap();
+                (store, Db::Sqlite(file))
+            }
+        }
+    }
+
+    /// A fresh store with one tenant, `acme`.
+    pub async fn fresh(self) -> (Arc<dyn Store>, Tenant, Db) {
+        let (store, db) = self.store().await;
+        let tenant = store.create_tenant("acme", "Acme").await.unwrap();
+        (store, tenant, db)
+    }
+}
+
+/// Makes one test per story and backend. Stories are listed by how they
+/// run: `tokio` on a current-thread runtime, `threaded` on four worker
+/// threads (they race writes), `sync` on their own (property tests that
+/// drive a runtime of their own).
+#[macro_export]
+macro_rules! contract {
+    ($(tokio: [$($t:ident),* $(,)?] $(,)?)? $(threaded: [$($m:ident),* $(,)?] $(,)?)? $(sync: [$($s:ident),* $(,)?] $(,)?)?) => {
+        mod sqlite {
+            $($(
+                #[tokio::test]
+                async fn $t() {
+                    super::$t($crate::Backend::Sqlite).await
+                }
+            )*)?
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $m() {
+                    super::$m($crate::Backend::Sqlite).await
+                }
+            )*)?
+            $($(
+                #[test]
+                fn $s() {
+                    super::$s($crate::Backend::Sqlite)
+                }
+            )*)?
+        }
+    };
+}

@@ -1,0 +1,154 @@
+//! Tenants (settings by compare-and-set), tokens, and audit entries
+//! written on their own.
+
+use scim_store::{AuditEntry, DeletePolicy, NewToken, ResourceKind, StoreError, TenantSettings};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{Backend, contract, ctx};
+
+async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    assert!(store.ping().await.is_ok());
+    let found = store.tenant_by_slug("acme").await.unwrap().unwrap();
+    assert_eq!(found, tenant);
+    assert_eq!(found.settings.delete_policy, DeletePolicy::Soft);
+    assert!(store.tenant_by_slug("nope").await.unwrap().is_none());
+    let err = store.create_tenant("acme", "Again").await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    store.create_tenant("beta", "Beta").await.unwrap();
+    let slugs: Vec<String> = store.list_tenants().await.unwrap().into_iter().map(|t| t.slug).collect();
+    assert_eq!(slugs, ["acme", "beta"]);
+    let settings = TenantSettings {
+        delete_policy: DeletePolicy::Hard,
+        extensions: vec![scim_store::TenantExtension {
+            resource_type: "User".into(),
+            required: true,
+            schema: json!({ "id": "urn:example:acme:1.0:User", "attributes": [{ "name": "costCenter" }] }),
+        }],
+        unknown_extensions: scim_core::schema::UnknownExtensions::Keep,
+    };
+    assert_eq!(tenant.settings_version, 1);
+    let updated = store.update_tenant_settings(tenant.id, 1, &settings).await.unwrap();
+    assert_eq!((updated.settings_version, &updated.settings), (2, &settings));
+    let found = store.tenant_by_slug("acme").await.unwrap().unwrap();
+    assert_eq!(found, updated);
+    assert_eq!(store.tenant_by_id(tenant.id).await.unwrap(), Some(updated.clone()));
+    assert_eq!(store.tenant_by_id(Uuid::now_v7()).await.unwrap(), None);
+    // Compare-and-set: a change computed from version 1 is refused now, and
+    // changes nothing.
+    let stale = store.update_tenant_settings(tenant.id, 1, &TenantSettings::default()).await.unwrap_err();
+    assert!(matches!(stale, StoreError::VersionMismatch { current: 2 }), "{stale:?}");
+    assert_eq!(store.tenant_by_id(tenant.id).await.unwrap(), Some(updated));
+    let err = store.update_tenant_settings(Uuid::now_v7(), 1, &TenantSettings::default()).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    // Another tenant's settings are its own.
+    let beta = store.tenant_by_slug("beta").await.unwrap().unwrap();
+    assert_eq!((beta.settings_version, beta.settings), (1, TenantSettings::default()));
+}
+
+/// Two administrators changing settings at once: exactly one
+/// compare-and-set from a given version wins.
+async fn concurrent_settings_changes_cannot_both_win(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let mut tasks = Vec::new();
+    for policy in [DeletePolicy::Hard, DeletePolicy::Soft, DeletePolicy::Hard, DeletePolicy::Soft] {
+        let store = std::sync::Arc::clone(&store);
+        let settings = TenantSettings { delete_policy: policy, ..TenantSettings::default() };
+        tasks.push(tokio::spawn(async move { store.update_tenant_settings(tenant.id, 1, &settings).await }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(t) => {
+                won += 1;
+                assert_eq!(t.settings_version, 2);
+            }
+            Err(StoreError::VersionMismatch { current }) => assert_eq!(current, 2),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let hash = [7u8; 32];
+    let token = store
+        .create_token(NewToken {
+            tenant: tenant.id,
+            name: "okta".into(),
+            prefix: "scimd_AbC".into(),
+            hash,
+            scopes: vec!["scim".into()],
+            expires: None,
+        })
+        .await
+        .unwrap();
+    let found = store.token_by_hash(&hash).await.unwrap().unwrap();
+    assert_eq!(found, token);
+    assert!(store.token_by_hash(&[8u8; 32]).await.unwrap().is_none());
+    assert_eq!(store.list_tokens(tenant.id).await.unwrap(), vec![token.clone()]);
+
+    store.touch_token(token.id).await.unwrap();
+    let touched = store.token_by_hash(&hash).await.unwrap().unwrap();
+    assert!(touched.last_used.is_some());
+
+    assert!(store.revoke_token(tenant.id, token.id).await.unwrap());
+    assert!(!store.revoke_token(Uuid::now_v7(), token.id).await.unwrap(), "another tenant's token");
+    let revoked = store.token_by_hash(&hash).await.unwrap().unwrap();
+    assert!(revoked.revoked.is_some());
+
+    let dup = NewToken {
+        tenant: tenant.id,
+        name: "dup".into(),
+        prefix: "scimd_x".into(),
+        hash,
+        scopes: vec![],
+        expires: None,
+    };
+    assert!(matches!(store.create_token(dup).await, Err(StoreError::Conflict(_))));
+    let orphan = NewToken {
+        tenant: Uuid::now_v7(),
+        name: "orphan".into(),
+        prefix: "scimd_y".into(),
+        hash: [9u8; 32],
+        scopes: vec![],
+        expires: None,
+    };
+    assert!(matches!(store.create_token(orphan).await, Err(StoreError::NotFound)));
+    // Another tenant sees none of them.
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    assert_eq!(store.list_tokens(other.id).await.unwrap(), vec![]);
+}
+
+async fn write_audit_records_refusals_newest_first(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    for status in [400u16, 409] {
+        store
+            .write_audit(AuditEntry {
+                tenant: Some(tenant.id),
+                context: ctx("POST"),
+                resource_kind: Some(ResourceKind::User),
+                resource_id: None,
+                status,
+                detail: json!({"error": "refused"}),
+            })
+            .await
+            .unwrap();
+    }
+    let log = store.list_audit(tenant.id, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.entry.status).collect::<Vec<_>>(), [409, 400]);
+    assert_eq!(log[0].entry.context, ctx("POST"));
+    assert_eq!(log[0].entry.detail, json!({"error": "refused"}));
+    assert_eq!(store.list_audit(tenant.id, 1).await.unwrap().len(), 1);
+}
+
+contract! {
+    tokio: [
+        tenants_round_trip_and_slugs_are_unique,
+        tokens_are_found_by_hash_listed_revoked_and_touched,
+        write_audit_records_refusals_newest_first,
+    ],
+    threaded: [concurrent_settings_changes_cannot_both_win],
+}

@@ -1,0 +1,67 @@
+//! The database file itself: a schema from an earlier build migrated with
+//! its data (0004: event order and settings versions), and readiness
+//! probed on the file, not on what open connections hold.
+
+use scim_store::{ResourceKind, TenantSettings};
+
+use crate::{TempDb, create, file, user_doc};
+
+/// Undoes migration 0004 on a closed database, as a build before it left
+/// the file (the events in their order, without positions or counters).
+pub fn back_to_schema_3(db: &TempDb) {
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    c.execute_batch(
+        "CREATE TABLE old_events (tenant BLOB NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE, \
+           event_type TEXT NOT NULL, resource_id BLOB NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, \
+           PRIMARY KEY (tenant, seq)); \
+         INSERT INTO old_events SELECT tenant, seq, id, event_type, resource_id, at, data FROM events ORDER BY position; \
+         DROP TABLE events; ALTER TABLE old_events RENAME TO events; DROP TABLE event_sequences; \
+         ALTER TABLE tenants DROP COLUMN settings_version; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+}
+
+/// A database an earlier build left at schema version 3: migration 0004
+/// keeps every event (its per-tenant numbers, and its order as global
+/// positions), starts each tenant's counter after its last event, and gives
+/// each tenant settings version 1.
+#[tokio::test]
+async fn migration_0004_keeps_event_order_and_counters() {
+    let (store, acme, db) = file().await;
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    for (i, tenant) in [acme.id, other.id, acme.id].into_iter().enumerate() {
+        create(&store, tenant, ResourceKind::User, user_doc(&format!("u{i}"))).await;
+    }
+    let before = store.list_all_events(0, 100).await.unwrap();
+    drop(store);
+    back_to_schema_3(&db);
+    let store = scim_store::open(&db.url()).await.unwrap();
+    let after = store.list_all_events(0, 100).await.unwrap();
+    let key = |e: &scim_store::EventRecord| (e.id, e.tenant, e.seq, e.event_type);
+    assert_eq!(after.iter().map(key).collect::<Vec<_>>(), before.iter().map(key).collect::<Vec<_>>());
+    assert!(after.windows(2).all(|w| w[0].position < w[1].position));
+    // The counters go on from the last event of each tenant.
+    create(&store, acme.id, ResourceKind::User, user_doc("next")).await;
+    let seqs: Vec<i64> = store.list_events(acme.id, 0, 100).await.unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let t = store.tenant_by_id(other.id).await.unwrap().unwrap();
+    assert_eq!(t.settings_version, 1);
+    store.update_tenant_settings(other.id, 1, &TenantSettings::default()).await.unwrap();
+}
+
+/// `ping` reads the file as it is now: moved away, the store is not ready,
+/// whatever its open connections still hold; back in place, it is.
+#[tokio::test]
+async fn ping_probes_the_file_itself() {
+    let (store, tenant, db) = file().await;
+    store.ping().await.unwrap();
+    let aside = db.0.with_extension("moved");
+    std::fs::rename(&db.0, &aside).unwrap();
+    assert!(store.ping().await.is_err(), "ready without its file");
+    // A read that needs a new connection fails too, rather than read (or
+    // create) an empty database in the file's place.
+    let _ = store.tenant_by_id(tenant.id).await;
+    assert!(!db.0.exists(), "a new database was created in the moved file's place");
+    std::fs::rename(&aside, &db.0).unwrap();
+    store.ping().await.unwrap();
+}

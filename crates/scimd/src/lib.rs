@@ -1,0 +1,17 @@
+//! scimd: the SCIM 2.0 provisioning server (RFC 7643, RFC 7644) as a
+//! library: the operations every surface calls ([`ops`]), the surfaces
+//! (the SCIM API, the CLI), and the server that assembles them. `main.rs`
+//! only parses the command line and runs it.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod first_run;
+pub mod logging;
+pub mod metrics;
+pub mod ops;
+pub mod scim_api;
+pub mod secrets;
+pub mod server;
+pub mod state;

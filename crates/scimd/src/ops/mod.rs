@@ -1,0 +1,68 @@
+//! The operations of scimd (DESIGN §2): every use case that changes or
+//! reads tenants, tokens, schemas and resources, written once and called by
+//! every surface — the SCIM handlers and Bulk (`scim_api`), the CLI, and
+//! next the admin API and the web UI. A surface extracts its input, calls
+//! an operation and maps the result; the rules live here and below (in
+//! scim-core and scim-store).
+//!
+//! [`Ops`] holds the store and the small caches that keep the hot path
+//! free of repeated look-ups (tenants with their schema registries, tokens
+//! by hash); each subject adds its operations to it in its own file.
+
+pub mod audit;
+mod cache;
+pub mod error;
+pub mod events;
+pub mod password;
+pub mod precondition;
+pub mod resources;
+mod retry;
+pub mod schemas;
+pub mod slug;
+pub mod tenants;
+pub mod tokens;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use scim_store::{Store, TokenInfo};
+use uuid::Uuid;
+
+pub use self::cache::CACHE_TTL;
+use self::cache::TtlCache;
+pub use self::error::{OpError, OpResult};
+pub use self::precondition::Precondition;
+pub use self::tenants::TenantCtx;
+
+/// The operations, over one store.
+pub struct Ops {
+    store: Arc<dyn Store>,
+    /// The externally visible base URL, no trailing slash (for SCIM URLs).
+    public_base: String,
+    tenants: TtlCache<String, TenantCtx>,
+    tokens: TtlCache<[u8; 32], TokenInfo>,
+    /// When each token's use was last recorded (see `tokens.rs`).
+    touched: Mutex<HashMap<Uuid, Instant>>,
+}
+
+impl Ops {
+    pub fn new(store: Arc<dyn Store>, public_base: String) -> Self {
+        Ops { store, public_base, tenants: TtlCache::default(), tokens: TtlCache::default(), touched: Mutex::default() }
+    }
+
+    /// The store, for reads with no rule of their own (`/readyz`).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The public base URL, no trailing slash.
+    pub fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    /// The SCIM base URL of a tenant: `<public>/scim/v2/<slug>`.
+    pub fn scim_url(&self, slug: &str) -> String {
+        format!("{}/scim/v2/{slug}", self.public_base)
+    }
+}
