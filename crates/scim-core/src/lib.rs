@@ -23,6 +23,8 @@ pub mod projection;
 pub mod resource;
 pub mod schema;
 pub mod sort;
+#[cfg(test)]
+mod test_fixtures;
 pub mod value;
 
 pub use error::{ScimError, ScimType};

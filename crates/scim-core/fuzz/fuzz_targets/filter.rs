@@ -4,14 +4,25 @@
 //! validation and evaluation against a resource must not panic.
 //!
 //! Input: the filter text, optionally followed by a NUL byte and a JSON
-//! document to evaluate it against (else a fixed User).
+//! document to evaluate it against (else the full User of RFC 7643 §8.2).
 #![no_main]
+
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use scim_core::ScimType;
 use scim_core::filter::{matches, parse_filter, validate};
 use scim_core::schema::SchemaRegistry;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+/// The full User of RFC 7643 §8.2 (with the §8.3 enterprise extension).
+fn rfc7643_user() -> &'static Value {
+    static USER: OnceLock<Value> = OnceLock::new();
+    USER.get_or_init(|| {
+        serde_json::from_str(include_str!("../../testdata/rfc7643-8.2-user.json"))
+            .expect("the RFC 7643 §8.2 fixture is JSON")
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let (text, doc) = match data.iter().position(|b| *b == 0) {
@@ -30,19 +41,12 @@ fuzz_target!(|data: &[u8]| {
     let printed = filter.to_string();
     assert_eq!(parse_filter(&printed).as_ref(), Ok(&filter), "round trip of {text:?} via {printed:?}");
     let schemas = SchemaRegistry::standard();
-    let doc = doc.unwrap_or_else(|| {
-        json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "id": "2819c223-7f76-453a-919d-413861904646",
-            "userName": "bjensen@example.com",
-            "name": {"familyName": "Jensen", "givenName": "Barbara"},
-            "emails": [{"value": "bjensen@example.com", "type": "work", "primary": true}],
-            "active": true,
-            "meta": {"created": "2010-01-23T04:56:22Z", "lastModified": "2011-05-13T04:42:34Z"}
-        })
-    });
+    let doc = match &doc {
+        Some(d) => d,
+        None => rfc7643_user(),
+    };
     for rt in schemas.resource_types() {
         let _ = validate(&filter, &schemas, rt);
-        let _ = matches(&filter, &doc, &schemas, rt);
+        let _ = matches(&filter, doc, &schemas, rt);
     }
 });

@@ -8,58 +8,18 @@ use super::*;
 use crate::ScimType;
 use crate::path::AttrPath;
 use crate::schema::{AttrType, AttributeDef, Schema, SchemaRegistry};
+use crate::test_fixtures::{remove, rfc7643_user};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-/// RFC 7643 §8.2 (with the §8.3 enterprise attributes added).
-pub(super) fn full_user() -> Value {
-    json!({
-      "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-      "id": "2819c223-7f76-453a-919d-413861904646",
-      "externalId": "701984",
-      "userName": "bjensen@example.com",
-      "name": {
-        "formatted": "Ms. Barbara J Jensen, III",
-        "familyName": "Jensen",
-        "givenName": "Barbara",
-        "middleName": "Jane",
-        "honorificPrefix": "Ms.",
-        "honorificSuffix": "III"
-      },
-      "displayName": "Babs Jensen",
-      "nickName": "Babs",
-      "profileUrl": "https://login.example.com/bjensen",
-      "emails": [
-        {"value": "bjensen@example.com", "type": "work", "primary": true},
-        {"value": "babs@jensen.org", "type": "home"}
-      ],
-      "phoneNumbers": [
-        {"value": "555-555-5555", "type": "work"},
-        {"value": "555-555-4444", "type": "mobile"}
-      ],
-      "ims": [{"value": "someaimhandle", "type": "aim"}],
-      "userType": "Employee",
-      "title": "Tour Guide",
-      "preferredLanguage": "en-US",
-      "locale": "en-US",
-      "timezone": "America/Los_Angeles",
-      "active": true,
-      "groups": [
-        {"value": "e9e30dba-f08f-4109-8486-d5c6a331660a", "display": "Tour Guides"}
-      ],
-      "meta": {
-        "resourceType": "User",
-        "created": "2010-01-23T04:56:22Z",
-        "lastModified": "2011-05-13T04:42:34Z",
-        "version": "W/\"a330bc54f0671c9\"",
-        "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
-      },
-      ENTERPRISE: {
-        "employeeNumber": "701984",
-        "costCenter": "4130",
-        "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
-      }
-    })
+/// The User of RFC 7643 §8.2 (with §8.3's enterprise extension) without
+/// `addresses` and the enterprise `department`: the tests of `pr`, `ne` and
+/// `eq null` need attributes that are absent.
+fn full_user() -> Value {
+    let mut u = rfc7643_user();
+    remove(&mut u, &["addresses"]);
+    remove(&mut u[ENTERPRISE], &["department"]);
+    u
 }
 
 /// The filter examples printed in RFC 7644 §3.4.2.2, with what each gives

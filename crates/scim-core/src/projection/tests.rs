@@ -6,24 +6,9 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ScimType;
 use crate::schema::{ENTERPRISE_USER_URN as EXT, GROUP_URN, USER_URN};
+use crate::test_fixtures::{remove, rfc7643_user as full_user};
 
-fn full_user() -> Value {
-    json!({
-        "schemas": [USER_URN, EXT],
-        "id": "u1",
-        "externalId": "e1",
-        "userName": "bjensen",
-        "name": {"givenName": "Barbara", "familyName": "Jensen"},
-        "emails": [
-            {"value": "b@example.com", "type": "work", "primary": true},
-            {"value": "babs@example.org", "type": "home"}
-        ],
-        "password": "leaked?",
-        "groups": [{"value": "g1", "display": "Tour Guides"}],
-        EXT: {"employeeNumber": "42", "manager": {"value": "m1", "displayName": "Boss"}},
-        "meta": {"resourceType": "User", "location": "https://x/Users/u1", "version": "W/\"1\""}
-    })
-}
+const ID: &str = "2819c223-7f76-453a-919d-413861904646";
 
 fn run(attributes: Option<&str>, excluded: Option<&str>) -> Value {
     let reg = SchemaRegistry::standard();
@@ -50,7 +35,7 @@ fn attributes_keep_named_plus_always() {
     assert_eq!(out["name"], json!({"givenName": "Barbara"}));
     // Case-insensitive names; password never, even when asked for.
     let out = run(Some("EMAILS.VALUE,password"), None);
-    assert_eq!(out["emails"], json!([{"value": "b@example.com"}, {"value": "babs@example.org"}]));
+    assert_eq!(out["emails"], json!([{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]));
     assert!(out.get("password").is_none());
     assert_eq!(keys(&run(Some("meta.location"), None)), ["schemas", "id", "meta"]);
 }
@@ -61,9 +46,9 @@ fn attributes_with_extension_paths() {
     assert_eq!(keys(&out), ["schemas", "id", EXT]);
     assert_eq!(out[EXT], full_user()[EXT]);
     let out = run(Some(&format!("{EXT}:manager.value")), None);
-    assert_eq!(out[EXT], json!({"manager": {"value": "m1"}}));
+    assert_eq!(out[EXT], json!({"manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}));
     let out = run(Some(&format!("{EXT}:employeeNumber")), None);
-    assert_eq!(out[EXT], json!({"employeeNumber": "42"}));
+    assert_eq!(out[EXT], json!({"employeeNumber": "701984"}));
     let out = run(Some(&format!("{USER_URN}:userName")), None);
     assert_eq!(keys(&out), ["schemas", "id", "userName"]);
     // The core URN names every core attribute.
@@ -75,15 +60,19 @@ fn attributes_with_extension_paths() {
 fn excluded_removes_all_but_always() {
     let out = run(None, Some("emails,id,meta,name.familyName"));
     assert!(out.get("emails").is_none() && out.get("meta").is_none());
-    assert_eq!(out["id"], "u1", "id is returned: always");
-    assert_eq!(out["name"], json!({"givenName": "Barbara"}));
+    assert_eq!(out["id"], ID, "id is returned: always");
+    let mut name = full_user()["name"].clone();
+    remove(&mut name, &["familyName"]);
+    assert_eq!(out["name"], name);
     let out = run(None, Some(EXT));
     assert!(out.get(EXT).is_none());
     let out = run(None, Some(&format!("{EXT}:manager")));
-    assert_eq!(out[EXT], json!({"employeeNumber": "42"}));
+    let mut ext = full_user()[EXT].clone();
+    remove(&mut ext, &["manager"]);
+    assert_eq!(out[EXT], ext);
     let out = run(None, Some("groups,emails.type"));
     assert!(out.get("groups").is_none());
-    assert_eq!(out["emails"][0], json!({"value": "b@example.com", "primary": true}));
+    assert_eq!(out["emails"][0], json!({"value": "bjensen@example.com", "primary": true}));
 }
 
 #[test]
@@ -94,7 +83,7 @@ fn attributes_win_over_excluded() {
 
 #[test]
 fn unknown_names_are_ignored() {
-    assert_eq!(run(Some("nope,members,urn:x:y:z"), None), json!({"schemas": [USER_URN, EXT], "id": "u1"}));
+    assert_eq!(run(Some("nope,members,urn:x:y:z"), None), json!({"schemas": [USER_URN, EXT], "id": ID}));
     assert_eq!(run(None, Some("nope")), run(None, None));
 }
 

@@ -3,10 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::tests::{EXT, group, refused, rfc_8_3_enterprise_user, rfc_8_4_group, user};
+use super::tests::{EXT, group, refused, user};
 use super::*;
 use crate::ScimType::{InvalidSyntax, InvalidValue};
 use crate::schema::USER_URN;
+use crate::test_fixtures::{rfc7643_group, rfc7643_user};
 
 fn u(extra: Value) -> Value {
     let mut base = json!({"schemas": [USER_URN], "userName": "bjensen"});
@@ -140,7 +141,7 @@ fn required_attributes() {
 #[test]
 fn bad_members() {
     let with = |m: Value| {
-        let mut g = rfc_8_4_group();
+        let mut g = rfc7643_group();
         g["members"] = m;
         group(g)
     };
@@ -187,6 +188,6 @@ fn password_never_in_doc() {
     assert_eq!(p.password.as_deref(), Some("s3cret"));
     assert!(!p.doc.to_string().contains("s3cret"));
     refused(user(u(json!({"password": 1234}))), InvalidValue, "password must be a string");
-    let p = user(rfc_8_3_enterprise_user()).unwrap();
+    let p = user(rfc7643_user()).unwrap();
     assert!(p.doc.get("password").is_none());
 }

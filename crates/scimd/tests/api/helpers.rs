@@ -24,6 +24,24 @@ pub const SEARCH_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchReq
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The full User of RFC 7643 §8.2 with the Enterprise User extension of §8.3
+/// (`crates/scim-core/testdata/`, shared with scim-core's tests).
+pub fn rfc7643_user() -> Value {
+    serde_json::from_str(include_str!("../../../scim-core/testdata/rfc7643-8.2-user.json"))
+        .expect("the RFC 7643 §8.2 fixture is JSON")
+}
+
+/// The RFC 7643 §8.2 User as a client sends it in a POST or PUT: without the
+/// readOnly `id`, `meta` and `groups`.
+pub fn rfc7643_user_body() -> Value {
+    let mut u = rfc7643_user();
+    let obj = u.as_object_mut().expect("the fixture is an object");
+    for read_only in ["id", "meta", "groups"] {
+        obj.shift_remove(read_only);
+    }
+    u
+}
+
 pub fn scimd_bin() -> &'static str {
     env!("CARGO_BIN_EXE_scimd")
 }

@@ -1,37 +1,21 @@
 //! Users end to end: create, read, replace (PUT), deactivate, delete
 //! (RFC 7644 §3.3, §3.4.1, §3.5.1, §3.6; RFC 7643 §4.1).
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-fn bjensen() -> Value {
-    json!({
-        "schemas": [USER_SCHEMA],
-        "externalId": "bjensen-ext",
-        "userName": "bjensen@example.com",
-        "name": {"formatted": "Ms. Barbara J Jensen III", "familyName": "Jensen", "givenName": "Barbara"},
-        "displayName": "Babs Jensen",
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "password": "t1meMa$heen",
-        "active": true
-    })
-}
 
 #[tokio::test]
 async fn create_returns_201_with_id_meta_location_and_etag() {
     let app = TestServer::spawn().await;
-    let r = app.post("/Users", &bjensen()).await.expect(201);
+    let r = app.post("/Users", &rfc7643_user_body()).await.expect(201);
     let ct = r.header("content-type").unwrap_or("");
     assert!(ct.starts_with(SCIM_JSON), "content-type: {ct}");
     let id = r.id();
     let body = &r.body;
     assert_eq!(body["userName"], "bjensen@example.com");
     assert_eq!(body["name"]["familyName"], "Jensen");
-    assert_eq!(body["externalId"], "bjensen-ext");
+    assert_eq!(body["externalId"], "701984");
     assert!(body["schemas"].as_array().unwrap().contains(&json!(USER_SCHEMA)));
     assert_eq!(body["meta"]["resourceType"], "User");
     assert!(body["meta"]["created"].is_string() && body["meta"]["lastModified"].is_string(), "{body}");
@@ -54,7 +38,7 @@ async fn create_returns_201_with_id_meta_location_and_etag() {
 #[tokio::test]
 async fn client_supplied_id_meta_and_groups_are_ignored() {
     let app = TestServer::spawn().await;
-    let mut u = bjensen();
+    let mut u = rfc7643_user_body();
     u["id"] = json!("my-own-id");
     u["meta"] = json!({"resourceType": "Group", "version": "W/\"999\""});
     u["groups"] = json!([{"value": "0195f5d0-0000-7000-8000-000000000000"}]);
@@ -80,7 +64,7 @@ async fn application_json_is_accepted_too() {
 #[tokio::test]
 async fn password_is_never_returned() {
     let app = TestServer::spawn().await;
-    let created = app.post("/Users", &bjensen()).await.expect(201);
+    let created = app.post("/Users", &rfc7643_user_body()).await.expect(201);
     let id = created.id();
     assert!(!created.text.contains("t1meMa$heen"));
     assert!(created.body.get("password").is_none());
@@ -91,7 +75,7 @@ async fn password_is_never_returned() {
     assert!(asked.body.get("password").is_none(), "{}", asked.text);
     let list = app.list("/Users", &[("attributes", "password")]).await.expect(200);
     assert!(!list.text.contains("t1meMa$heen") && !list.text.contains("\"password\""), "{}", list.text);
-    let mut replaced = bjensen();
+    let mut replaced = rfc7643_user_body();
     replaced["password"] = json!("n3wPa$$word");
     let put = app.put(&format!("/Users/{id}"), &replaced).await.expect(200);
     assert!(put.body.get("password").is_none() && !put.text.contains("n3wPa$$word"), "{}", put.text);
@@ -108,7 +92,7 @@ async fn password_is_never_returned() {
 #[tokio::test]
 async fn put_replaces_the_whole_resource() {
     let app = TestServer::spawn().await;
-    let created = app.post("/Users", &bjensen()).await.expect(201);
+    let created = app.post("/Users", &rfc7643_user_body()).await.expect(201);
     let id = created.id();
     let replacement = json!({
         "schemas": [USER_SCHEMA],
@@ -175,9 +159,9 @@ async fn username_is_unique_case_insensitively() {
 #[tokio::test]
 async fn deactivate_and_reactivate_keep_the_data() {
     let app = TestServer::spawn().await;
-    let created = app.post("/Users", &bjensen()).await.expect(201);
+    let created = app.post("/Users", &rfc7643_user_body()).await.expect(201);
     let id = created.id();
-    let mut off = bjensen();
+    let mut off = rfc7643_user_body();
     off["active"] = json!(false);
     let put = app.put(&format!("/Users/{id}"), &off).await.expect(200);
     assert_eq!(put.body["active"], false);

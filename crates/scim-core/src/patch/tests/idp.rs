@@ -7,6 +7,7 @@ use serde_json::json;
 use super::{ENTERPRISE, changes, fails, full_user, group, minimal_user, parse, run};
 use crate::ScimType;
 use crate::patch::{MemberChange, split_member_operations};
+use crate::test_fixtures::remove;
 
 #[test]
 fn entra_capitalised_ops_and_string_booleans() {
@@ -60,7 +61,10 @@ fn entra_manager_as_plain_string_is_wrapped() {
     assert!(u.get(ENTERPRISE).is_none());
     assert_eq!(u["schemas"], json!(["urn:ietf:params:scim:schemas:core:2.0:User"]));
     // On the full user the server-set manager.displayName survives a new id.
+    // (Without the §8.3 manager's `$ref`, which a replace would merge in
+    // unchanged: §3.5.2.3 leaves unspecified sub-attributes alone.)
     let mut u = full_user();
+    remove(&mut u[ENTERPRISE]["manager"], &["$ref"]);
     changes(&mut u, json!([{"op": "Replace", "path": path, "value": {"value": "abc", "displayName": "ignored"}}]));
     assert_eq!(u[ENTERPRISE]["manager"], json!({"value": "abc", "displayName": "John Smith"}));
 }

@@ -15,84 +15,12 @@ use serde_json::{Value, json};
 use super::{PATCH_OP_URN, PatchOperation, apply, parse_patch_request};
 use crate::error::{ScimError, ScimType};
 use crate::schema::{GROUP_URN, SchemaRegistry};
+// The full User of RFC 7643 §8.2 with the enterprise extension of §8.3, and
+// the Group of §8.4.
+pub(super) use crate::test_fixtures::{rfc7643_group as group, rfc7643_user as full_user};
 
 pub(super) const BJENSEN: &str = "2819c223-7f76-453a-919d-413861904646";
 pub(super) const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/// The full User of RFC 7643 §8.2 with the enterprise extension of §8.3.
-pub(super) fn full_user() -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "id": BJENSEN,
-        "externalId": "701984",
-        "userName": "bjensen@example.com",
-        "name": {
-            "formatted": "Ms. Barbara J Jensen, III",
-            "familyName": "Jensen",
-            "givenName": "Barbara",
-            "middleName": "Jane",
-            "honorificPrefix": "Ms.",
-            "honorificSuffix": "III"
-        },
-        "displayName": "Babs Jensen",
-        "nickName": "Babs",
-        "profileUrl": "https://login.example.com/bjensen",
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "addresses": [
-            {
-                "type": "work",
-                "streetAddress": "100 Universal City Plaza",
-                "locality": "Hollywood",
-                "region": "CA",
-                "postalCode": "91608",
-                "country": "USA",
-                "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
-                "primary": true
-            },
-            {
-                "type": "home",
-                "streetAddress": "456 Hollywood Blvd",
-                "locality": "Hollywood",
-                "region": "CA",
-                "postalCode": "91608",
-                "country": "USA",
-                "formatted": "456 Hollywood Blvd\nHollywood, CA 91608 USA"
-            }
-        ],
-        "phoneNumbers": [
-            {"value": "555-555-5555", "type": "work"},
-            {"value": "555-555-4444", "type": "mobile"}
-        ],
-        "ims": [{"value": "someaimhandle", "type": "aim"}],
-        "photos": [{"value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo"}],
-        "userType": "Employee",
-        "title": "Tour Guide",
-        "preferredLanguage": "en-US",
-        "locale": "en-US",
-        "timezone": "America/Los_Angeles",
-        "active": true,
-        "groups": [{"value": "e9e30dba-f08f-4109-8486-d5c6a331660a", "display": "Tour Guides"}],
-        "x509Certificates": [{"value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx"}],
-        ENTERPRISE: {
-            "employeeNumber": "701984",
-            "costCenter": "4130",
-            "organization": "Universal Studios",
-            "division": "Theme Park",
-            "department": "Tour Operations",
-            "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
-        },
-        "meta": {
-            "resourceType": "User",
-            "created": "2010-01-23T04:56:22Z",
-            "lastModified": "2011-05-13T04:42:34Z",
-            "version": "W/\"3694e05e9dff591\"",
-            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
-        }
-    })
-}
 
 /// A freshly provisioned user, as Entra creates it: no work email, no extension.
 pub(super) fn minimal_user() -> Value {
@@ -102,20 +30,6 @@ pub(super) fn minimal_user() -> Value {
         "userName": "Test_User_dfeef4c5@testuser.com",
         "active": true,
         "meta": {"resourceType": "User"}
-    })
-}
-
-/// The Group of RFC 7643 §8.4.
-pub(super) fn group() -> Value {
-    json!({
-        "schemas": [GROUP_URN],
-        "id": "e9e30dba-f08f-4109-8486-d5c6a331660a",
-        "displayName": "Tour Guides",
-        "members": [
-            {"value": BJENSEN, "$ref": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen"},
-            {"value": "902c246b-6245-4190-8e05-00816be7344a", "$ref": "https://example.com/v2/Users/902c246b-6245-4190-8e05-00816be7344a", "display": "Mandy Pepperidge"}
-        ],
-        "meta": {"resourceType": "Group"}
     })
 }
 
