@@ -3,8 +3,9 @@
 //! PostgreSQL later).
 //!
 //! Backend-neutral modules hold the rules, so that a backend only speaks
-//! its SQL: [`events`] (which event a change emits), [`audit`] (the audit
-//! entry of a change), `derive` (the indexed columns of a document),
+//! its SQL: `writes` (what each write checks and records), [`events`]
+//! (which event a change emits), [`audit`] (the audit entry of a change),
+//! `derive` (the indexed columns of a document),
 //! `members` (membership deltas and member parsing), [`pushdown`] (the
 //! filter-to-SQL algebra, with a small [`pushdown::Dialect`] per backend)
 //! and `list` (the list plan and the in-memory fallback). A backend folder
@@ -26,6 +27,7 @@ mod model;
 pub mod pushdown;
 pub mod sqlite;
 mod store;
+mod writes;
 
 use std::sync::Arc;
 

@@ -57,6 +57,14 @@ pub(crate) struct Wanted {
     pub display: Option<String>,
 }
 
+/// Only a Group has members: a write that gives a User some is refused.
+pub(crate) fn check_owner(kind: ResourceKind, has_members: bool) -> Result<()> {
+    if kind == ResourceKind::User && has_members {
+        return Err(scim_core::ScimError::invalid_value("a User has no members").into());
+    }
+    Ok(())
+}
+
 /// The id a member object (or bare string) names, as written by the client.
 fn member_value(v: &Value) -> Option<&str> {
     match v {

@@ -2,24 +2,19 @@
 -- editing at once cannot lose each other's change).
 ALTER TABLE tenants ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 1;
 
--- The per-tenant event sequence as a counter row, taken in the write's own
--- transaction (DESIGN §7): gapless and in commit order however many
--- writers or processes commit, rolled back with the write. MAX(seq)+1 was
--- only safe with one writer.
-CREATE TABLE event_sequences (
-    tenant    BLOB    NOT NULL PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
-    last_seq  INTEGER NOT NULL
-) WITHOUT ROWID;
-INSERT INTO event_sequences (tenant, last_seq)
-    SELECT tenant, MAX(seq) FROM events WHERE tenant IN (SELECT id FROM tenants) GROUP BY tenant;
-
--- A global, commit-ordered position for the all-tenants feed. Every SQLite
--- write transaction holds the database's write lock, so the order rows are
--- inserted in is the order their transactions commit in: an AUTOINCREMENT
--- key (never reused, even after deletes) is that order. Existing events
--- keep theirs (rowid order is insertion order).
+-- The outbox's two orders (DESIGN §7; sqlite/events.rs says how they are
+-- kept). Every SQLite write transaction holds the database's one write
+-- lock from its first write to its commit, whichever thread or process
+-- runs it, so rows are inserted in the order their transactions commit:
+-- - `seq`, per tenant, gapless: one more than the tenant's largest, read
+--   in the write's own transaction through UNIQUE (tenant, seq);
+-- - `position`, global: the rowid (INTEGER PRIMARY KEY, one more than the
+--   largest). Not AUTOINCREMENT, which costs a write to sqlite_sequence per
+--   insert; instead whatever deletes events (retention) must keep the
+--   newest one, so that no position is handed out twice.
+-- Existing events keep their order (rowid order is insertion order).
 CREATE TABLE events_new (
-    position     INTEGER PRIMARY KEY AUTOINCREMENT,
+    position     INTEGER PRIMARY KEY,
     tenant       BLOB    NOT NULL,
     seq          INTEGER NOT NULL,
     id           BLOB    NOT NULL UNIQUE,

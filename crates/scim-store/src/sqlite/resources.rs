@@ -16,6 +16,7 @@ use super::convert::{
 use super::{audit, events, members};
 use crate::derive::{COLUMNS, Derived, derive};
 use crate::members::MemberDelta;
+use crate::writes;
 use crate::{
     CreateResource, DeletePolicy, DeleteResource, GroupRef, ResourceKind, Result, StoreError, StoredResource,
     UpdateResource,
@@ -123,16 +124,12 @@ impl SqliteStore {
     }
 
     pub(crate) async fn create_resource_impl(&self, w: CreateResource) -> Result<StoredResource> {
-        if w.kind == ResourceKind::User && !w.members.is_empty() {
-            return Err(scim_core::ScimError::invalid_value("a User has no members").into());
-        }
+        crate::members::check_owner(w.kind, !w.members.is_empty())?;
         let at = now();
-        let stored =
-            StoredResource { id: Uuid::now_v7(), kind: w.kind, version: 1, created: at, last_modified: at, doc: w.doc };
+        let creation = writes::creation(w.kind, w.doc, at);
+        let stored = creation.stored.clone();
         let d = derive(w.kind, &stored.doc);
         let doc_json = to_json(&stored.doc)?;
-        let created = crate::events::created(&stored);
-        let doc = stored.doc.clone();
         let (id, tenant, kind) = (stored.id, w.tenant, w.kind);
         let (members, password_hash, ctx) = (w.members, w.password_hash, w.audit);
         self.write(move |c| {
@@ -156,18 +153,14 @@ impl SqliteStore {
             if !members.is_empty() {
                 members::add(c, tenant, id, &members, &mut delta)?;
             }
-            let detail = crate::audit::change_detail(&Value::Null, &doc, &delta, password_hash.is_some());
-            audit::insert(c, &crate::audit::entry(tenant, kind, id, 201, ctx, detail), at)?;
-            events::insert(c, tenant, at, std::iter::once(created).chain(crate::events::membership(id, &delta)))
+            record(c, tenant, at, creation.record(tenant, ctx, password_hash.is_some(), &delta))
         })
         .await?;
         Ok(stored)
     }
 
     pub(crate) async fn update_resource_impl(&self, w: UpdateResource) -> Result<StoredResource> {
-        if w.kind == ResourceKind::User && !w.member_changes.is_empty() {
-            return Err(scim_core::ScimError::invalid_value("a User has no members").into());
-        }
+        crate::members::check_owner(w.kind, !w.member_changes.is_empty())?;
         self.write(move |c| update(c, w)).await
     }
 
@@ -176,52 +169,44 @@ impl SqliteStore {
     }
 }
 
+/// Writes what a write leaves on record: its audit entry and its events.
+fn record(c: &Connection, tenant: Uuid, at: OffsetDateTime, record: writes::Record) -> Result<()> {
+    audit::insert(c, &record.audit, at)?;
+    events::insert(c, tenant, at, record.events)
+}
+
 /// An update, inside the writer's transaction.
 fn update(c: &Connection, w: UpdateResource) -> Result<StoredResource> {
     let old = current(c, w.tenant, w.kind, w.id)?;
-    if w.expected_version.is_some_and(|v| v != old.version) {
-        return Err(StoreError::VersionMismatch { current: old.version });
-    }
-    let doc_changed = matches!(&w.doc, Some(doc) if *doc != old.doc);
+    writes::check_version(w.expected_version, old.version)?;
     let mut delta = MemberDelta::default();
     for change in &w.member_changes {
         members::apply(c, w.tenant, w.id, change, &mut delta)?;
     }
-    if !doc_changed && w.password_hash.is_none() && delta.is_empty() {
-        // Nothing changed: no new version, no audit, no event.
-        return Ok(old);
-    }
+    let (tenant, id, kind) = (w.tenant, w.id, w.kind);
+    let password_hash = w.password_hash.clone();
     let at = now();
-    let new_doc = match w.doc {
-        Some(doc) if doc_changed => doc,
-        _ => old.doc.clone(),
+    let Some(updated) = writes::updated(&old, w, &delta, at) else {
+        return Ok(old);
     };
-    if doc_changed || w.password_hash.is_some() {
-        let derived = (&derive(w.kind, &old.doc), &derive(w.kind, &new_doc));
-        write_doc(c, w.id, &new_doc, derived, w.password_hash.as_deref(), at)?;
+    if updated.row_changed {
+        let derived = (&derive(kind, &old.doc), &derive(kind, &updated.stored.doc));
+        write_doc(c, id, &updated.stored.doc, derived, password_hash.as_deref(), at)?;
     } else {
         c.prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")?
-            .execute(params![to_ms(at), w.id])?;
+            .execute(params![to_ms(at), id])?;
     }
-    let stored = StoredResource { version: old.version + 1, last_modified: at, doc: new_doc, ..old.clone() };
-    let updated = (doc_changed || w.password_hash.is_some()).then(|| crate::events::updated(&old.doc, &stored));
-    let detail = crate::audit::change_detail(&old.doc, &stored.doc, &delta, w.password_hash.is_some());
-    audit::insert(c, &crate::audit::entry(w.tenant, w.kind, w.id, 200, w.audit, detail), at)?;
-    events::insert(c, w.tenant, at, updated.into_iter().chain(crate::events::membership(stored.id, &delta)))?;
-    Ok(stored)
+    record(c, tenant, at, updated.record)?;
+    Ok(updated.stored)
 }
 
-/// A delete, inside the writer's transaction.
+/// A delete, inside the writer's transaction: the resource's memberships
+/// go both ways (its own members silently with a group; the groups it was
+/// a member of get a new version), then the row per the policy.
 fn delete(c: &Connection, w: DeleteResource) -> Result<()> {
     let old = current(c, w.tenant, w.kind, w.id)?;
-    if let Some(expected) = w.expected_version
-        && expected != old.version
-    {
-        return Err(StoreError::VersionMismatch { current: old.version });
-    }
+    writes::check_version(w.expected_version, old.version)?;
     let at = now();
-    // Its own members go silently with the group; the groups it was a
-    // member of change, so they get a new version and an event each.
     c.prepare_cached("DELETE FROM group_members WHERE tenant = ? AND group_id = ?")?
         .execute(params![w.tenant, w.id])?;
     let groups = members::remove_from_all_groups(c, w.tenant, w.id, at)?;
@@ -236,9 +221,6 @@ fn delete(c: &Connection, w: DeleteResource) -> Result<()> {
             c.prepare_cached("DELETE FROM resources WHERE id = ?")?.execute([w.id])?;
         }
     }
-    let removed = groups.iter().map(|g| crate::events::member_changed(false, *g, w.id, w.kind));
-    let emitted = removed.chain(std::iter::once(crate::events::deleted(&old)));
-    let detail = crate::audit::delete_detail(w.policy, &groups);
-    audit::insert(c, &crate::audit::entry(w.tenant, w.kind, w.id, 204, w.audit, detail), at)?;
-    events::insert(c, w.tenant, at, emitted)
+    let tenant = w.tenant;
+    record(c, tenant, at, writes::deleted(&old, w, &groups))
 }

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use scim_core::schema::SchemaRegistry;
-use scim_store::{AuditContext, CreateResource, ListQuery, ResourceKind, Store, StoredResource};
+use scim_store::{
+    AuditContext, CreateResource, DeletePolicy, DeleteResource, ListQuery, ResourceKind, Store, StoreError,
+    StoredResource, Tenant,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -109,4 +112,41 @@ pub fn query<'a>(
         schemas,
         with_groups: false,
     }
+}
+
+/// Creates, soft and hard deletes and a refused write across two tenants,
+/// for the tests of totals: afterwards `acme` holds 5 live users and 1
+/// group, `other` (returned) 1 user.
+pub async fn churn(store: &Arc<dyn Store>, acme: Uuid) -> Tenant {
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    let mut users = Vec::new();
+    for n in 0..6 {
+        users.push(create(store, acme, ResourceKind::User, user_doc(&format!("u{n}"))).await);
+    }
+    create(store, other.id, ResourceKind::User, user_doc("u0")).await;
+    create(store, acme, ResourceKind::Group, json!({"displayName": "g"})).await;
+    for (user, policy) in [(&users[0], DeletePolicy::Soft), (&users[1], DeletePolicy::Hard)] {
+        let delete = DeleteResource {
+            tenant: acme,
+            kind: ResourceKind::User,
+            id: user.id,
+            expected_version: None,
+            policy,
+            audit: ctx("DELETE"),
+        };
+        store.delete_resource(delete).await.unwrap();
+    }
+    // A duplicate userName is refused: its rolled-back insert counts nothing.
+    let dup = CreateResource {
+        tenant: acme,
+        kind: ResourceKind::User,
+        doc: user_doc("u2"),
+        members: vec![],
+        password_hash: None,
+        audit: ctx("POST"),
+    };
+    assert!(matches!(store.create_resource(dup).await, Err(StoreError::Uniqueness(_))));
+    // A soft-deleted name can be used again: a new resource, counted.
+    create(store, acme, ResourceKind::User, user_doc("u0")).await;
+    other
 }

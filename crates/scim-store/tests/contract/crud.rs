@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use scim_core::schema::SchemaRegistry;
 
-use crate::{Backend, contract, create, ctx, query, user_doc};
+use crate::{Backend, churn, contract, create, ctx, query, user_doc};
 
 fn update(tenant: Uuid, id: Uuid, version: i64, doc: serde_json::Value) -> UpdateResource {
     UpdateResource {
@@ -181,27 +181,7 @@ async fn a_password_only_change_bumps_the_version(b: Backend) {
 /// kind; `count = 0` asks for the total alone.
 async fn totals_follow_creates_deletes_and_a_failed_write(b: Backend) {
     let (store, acme, _db) = b.fresh().await;
-    let other = store.create_tenant("other", "Other").await.unwrap();
-    let mut users = Vec::new();
-    for n in 0..6 {
-        users.push(create(&store, acme.id, ResourceKind::User, user_doc(&format!("u{n}"))).await);
-    }
-    create(&store, other.id, ResourceKind::User, user_doc("u0")).await;
-    create(&store, acme.id, ResourceKind::Group, json!({"displayName": "g"})).await;
-    store.delete_resource(delete(acme.id, users[0].id, DeletePolicy::Soft)).await.unwrap();
-    store.delete_resource(delete(acme.id, users[1].id, DeletePolicy::Hard)).await.unwrap();
-    // A duplicate userName is refused: its rolled-back insert counts nothing.
-    let dup = CreateResource {
-        tenant: acme.id,
-        kind: ResourceKind::User,
-        doc: user_doc("u2"),
-        members: vec![],
-        password_hash: None,
-        audit: ctx("POST"),
-    };
-    assert!(matches!(store.create_resource(dup).await, Err(StoreError::Uniqueness(_))));
-    // A soft-deleted name can be used again: a new resource, counted.
-    create(&store, acme.id, ResourceKind::User, user_doc("u0")).await;
+    let other = churn(&store, acme.id).await;
     let schemas = std::sync::Arc::new(SchemaRegistry::standard());
     let total = async |tenant: Uuid, kind: ResourceKind, count: u64| {
         store.list_resources(tenant, kind, &query(&schemas, None, count)).await.unwrap().total

@@ -15,7 +15,7 @@ pub fn back_to_schema_3(db: &TempDb) {
            event_type TEXT NOT NULL, resource_id BLOB NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, \
            PRIMARY KEY (tenant, seq)); \
          INSERT INTO old_events SELECT tenant, seq, id, event_type, resource_id, at, data FROM events ORDER BY position; \
-         DROP TABLE events; ALTER TABLE old_events RENAME TO events; DROP TABLE event_sequences; \
+         DROP TABLE events; ALTER TABLE old_events RENAME TO events; \
          ALTER TABLE tenants DROP COLUMN settings_version; PRAGMA user_version = 3;",
     )
     .unwrap();
@@ -23,8 +23,8 @@ pub fn back_to_schema_3(db: &TempDb) {
 
 /// A database an earlier build left at schema version 3: migration 0004
 /// keeps every event (its per-tenant numbers, and its order as global
-/// positions), starts each tenant's counter after its last event, and gives
-/// each tenant settings version 1.
+/// positions), the numbers go on after each tenant's last event, and each
+/// tenant has settings version 1.
 #[tokio::test]
 async fn migration_0004_keeps_event_order_and_counters() {
     let (store, acme, db) = file().await;
@@ -40,7 +40,7 @@ async fn migration_0004_keeps_event_order_and_counters() {
     let key = |e: &scim_store::EventRecord| (e.id, e.tenant, e.seq, e.event_type);
     assert_eq!(after.iter().map(key).collect::<Vec<_>>(), before.iter().map(key).collect::<Vec<_>>());
     assert!(after.windows(2).all(|w| w[0].position < w[1].position));
-    // The counters go on from the last event of each tenant.
+    // The numbers go on from the last event of each tenant.
     create(&store, acme.id, ResourceKind::User, user_doc("next")).await;
     let seqs: Vec<i64> = store.list_events(acme.id, 0, 100).await.unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2, 3]);

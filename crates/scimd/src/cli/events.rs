@@ -1,5 +1,6 @@
-//! `scimd events list`: the events a tenant's changes wrote to the outbox
-//! (DESIGN §7), in their per-tenant order, from a sequence number on.
+//! `scimd events list`: the events changes wrote to the outbox (DESIGN §7):
+//! one tenant's in their per-tenant order from a sequence number on, or
+//! every tenant's in commit order from a global position on.
 
 use clap::Subcommand;
 use scim_core::resource::format_datetime;
@@ -10,11 +11,13 @@ use super::CommonArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum EventsCommand {
-    /// Lists a tenant's events after a sequence number, oldest first.
+    /// Lists a tenant's events after a sequence number, or without
+    /// `--tenant` every tenant's after a global position; oldest first.
     List {
         #[arg(long)]
-        tenant: String,
-        /// Only events with a greater sequence number.
+        tenant: Option<String>,
+        /// Only events with a greater sequence number (with `--tenant`) or
+        /// global position (without).
         #[arg(long, default_value_t = 0)]
         after: i64,
         /// How many events at most.
@@ -31,8 +34,10 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<()> {
     match cmd {
         EventsCommand::List { tenant, after, limit, json, common } => {
             let ops = common.ops().await?;
-            let ctx = ops.require_tenant(&tenant).await?;
-            let events = ops.list_events(&ctx.tenant, after, limit).await?;
+            let events = match tenant {
+                Some(slug) => ops.list_events(&ops.require_tenant(&slug).await?.tenant, after, limit).await?,
+                None => ops.list_all_events(after, limit).await?,
+            };
             if json {
                 println!("{}", Value::Array(events.iter().map(event_json).collect()));
             } else {
@@ -48,6 +53,7 @@ pub async fn run(cmd: EventsCommand) -> anyhow::Result<()> {
 fn event_json(e: &EventRecord) -> Value {
     json!({
         "id": e.id,
+        "tenant": e.tenant,
         "sequence": e.seq,
         "position": e.position,
         "type": e.event_type.as_str(),

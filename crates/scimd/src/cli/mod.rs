@@ -143,6 +143,10 @@ mod tests {
         ])
         .unwrap();
         Cli::try_parse_from(["scimd", "schema", "list", "--tenant", "acme", "--json"]).unwrap();
+        Cli::try_parse_from(["scimd", "audit", "list", "--tenant", "acme", "--limit", "5", "--json"]).unwrap();
+        Cli::try_parse_from(["scimd", "events", "list", "--tenant", "acme", "--after", "3"]).unwrap();
+        Cli::try_parse_from(["scimd", "events", "list", "--after", "3", "--limit", "10", "--json"]).unwrap();
+        assert!(Cli::try_parse_from(["scimd", "audit", "list"]).is_err(), "audit needs a tenant");
         Cli::try_parse_from(["scimd", "schema", "remove", "--tenant", "acme", "urn:example:acme:1.0:User"]).unwrap();
         Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "keep"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "maybe"]).is_err());

@@ -29,7 +29,6 @@ use std::time::Instant;
 use scim_store::{Store, TokenInfo};
 use uuid::Uuid;
 
-pub use self::cache::CACHE_TTL;
 use self::cache::TtlCache;
 pub use self::error::{OpError, OpResult};
 pub use self::precondition::Precondition;

@@ -127,4 +127,10 @@ async fn tenants_have_their_own_sequences() {
     // The global position orders the three commits.
     let (a1, b1, a2) = (&mine[0]["position"], &theirs[0]["position"], &mine[1]["position"]);
     assert!(a1.as_i64() < b1.as_i64() && b1.as_i64() < a2.as_i64(), "{a1} {b1} {a2}");
+    // The all-tenants feed: the three in that order, and from a position on.
+    let all = app.cli_json(&["events", "list"]);
+    let ids = |v: &Value| v.as_array().unwrap().iter().map(|e| e["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&all), [mine[0]["id"].clone(), theirs[0]["id"].clone(), mine[1]["id"].clone()]);
+    let after = b1.as_i64().unwrap().to_string();
+    assert_eq!(ids(&app.cli_json(&["events", "list", "--after", &after])), [mine[1]["id"].clone()]);
 }
