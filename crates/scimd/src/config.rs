@@ -41,6 +41,16 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Seconds graceful shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
+    /// Seconds a new connection has to send its first complete request
+    /// head; a client that is slower (or sends nothing) is disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection is kept open (and the most a
+    /// later request head on it may take).
+    pub keep_alive_secs: u64,
+    /// Connections served at once; more are closed as soon as they are
+    /// accepted. Default: the process's open-file limit less a reserve for
+    /// the database and logs.
+    pub max_connections: Option<usize>,
 }
 
 impl Default for Config {
@@ -57,6 +67,9 @@ impl Default for Config {
             bulk_max_payload_bytes: BulkLimits::default().max_payload_bytes,
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
+            header_read_timeout_secs: 10,
+            keep_alive_secs: 75,
+            max_connections: None,
         }
     }
 }
@@ -108,6 +121,12 @@ impl Config {
         if bulk.max_operations == 0 || bulk.max_payload_bytes == 0 {
             bail!("bulk_max_operations and bulk_max_payload_bytes must be at least 1");
         }
+        if self.header_read_timeout_secs == 0 || self.keep_alive_secs == 0 || self.request_timeout_secs == 0 {
+            bail!("header_read_timeout_secs, keep_alive_secs and request_timeout_secs must be at least 1");
+        }
+        if self.max_connections == Some(0) {
+            bail!("max_connections must be at least 1");
+        }
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -131,9 +150,32 @@ impl Config {
         BulkLimits { max_operations: self.bulk_max_operations, max_payload_bytes: self.bulk_max_payload_bytes }
     }
 
+    /// [`Self::max_connections`], or what the open-file limit leaves.
+    pub fn connection_limit(&self) -> usize {
+        self.max_connections.unwrap_or_else(|| connections_for(open_file_limit()))
+    }
+
     pub fn scheme(&self) -> &'static str {
         if self.tls_cert.is_some() { "https" } else { "http" }
     }
+}
+
+/// File descriptors kept out of the connection budget: the database and
+/// its WAL files, read connections, logs, the listener, the CLI's files.
+const RESERVED_FILES: usize = 64;
+
+/// Connections that fit under an open-file limit: each holds one
+/// descriptor; the reserve stays for the rest of the process.
+fn connections_for(open_files: Option<usize>) -> usize {
+    open_files.map_or(1024, |n| n.saturating_sub(RESERVED_FILES).max(16))
+}
+
+/// The soft limit on open files, from `/proc/self/limits` (Linux); `None`
+/// where it cannot be read or is unlimited.
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Opens the store the configuration names.
@@ -158,6 +200,17 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_connection_budget_leaves_a_reserve_of_files() {
+        assert_eq!(connections_for(Some(1024)), 960);
+        assert_eq!(connections_for(Some(20)), 16);
+        assert_eq!(connections_for(None), 1024);
+        let c = Config { max_connections: Some(7), ..Config::default() };
+        assert_eq!(c.connection_limit(), 7);
+        // On this machine the limit is readable.
+        assert!(open_file_limit().is_some_and(|n| n > 0));
+    }
 
     #[test]
     fn database_urls_are_redacted() {

@@ -7,7 +7,9 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod first_run;
+pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod ops;

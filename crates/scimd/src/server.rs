@@ -17,11 +17,12 @@ use axum::routing::get;
 use axum_server::Handle;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, open_store, redact_url};
+use crate::connections;
 use crate::first_run;
+use crate::limits;
 use crate::metrics;
 use crate::ops::Ops;
 use crate::scim_api;
@@ -54,10 +55,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     metrics::start();
     let state = AppState::new(ops, config.max_page_size, config.bulk_limits());
-    let app = app(state, &config).into_make_service_with_connect_info::<SocketAddr>();
+    let in_flight = connections::InFlight::default();
+    let counted = in_flight.clone();
+    let app = app(state, &config)
+        .layer(middleware::from_fn(move |req, next| counted.clone().track(req, next)))
+        .into_make_service_with_connect_info::<SocketAddr>();
 
     let handle: Handle<SocketAddr> = Handle::new();
-    tokio::spawn(shutdown_on_signal(handle.clone(), Duration::from_secs(config.shutdown_grace_secs)));
+    tokio::spawn(shutdown_on_signal(handle.clone(), Duration::from_secs(config.shutdown_grace_secs), in_flight));
 
     // The one line scripts and tests wait for; stdout is flushed so a pipe
     // reader sees it at once.
@@ -66,9 +71,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         writeln!(out, "scimd listening on {}://{addr}", config.scheme())?;
         out.flush()?;
     }
+    let limit = config.connection_limit();
+    tracing::info!(max_connections = limit, "serving");
+    let mut server = axum_server::from_tcp(listener)?
+        .handle(handle)
+        // A new connection sends its first request head within this, or is
+        // closed: half-sent requests and silent sockets cannot pile up.
+        .first_request_timeout(Duration::from_secs(config.header_read_timeout_secs));
+    // Later request heads on a kept-alive connection, and the connection's
+    // idle time between requests, are bounded by hyper's header timer.
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(config.keep_alive_secs));
+    let limited = connections::Limited::new(axum_server::accept::DefaultAcceptor, limit);
     match tls {
-        Some(tls) => axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await?,
-        None => axum_server::from_tcp(listener)?.handle(handle).serve(app).await?,
+        Some(tls) => {
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).acceptor(limited);
+            server.acceptor(acceptor).serve(app).await?
+        }
+        None => server.acceptor(limited).serve(app).await?,
     }
     tracing::info!("stopped");
     Ok(())
@@ -76,6 +99,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// The whole HTTP application.
 pub fn app(state: AppState, config: &Config) -> Router {
+    let request_timeout = Duration::from_secs(config.request_timeout_secs);
+    let max_body = config.max_body_bytes;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // Spans and response events at DEBUG: nothing per request at info
@@ -85,10 +110,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
         }))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_secs),
-        ));
+        .layer(middleware::from_fn(move |req, next| limits::time_limit(request_timeout, req, next)));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -96,7 +118,8 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .merge(scim_api::router(&state))
         .fallback(scim_api::unknown_route)
         .method_not_allowed_fallback(scim_api::method_not_allowed)
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(move |req, next| limits::body_limit(max_body, req, next)))
         // Inside the router, where the matched route is known.
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)
@@ -134,7 +157,7 @@ fn warn_about_public_url(public_base: &str) {
     }
 }
 
-async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration) {
+async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration, in_flight: connections::InFlight) {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for SIGINT");
@@ -161,4 +184,15 @@ async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration) {
     }
     tracing::info!("shutting down: finishing in-flight requests");
     handle.graceful_shutdown(Some(grace));
+    // New connections are refused now, kept-alive ones close after their
+    // current answer. Connections with no request being answered (idle, or
+    // a client still sending its request head) are not waited for: once no
+    // request is in flight, whatever is left is closed.
+    loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if in_flight.count() == 0 {
+            handle.shutdown();
+            return;
+        }
+    }
 }

@@ -6,18 +6,38 @@
 //! Argon2id in the PHC string format (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`),
 //! so a host application can verify a password with any Argon2 library. The
 //! hash is memory-hard on purpose (a leaked database must not give passwords
-//! away cheaply), so it runs on the blocking pool, off the request workers.
+//! away cheaply: ~19 MiB and tens of milliseconds each), so it runs on the
+//! blocking pool, off the request workers, and only as many at once as
+//! there are CPUs: 128 concurrent POSTs with passwords once took the process
+//! from 103 MB to 1 GB (and the allocator kept it), each hash slower for
+//! the crowd.
+
+use std::sync::OnceLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, SaltString};
+use tokio::sync::Semaphore;
 
 use super::error::{OpError, OpResult};
 
-/// The PHC-format Argon2id hash of `password`, computed on the blocking pool.
+/// Hashes computed at once, process-wide: one per CPU (at least one).
+fn slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)))
+}
+
+/// The PHC-format Argon2id hash of `password`, computed on the blocking pool
+/// once one of the hashing slots is free (a waiting request holds no
+/// thread).
 pub async fn hash_password(password: String) -> OpResult<String> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
+    let permit = slots().acquire().await.map_err(|_| OpError::internal("password hashing is shut down"))?;
+    #[cfg(test)]
+    let _running = tests::Running::start();
+    let hashed = tokio::task::spawn_blocking(move || hash_now(&password))
         .await
-        .map_err(|e| OpError::internal(format!("password hashing task failed: {e}")))?
+        .map_err(|e| OpError::internal(format!("password hashing task failed: {e}")))?;
+    drop(permit);
+    hashed
 }
 
 /// Hashes the password of one request once, however many times its write
@@ -70,6 +90,39 @@ mod tests {
         let parsed = PasswordHash::new(&a).unwrap();
         assert!(Argon2::default().verify_password(b"s3cret-Pa55", &parsed).is_ok());
         assert!(Argon2::default().verify_password(b"wrong", &parsed).is_err());
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts the hashes running at once (tests only).
+    pub(super) struct Running;
+
+    impl Running {
+        pub(super) fn start() -> Running {
+            let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+            PEAK.fetch_max(now, Ordering::SeqCst);
+            Running
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            RUNNING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashes_run_at_most_one_per_cpu_at_once() {
+        let tasks: Vec<_> = (0..16).map(|i| tokio::spawn(hash_password(format!("pw-{i}")))).collect();
+        for t in tasks {
+            assert!(t.await.unwrap().unwrap().starts_with("$argon2id$"));
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let peak = PEAK.load(Ordering::SeqCst);
+        assert!((1..=cpus).contains(&peak), "{peak} hashes ran at once on {cpus} CPUs");
     }
 
     #[tokio::test]

@@ -3,7 +3,7 @@
 //! They need no token, so an IdP can probe the server before it is set up.
 
 use axum::Router;
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::list::LIST_RESPONSE_URN;
+use super::params::PathParams;
 use super::response::scim_response;
 use super::tenancy::TenantOf;
 use crate::state::AppState;
@@ -83,16 +84,12 @@ fn list_of(resources: Vec<Value>) -> Response {
     )
 }
 
-fn param<'a>(params: &'a RawPathParams, name: &str) -> &'a str {
-    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v).unwrap_or("")
-}
-
 async fn list_resource_types(TenantOf(ctx): TenantOf) -> Response {
     list_of(ctx.registry.resource_types().iter().map(|rt| resource_type_json(rt, &ctx.base_url)).collect())
 }
 
-async fn get_resource_type(TenantOf(ctx): TenantOf, params: RawPathParams) -> Result<Response, ApiError> {
-    let name = param(&params, "name");
+async fn get_resource_type(TenantOf(ctx): TenantOf, params: PathParams) -> Result<Response, ApiError> {
+    let name = params.get("name");
     let rt = ctx
         .registry
         .resource_types()
@@ -106,8 +103,8 @@ async fn list_schemas(TenantOf(ctx): TenantOf) -> Response {
     list_of(ctx.registry.schemas().iter().map(|s| schema_json(s, &ctx.base_url)).collect())
 }
 
-async fn get_schema(TenantOf(ctx): TenantOf, params: RawPathParams) -> Result<Response, ApiError> {
-    let urn = param(&params, "urn");
+async fn get_schema(TenantOf(ctx): TenantOf, params: PathParams) -> Result<Response, ApiError> {
+    let urn = params.get("urn");
     let schema = ctx.registry.schema(urn).ok_or_else(|| ApiError::not_found(format!("no schema {urn:?}")))?;
     Ok(scim_response(StatusCode::OK, &schema_json(schema, &ctx.base_url)))
 }

@@ -4,7 +4,7 @@
 //! `excludedAttributes` (§3.4.2.5), as a GET query or a SearchRequest body
 //! (§3.4.3) sends them, and the list request they make.
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Query, RawPathParams};
 use axum::http::request::Parts;
 use scim_core::filter::{self, Filter};
 use scim_core::path::AttrPath;
@@ -62,6 +62,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
         Query::<RawParams>::try_from_uri(&parts.uri)
             .map(|q| Params(q.0))
             .map_err(|e| ScimError::invalid_syntax(format!("malformed query string: {}", e.body_text())).into())
+    }
+}
+
+/// The parameters of the request path (`{id}`, `{urn}`, …), percent-decoded.
+/// A segment that does not decode to UTF-8 names nothing: 404 with a SCIM
+/// body (axum's own answer would be a `400 text/plain`).
+pub struct PathParams(RawPathParams);
+
+impl PathParams {
+    /// The parameter `name` ("" when the route has none).
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| *k == name).map_or("", |(_, v)| v)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        RawPathParams::from_request_parts(parts, state)
+            .await
+            .map(PathParams)
+            .map_err(|_| ApiError::not_found("no such resource: the path is not valid UTF-8"))
     }
 }
 

@@ -3,7 +3,7 @@
 //! written once and instantiated per resource type by [`Kind`]: extract,
 //! call [`crate::ops`], render.
 
-use axum::extract::{RawPathParams, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use scim_store::ResourceKind;
@@ -13,16 +13,15 @@ use super::error::ApiError;
 use super::etag::{self, set_etag};
 use super::json::ScimBody;
 use super::kinds::Kind;
-use super::params::{Params, resource_id};
+use super::params::{Params, PathParams, resource_id};
 use super::render::{Head, group_values, render_one, render_with, resource_response};
 use super::tenancy::Caller;
 use crate::ops::OpError;
 use crate::state::AppState;
 
 /// The `{id}` path parameter (404 when it is not a UUID).
-fn path_id(params: &RawPathParams, kind: ResourceKind) -> Result<Uuid, OpError> {
-    let raw = params.iter().find(|(k, _)| *k == "id").map(|(_, v)| v).ok_or_else(|| OpError::no_such(kind))?;
-    resource_id(raw, kind)
+fn path_id(params: &PathParams, kind: ResourceKind) -> Result<Uuid, OpError> {
+    resource_id(params.get("id"), kind)
 }
 
 /// `POST /Users`, `POST /Groups` (RFC 7644 §3.3): 201 with Location and ETag.
@@ -45,7 +44,7 @@ pub async fn create_resource<K: Kind>(
 pub async fn get_resource<K: Kind>(
     State(state): State<AppState>,
     caller: Caller,
-    path: RawPathParams,
+    path: PathParams,
     Params(raw): Params,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -80,7 +79,7 @@ pub async fn get_resource<K: Kind>(
 pub async fn replace_resource<K: Kind>(
     State(state): State<AppState>,
     caller: Caller,
-    path: RawPathParams,
+    path: PathParams,
     Params(raw): Params,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
@@ -102,7 +101,7 @@ pub async fn replace_resource<K: Kind>(
 pub async fn patch_resource<K: Kind>(
     State(state): State<AppState>,
     caller: Caller,
-    path: RawPathParams,
+    path: PathParams,
     Params(raw): Params,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
@@ -128,7 +127,7 @@ pub async fn patch_resource<K: Kind>(
 pub async fn delete_resource<K: Kind>(
     State(state): State<AppState>,
     caller: Caller,
-    path: RawPathParams,
+    path: PathParams,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let id = path_id(&path, K::KIND)?;

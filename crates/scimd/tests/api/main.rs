@@ -15,6 +15,7 @@ mod extensions;
 mod groups;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod list;
 mod patch;
 mod persistence;

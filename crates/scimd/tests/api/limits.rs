@@ -1,0 +1,123 @@
+//! Limits that keep the server up for everyone (DESIGN §8): connections
+//! that send nothing or half a request are closed, the number of
+//! connections is bounded, a body declared too large is refused before it
+//! is sent, a request that runs too long gets a SCIM 408, and a client that
+//! never finishes its request does not hold up a graceful stop.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+/// A server on a fresh database with `env` set, its token and directory.
+fn server_with(env: &[(&str, &str)]) -> (ServerProcess, String, TempDir) {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    let server = ServerProcess::start_with(&database, dir.path(), &[], env);
+    let token = server.stdout_lines.iter().find_map(|l| l.strip_prefix("SCIM token: ")).unwrap().to_owned();
+    (server, token, dir)
+}
+
+fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s
+}
+
+/// Reads until the server closes the connection; what it sent.
+fn read_to_close(s: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn a_half_sent_request_is_closed_after_the_header_timeout() {
+    let (server, _, _dir) = server_with(&[("SCIMD_HEADER_READ_TIMEOUT_SECS", "1")]);
+    let mut silent = connect(&server.addr);
+    let mut half = connect(&server.addr);
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // Both are closed by the server (read returns end of stream); without
+    // the timeout the read would wait out its 60 s and fail.
+    let started = Instant::now();
+    assert_eq!(read_to_close(&mut silent), "");
+    assert_eq!(read_to_close(&mut half), "");
+    assert!(started.elapsed() < Duration::from_secs(30), "closed by the read timeout, not the server");
+    // A complete request on a new connection is served as ever.
+    let ok = send(http_client().get(format!("http://{}/healthz", server.addr))).await;
+    assert_eq!(ok.status.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed_at_once() {
+    let (server, _, _dir) = server_with(&[("SCIMD_MAX_CONNECTIONS", "3")]);
+    let held: Vec<TcpStream> = (0..3).map(|_| connect(&server.addr)).collect();
+    // Give the server the time to accept the three.
+    let http = http_client();
+    let mut extra = connect(&server.addr);
+    extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let answer = read_to_close(&mut extra);
+    assert!(answer.is_empty(), "a fourth connection was served: {answer}");
+    drop(held);
+    let ok = eventually(Duration::from_secs(30), "a slot free again", || async {
+        http.get(format!("http://{}/healthz", server.addr)).send().await.ok().filter(|r| r.status().is_success())
+    })
+    .await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn a_body_declared_too_large_is_refused_before_it_is_sent() {
+    let (server, token, _dir) = server_with(&[]);
+    let mut s = connect(&server.addr);
+    let head = format!(
+        "POST /scim/v2/default/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: 50000000\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // No body is sent: the answer comes anyway, and the connection closes.
+    let answer = read_to_close(&mut s);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/scim+json"), "{answer}");
+    assert!(answer.contains("urn:ietf:params:scim:api:messages:2.0:Error"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_request_past_its_time_is_a_scim_408() {
+    let (server, token, _dir) = server_with(&[("SCIMD_REQUEST_TIMEOUT_SECS", "1")]);
+    let mut s = connect(&server.addr);
+    let head = format!(
+        "POST /scim/v2/default/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{{\"userName\""
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = s.read(&mut buf).unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("urn:ietf:params:scim:api:messages:2.0:Error"), "{answer}");
+    assert!(answer.contains("\"status\":\"408\""), "{answer}");
+}
+
+#[tokio::test]
+async fn a_path_that_is_not_utf8_is_a_scim_404() {
+    let app = TestServer::spawn().await;
+    for path in ["/Users/%FF", "/Groups/%C3%28", "/Schemas/%FF%FE", "/ResourceTypes/%80"] {
+        let r = send(app.http.get(app.url(path)).bearer_auth(&app.tenant.token)).await;
+        assert_scim_error(&r, 404, None);
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_request_does_not_hold_up_a_stop() {
+    // A long grace period: the stop must not wait for it.
+    let (mut server, _, _dir) = server_with(&[("SCIMD_SHUTDOWN_GRACE_SECS", "600")]);
+    let mut half = connect(&server.addr);
+    half.write_all(b"POST /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let killed = std::process::Command::new("kill").args(["-TERM", &server.pid().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = server.wait_exit(Duration::from_secs(60)).expect("scimd waited for a client that never finished");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(read_to_close(&mut half), "");
+}
