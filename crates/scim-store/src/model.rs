@@ -35,6 +35,10 @@ pub struct TenantSettings {
     /// Extension URNs a resource type does not declare: refused (the
     /// default) or kept verbatim.
     pub unknown_extensions: UnknownExtensions,
+    /// Requests a second this tenant may make, in place of the server's
+    /// default (0: no limit); `None` follows the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
 }
 
 /// A schema extension a tenant declared on one of its resource types.

@@ -51,6 +51,19 @@ pub struct Config {
     /// accepted. Default: the process's open-file limit less a reserve for
     /// the database and logs.
     pub max_connections: Option<usize>,
+    /// Requests a second each tenant may make (a token bucket), unless the
+    /// tenant's settings say otherwise; 0 turns the limit off.
+    pub rate_limit_per_tenant: u32,
+    /// How many requests a tenant may make at once above its rate.
+    pub rate_limit_tenant_burst: u32,
+    /// Requests a second from one source address without a valid token
+    /// (discovery, refused tokens); 0 turns the limit off.
+    pub rate_limit_per_source: u32,
+    /// How many such requests at once above that rate.
+    pub rate_limit_source_burst: u32,
+    /// Seconds over which refusals without a valid token are counted into
+    /// one audit entry per tenant, source and status.
+    pub audit_refusal_window_secs: u64,
 }
 
 impl Default for Config {
@@ -70,6 +83,11 @@ impl Default for Config {
             header_read_timeout_secs: 10,
             keep_alive_secs: 75,
             max_connections: None,
+            rate_limit_per_tenant: 2_000,
+            rate_limit_tenant_burst: 4_000,
+            rate_limit_per_source: 20,
+            rate_limit_source_burst: 100,
+            audit_refusal_window_secs: 60,
         }
     }
 }
@@ -123,6 +141,9 @@ impl Config {
         }
         if self.header_read_timeout_secs == 0 || self.keep_alive_secs == 0 || self.request_timeout_secs == 0 {
             bail!("header_read_timeout_secs, keep_alive_secs and request_timeout_secs must be at least 1");
+        }
+        if self.audit_refusal_window_secs == 0 {
+            bail!("audit_refusal_window_secs must be at least 1");
         }
         if self.max_connections == Some(0) {
             bail!("max_connections must be at least 1");

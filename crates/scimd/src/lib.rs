@@ -13,6 +13,7 @@ pub mod limits;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod rate_limit;
 pub mod scim_api;
 pub mod secrets;
 pub mod server;

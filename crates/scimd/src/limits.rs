@@ -3,7 +3,8 @@
 //! runs past its time is `408`; a body declared larger than the limit is
 //! refused with `413` before a byte of it is read (a client that declares
 //! a huge body and then sends nothing used to hold its request open until
-//! the timeout).
+//! the timeout). And a client's `X-Request-Id`, which ends up in logs and
+//! the audit log, is kept only when short and plain.
 
 use std::time::Duration;
 
@@ -46,5 +47,43 @@ pub async fn body_limit(max: usize, req: Request, next: Next) -> Response {
             resp
         }
         _ => next.run(req).await,
+    }
+}
+
+/// The longest `X-Request-Id` kept from a client.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Whether a client's request id is short and plain: letters, digits and
+/// `-_.:` (UUIDs, ULIDs, trace ids), at most [`MAX_REQUEST_ID`] bytes.
+fn plain_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID
+        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Drops a client's `X-Request-Id` that is not short and plain, so that a
+/// new one is made for the request (a 300 KB one once went into every log
+/// line and audit row of its request).
+pub async fn request_id_filter(mut req: Request, next: Next) -> Response {
+    let odd = req.headers().get("x-request-id").is_some_and(|v| !plain_request_id(v.as_bytes()));
+    if odd {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_kept_when_short_and_plain() {
+        assert!(plain_request_id(b"0190c5a8-0000-7000-8000-000000000000"));
+        assert!(plain_request_id(b"trace:abc.def_1"));
+        assert!(!plain_request_id(b""));
+        assert!(!plain_request_id(&[b'a'; 65]));
+        assert!(!plain_request_id(b"a b"));
+        assert!(!plain_request_id(b"<script>"));
+        assert!(!plain_request_id("é".as_bytes()));
     }
 }

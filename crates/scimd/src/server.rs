@@ -17,7 +17,7 @@ use axum::routing::get;
 use axum_server::Handle;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
@@ -25,8 +25,9 @@ use crate::first_run;
 use crate::limits;
 use crate::metrics;
 use crate::ops::Ops;
+use crate::rate_limit::Rate;
 use crate::scim_api;
-use crate::state::AppState;
+use crate::state::{AppState, RateLimits};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
@@ -54,7 +55,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %ops.public_base(), "starting");
 
     metrics::start();
-    let state = AppState::new(ops, config.max_page_size, config.bulk_limits());
+    let rate_limits = RateLimits::new(
+        Rate::new(config.rate_limit_per_tenant, config.rate_limit_tenant_burst),
+        Rate::new(config.rate_limit_per_source, config.rate_limit_source_burst),
+    );
+    let state = AppState::new(ops, config.max_page_size, config.bulk_limits(), rate_limits);
+    tokio::spawn(flush_refusals(state.clone(), Duration::from_secs(config.audit_refusal_window_secs)));
+    let on_exit = state.clone();
     let in_flight = connections::InFlight::default();
     let counted = in_flight.clone();
     let app = app(state, &config)
@@ -93,6 +100,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
         None => server.acceptor(limited).serve(app).await?,
     }
+    // What was counted since the last flush goes on record too.
+    on_exit.ops.flush_refusals().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -102,13 +111,22 @@ pub fn app(state: AppState, config: &Config) -> Router {
     let request_timeout = Duration::from_secs(config.request_timeout_secs);
     let max_body = config.max_body_bytes;
     let layers = ServiceBuilder::new()
+        .layer(middleware::from_fn(limits::request_id_filter))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // Spans and response events at DEBUG: nothing per request at info
         // (no headers, no bodies, ever); server errors at ERROR.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path(), request_id = id)
+                })
+                // A 5xx answer is not by itself an error of the server (a
+                // 501 for `/Me`, a 503 while another process holds the
+                // database): errors are logged where they happen, once
+                // per kind (`ops::error`), not once per response.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn(move |req, next| limits::time_limit(request_timeout, req, next)));
     Router::new()
@@ -137,6 +155,17 @@ async fn readyz(State(state): State<AppState>) -> Response {
             tracing::warn!(error = %e, "store is not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
         }
+    }
+}
+
+/// Writes the refusals counted for the audit log every `window` (see
+/// `ops::audit`).
+async fn flush_refusals(state: AppState, window: Duration) {
+    let mut tick = tokio::time::interval(window);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.ops.flush_refusals().await;
     }
 }
 

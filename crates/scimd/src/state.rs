@@ -4,9 +4,13 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use std::net::IpAddr;
+
 use scim_core::bulk::BulkLimits;
+use uuid::Uuid;
 
 use crate::ops::Ops;
+use crate::rate_limit::{Limiter, Rate};
 
 /// Large group member lists rendered at once: one of 100,000 members holds
 /// ~25 MB while it is read and written; others wait their turn.
@@ -26,6 +30,24 @@ pub struct Inner {
     /// Large group member lists being rendered at once (see
     /// `scim_api::render`).
     pub member_renders: Arc<tokio::sync::Semaphore>,
+    pub rate_limits: RateLimits,
+}
+
+/// The request rates the SCIM API allows (see [`crate::rate_limit`]).
+pub struct RateLimits {
+    /// Per tenant, for requests with a valid token; a tenant's settings
+    /// may set its own rate.
+    pub tenants: Limiter<Uuid>,
+    pub tenant_rate: Rate,
+    /// Per source address, for requests without a valid token.
+    pub sources: Limiter<Option<IpAddr>>,
+    pub source_rate: Rate,
+}
+
+impl RateLimits {
+    pub fn new(tenant_rate: Rate, source_rate: Rate) -> Self {
+        RateLimits { tenants: Limiter::default(), tenant_rate, sources: Limiter::default(), source_rate }
+    }
 }
 
 impl Deref for AppState {
@@ -36,12 +58,13 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(ops: Ops, max_page_size: u64, bulk: BulkLimits) -> Self {
+    pub fn new(ops: Ops, max_page_size: u64, bulk: BulkLimits, rate_limits: RateLimits) -> Self {
         AppState(Arc::new(Inner {
             ops,
             max_page_size,
             bulk,
             member_renders: Arc::new(tokio::sync::Semaphore::new(MEMBER_RENDERS)),
+            rate_limits,
         }))
     }
 }

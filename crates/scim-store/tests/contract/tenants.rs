@@ -27,6 +27,7 @@ async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
             schema: json!({ "id": "urn:example:acme:1.0:User", "attributes": [{ "name": "costCenter" }] }),
         }],
         unknown_extensions: scim_core::schema::UnknownExtensions::Keep,
+        rate_limit: Some(50),
     };
     assert_eq!(tenant.settings_version, 1);
     let updated = store.update_tenant_settings(tenant.id, 1, &settings).await.unwrap();

@@ -38,9 +38,27 @@ pub enum TenantCommand {
         /// or `hard` (erased).
         #[arg(long, value_enum)]
         delete_policy: Option<PolicyArg>,
+        /// Requests a second the tenant may make (0: no limit), or
+        /// `default` to follow the server's `rate_limit_per_tenant`.
+        #[arg(long, value_name = "N|default", value_parser = parse_rate)]
+        rate_limit: Option<RateArg>,
         #[command(flatten)]
         common: CommonArgs,
     },
+}
+
+/// A tenant's own rate, or the server's.
+#[derive(Debug, Clone, Copy)]
+pub enum RateArg {
+    Default,
+    PerSecond(u32),
+}
+
+fn parse_rate(s: &str) -> Result<RateArg, String> {
+    match s {
+        "default" => Ok(RateArg::Default),
+        n => n.parse().map(RateArg::PerSecond).map_err(|_| format!("{n:?} is neither a number nor `default`")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,7 +98,7 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        TenantCommand::Set { slug, delete_policy, common } => {
+        TenantCommand::Set { slug, delete_policy, rate_limit, common } => {
             let ops = common.ops().await?;
             let tenant = ops
                 .update_settings(&slug, None, |settings| {
@@ -90,10 +108,20 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                             PolicyArg::Hard => DeletePolicy::Hard,
                         };
                     }
+                    match rate_limit {
+                        Some(RateArg::Default) => settings.rate_limit = None,
+                        Some(RateArg::PerSecond(n)) => settings.rate_limit = Some(n),
+                        None => {}
+                    }
                     Ok(())
                 })
                 .await?;
-            println!("Updated tenant {} (delete policy: {:?})", tenant.slug, tenant.settings.delete_policy);
+            let rate =
+                tenant.settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
+            println!(
+                "Updated tenant {} (delete policy: {:?}, rate limit: {rate})",
+                tenant.slug, tenant.settings.delete_policy
+            );
         }
     }
     Ok(())

@@ -6,6 +6,10 @@
 //! where one applies, and a detail meant for the client); anything else is
 //! internal: logged by the surface, never shown.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
 use scim_core::{ResourceKind, ScimError};
 use scim_store::StoreError;
 
@@ -47,11 +51,46 @@ impl OpError {
         match self {
             OpError::Refused(e) => e,
             OpError::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
+                log_internal(&detail);
                 ScimError::new(500, None, "internal server error")
             }
         }
     }
+}
+
+/// How often one internal error is logged at most; its repeats in between
+/// are counted into the next line.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Distinct internal errors remembered for throttling.
+const MAX_KINDS: usize = 1_000;
+
+/// Logs an internal error at ERROR, the same one at most once per
+/// [`LOG_EVERY`] (a failing disk must not write a line per request).
+fn log_internal(detail: &str) {
+    static SEEN: OnceLock<Mutex<HashMap<String, (Instant, u64)>>> = OnceLock::new();
+    let mut seen = SEEN.get_or_init(Mutex::default).lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let now = Instant::now();
+    let repeats = match seen.get_mut(detail) {
+        Some((at, suppressed)) if now.duration_since(*at) < LOG_EVERY => {
+            *suppressed += 1;
+            return;
+        }
+        Some((at, suppressed)) => {
+            *at = now;
+            std::mem::take(suppressed)
+        }
+        None => {
+            if seen.len() >= MAX_KINDS {
+                seen.retain(|_, (at, _)| now.duration_since(*at) < LOG_EVERY);
+            }
+            if seen.len() < MAX_KINDS {
+                seen.insert(detail.to_owned(), (now, 0));
+            }
+            0
+        }
+    };
+    tracing::error!(error = %detail, repeated_since_last = repeats, "internal error");
 }
 
 impl From<ScimError> for OpError {

@@ -40,14 +40,27 @@ pub struct Ops {
     /// The externally visible base URL, no trailing slash (for SCIM URLs).
     public_base: String,
     tenants: TtlCache<String, TenantCtx>,
+    /// Slugs found to name no tenant, for a second: an unknown tenant is
+    /// answered from memory like a known one (no timing to tell them apart).
+    unknown_tenants: TtlCache<String, ()>,
     tokens: TtlCache<[u8; 32], TokenInfo>,
     /// When each token's use was last recorded (see `tokens.rs`).
     touched: Mutex<HashMap<Uuid, Instant>>,
+    /// Refusals counted for the audit log (see `audit.rs`).
+    refusals: audit::Tally,
 }
 
 impl Ops {
     pub fn new(store: Arc<dyn Store>, public_base: String) -> Self {
-        Ops { store, public_base, tenants: TtlCache::default(), tokens: TtlCache::default(), touched: Mutex::default() }
+        Ops {
+            store,
+            public_base,
+            tenants: TtlCache::default(),
+            unknown_tenants: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
+            tokens: TtlCache::default(),
+            touched: Mutex::default(),
+            refusals: audit::Tally::default(),
+        }
     }
 
     /// The store, for reads with no rule of their own (`/readyz`).

@@ -37,7 +37,11 @@ impl Ops {
         if let Some(ctx) = self.tenants.get(slug) {
             return Ok(Some(ctx));
         }
+        if self.unknown_tenants.get(slug).is_some() {
+            return Ok(None);
+        }
         let Some(tenant) = self.store.tenant_by_slug(slug).await? else {
+            self.unknown_tenants.insert(slug.to_owned(), Arc::new(()));
             return Ok(None);
         };
         let ctx = Arc::new(self.context_of(tenant));
@@ -67,7 +71,9 @@ impl Ops {
     pub async fn create_tenant(&self, slug: &str, name: Option<&str>) -> OpResult<Tenant> {
         let slug = Slug::parse(slug).map_err(ScimError::invalid_value)?;
         let name = name.unwrap_or(slug.as_str());
-        Ok(self.store.create_tenant(slug.as_str(), name).await?)
+        let tenant = self.store.create_tenant(slug.as_str(), name).await?;
+        self.unknown_tenants.invalidate(|key, _| key == slug.as_str());
+        Ok(tenant)
     }
 
     pub async fn list_tenants(&self) -> OpResult<Vec<Tenant>> {

@@ -1,6 +1,8 @@
 //! Service provider discovery (RFC 7644 §4; RFC 7643 §5-§7): the
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas` of a tenant.
-//! They need no token, so an IdP can probe the server before it is set up.
+//! They need no token, so an IdP can probe the server before it is set up:
+//! without one they show the standard schemas, for any tenant path; the
+//! tenant's own extensions show to callers with its token ([`Discovery`]).
 
 use axum::Router;
 use axum::extract::State;
@@ -14,7 +16,7 @@ use super::error::ApiError;
 use super::list::LIST_RESPONSE_URN;
 use super::params::PathParams;
 use super::response::scim_response;
-use super::tenancy::TenantOf;
+use super::tenancy::Discovery;
 use crate::state::AppState;
 
 pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -34,7 +36,7 @@ pub fn router() -> Router<AppState> {
 
 /// What the server really supports (RFC 7643 §5).
 /// The bulk limits are the ones `/Bulk` enforces (see [`super::bulk`]).
-async fn get_service_provider_config(State(state): State<AppState>, TenantOf(ctx): TenantOf) -> Response {
+async fn get_service_provider_config(State(state): State<AppState>, view: Discovery) -> Response {
     let bulk = &state.bulk;
     let body = json!({
         "schemas": [SPC_URN],
@@ -64,7 +66,7 @@ async fn get_service_provider_config(State(state): State<AppState>, TenantOf(ctx
         }],
         "meta": {
             "resourceType": "ServiceProviderConfig",
-            "location": format!("{}/ServiceProviderConfig", ctx.base_url),
+            "location": format!("{}/ServiceProviderConfig", view.base_url),
         },
     });
     scim_response(StatusCode::OK, &body)
@@ -84,27 +86,27 @@ fn list_of(resources: Vec<Value>) -> Response {
     )
 }
 
-async fn list_resource_types(TenantOf(ctx): TenantOf) -> Response {
-    list_of(ctx.registry.resource_types().iter().map(|rt| resource_type_json(rt, &ctx.base_url)).collect())
+async fn list_resource_types(view: Discovery) -> Response {
+    list_of(view.registry.resource_types().iter().map(|rt| resource_type_json(rt, &view.base_url)).collect())
 }
 
-async fn get_resource_type(TenantOf(ctx): TenantOf, params: PathParams) -> Result<Response, ApiError> {
+async fn get_resource_type(view: Discovery, params: PathParams) -> Result<Response, ApiError> {
     let name = params.get("name");
-    let rt = ctx
+    let rt = view
         .registry
         .resource_types()
         .iter()
         .find(|rt| rt.name.eq_ignore_ascii_case(name))
         .ok_or_else(|| ApiError::not_found(format!("no resource type {name:?}")))?;
-    Ok(scim_response(StatusCode::OK, &resource_type_json(rt, &ctx.base_url)))
+    Ok(scim_response(StatusCode::OK, &resource_type_json(rt, &view.base_url)))
 }
 
-async fn list_schemas(TenantOf(ctx): TenantOf) -> Response {
-    list_of(ctx.registry.schemas().iter().map(|s| schema_json(s, &ctx.base_url)).collect())
+async fn list_schemas(view: Discovery) -> Response {
+    list_of(view.registry.schemas().iter().map(|s| schema_json(s, &view.base_url)).collect())
 }
 
-async fn get_schema(TenantOf(ctx): TenantOf, params: PathParams) -> Result<Response, ApiError> {
+async fn get_schema(view: Discovery, params: PathParams) -> Result<Response, ApiError> {
     let urn = params.get("urn");
-    let schema = ctx.registry.schema(urn).ok_or_else(|| ApiError::not_found(format!("no schema {urn:?}")))?;
-    Ok(scim_response(StatusCode::OK, &schema_json(schema, &ctx.base_url)))
+    let schema = view.registry.schema(urn).ok_or_else(|| ApiError::not_found(format!("no schema {urn:?}")))?;
+    Ok(scim_response(StatusCode::OK, &schema_json(schema, &view.base_url)))
 }

@@ -3,6 +3,8 @@
 //! write on its own (the write itself rolled back whole), and never a
 //! password or a token.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -61,13 +63,19 @@ async fn a_refused_write_is_recorded_alone_and_leaves_nothing_else() {
     let anon = send(with_json(app.http.post(app.url("/Users")), &json!({"userName": "anon"}))).await;
     assert_eq!(anon.status.as_u16(), 401);
 
-    let audit = app.audit();
+    // Refusals without a token are counted, and written once a window.
+    let audit = eventually(Duration::from_secs(30), "the counted 401", || async {
+        let audit = app.audit();
+        audit.iter().any(|e| e["status"] == 401).then_some(audit)
+    })
+    .await;
     let posts = entries(&audit, "POST", "/scim/v2/acme/Users");
     let statuses: Vec<&Value> = posts.iter().map(|e| &e["status"]).collect();
     assert_eq!(statuses, [&json!(401), &json!(409), &json!(201), &json!(400)], "newest first: {audit:?}");
     let (unauthenticated, conflict, invalid) = (posts[0], posts[1], posts[3]);
     assert_eq!(unauthenticated["token"], Value::Null);
     assert_eq!(unauthenticated["detail"]["error"], "missing bearer token");
+    assert_eq!(unauthenticated["detail"]["count"], 1);
     assert_eq!(conflict["detail"]["scimType"], "uniqueness");
     assert!(conflict["token"].is_string());
     assert_eq!(invalid["detail"]["scimType"], "invalidValue");
@@ -103,4 +111,33 @@ async fn a_refused_bulk_operation_is_recorded_with_its_index() {
     assert_eq!(posts[1]["status"], 201);
     // The bulk request's own request id ties both entries to it.
     assert_eq!(posts[0]["request_id"], posts[1]["request_id"]);
+}
+
+/// Nobody without a token can grow the log: a flood of refused requests is
+/// one entry per source and window, with the count.
+#[tokio::test]
+async fn refusals_without_a_token_are_counted_not_written_each() {
+    let app = TestServer::spawn().await;
+    let before = app.audit().len();
+    let http = &app.http;
+    let floods = (0..200).map(|i| {
+        let body = json!({"schemas": [USER_SCHEMA], "userName": format!("u{i}")});
+        send(with_json(http.post(app.url("/Users")).bearer_auth("scimd_not-a-real-token"), &body))
+    });
+    for r in join_all(floods).await {
+        assert_eq!(r.status.as_u16(), 401, "{}", r.text);
+    }
+    let counted = eventually(Duration::from_secs(30), "the counted refusals", || async {
+        let audit = app.audit();
+        let counted: Vec<Value> = audit.into_iter().filter(|e| e["status"] == 401).collect();
+        let n: u64 = counted.iter().map(|e| e["detail"]["count"].as_u64().unwrap()).sum();
+        (n == 200).then_some(counted)
+    })
+    .await;
+    // A few windows at most, never one entry per request.
+    assert!(counted.len() <= 5, "{} entries for 200 refusals", counted.len());
+    assert!(app.audit().len() - before <= 5);
+    let e = &counted[0];
+    assert!(e["remote_addr"].as_str().is_some_and(|a| a == "127.0.0.1"), "{e}");
+    assert_eq!(e["detail"]["error"], "the token is not valid for this URL: check the URL and the token");
 }

@@ -198,3 +198,43 @@ async fn discovery_needs_no_token_but_healthz_and_errors_stay_separate() {
         assert_eq!(r.status.as_u16(), 200, "{path}: {}", r.text);
     }
 }
+
+/// Guessing slugs tells nothing: a path naming no tenant is answered
+/// exactly like a known tenant with a wrong token, with and without one,
+/// and its discovery shows the standard schemas like any tenant's.
+#[tokio::test]
+async fn an_unknown_tenant_is_answered_like_a_wrong_token() {
+    let app = TestServer::spawn().await;
+    let shape = |r: &Resp| {
+        let headers: Vec<(String, String)> = ["content-type", "www-authenticate", "retry-after"]
+            .iter()
+            .map(|h| (h.to_string(), r.header(h).unwrap_or("").to_owned()))
+            .collect();
+        (r.status.as_u16(), headers, r.text.clone())
+    };
+    let routes = [
+        (Method::GET, "/Users"),
+        (Method::GET, "/Groups/0190c5a8-0000-7000-8000-000000000000"),
+        (Method::POST, "/Bulk"),
+        (Method::POST, "/Users/.search"),
+    ];
+    for (method, path) in routes {
+        let to = |tenant: &str| app.http.request(method.clone(), app.url_for(tenant, path));
+        let known_wrong = send(to("acme").bearer_auth(&app.other.token)).await;
+        let unknown = send(to("ghost").bearer_auth(&app.other.token)).await;
+        assert_401(&unknown, path);
+        assert_eq!(shape(&unknown), shape(&known_wrong), "{method} {path}");
+        assert!(unknown.text.contains("check the URL and the token"), "{}", unknown.text);
+        let known_none = send(to("acme")).await;
+        let unknown_none = send(to("ghost")).await;
+        assert_eq!(shape(&unknown_none), shape(&known_none), "{method} {path} without a token");
+    }
+    let known = send(app.http.get(app.url("/Schemas"))).await.expect(200);
+    let unknown = send(app.http.get(app.url_for("ghost", "/Schemas"))).await.expect(200);
+    assert_eq!(known.body["totalResults"], unknown.body["totalResults"]);
+    let spc = send(app.http.get(app.url_for("ghost", "/ServiceProviderConfig"))).await.expect(200);
+    assert!(spc.body["meta"]["location"].as_str().unwrap().ends_with("/scim/v2/ghost/ServiceProviderConfig"));
+    // The server log names the unknown slug, for whoever sets up the IdP.
+    let log = app.server.as_ref().unwrap().log();
+    assert!(log.contains("ghost") && log.contains("does not exist"), "no log line about the unknown tenant");
+}

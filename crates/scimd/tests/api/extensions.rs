@@ -45,12 +45,13 @@ fn cli_fails(server: &TestServer, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Polls `GET path` (no token: discovery) until `done` holds, for at most
-/// a little longer than the server's 5-second tenant cache.
+/// Polls `GET path` (with the tenant's token: its extensions show only to
+/// its callers) until `done` holds, for at most a little longer than the
+/// server's 5-second tenant cache.
 async fn wait_for(server: &TestServer, path: &str, done: impl Fn(&Resp) -> bool) -> Resp {
     let deadline = Instant::now() + Duration::from_secs(7);
     loop {
-        let r = send(server.http.get(server.url(path))).await;
+        let r = server.get(path).await;
         if done(&r) || Instant::now() > deadline {
             return r;
         }
@@ -82,6 +83,14 @@ async fn a_declared_extension_works_like_core_attributes() {
     assert_eq!(schema.body["name"], "AcmeUser");
     assert_eq!(schema.body["attributes"][1]["type"], "integer");
     assert!(urns(&server.get("/Schemas").await.expect(200)).contains(&ACME.to_owned()));
+    // Without the tenant's token, discovery shows the standard schemas.
+    let anonymous = send(server.http.get(server.url("/Schemas"))).await.expect(200);
+    assert!(!urns(&anonymous).contains(&ACME.to_owned()), "{}", anonymous.text);
+    assert!(urns(&anonymous).contains(&USER_SCHEMA.to_owned()));
+    let wrong = send(server.http.get(server.url("/Schemas")).bearer_auth(&server.other.token)).await.expect(200);
+    assert!(!urns(&wrong).contains(&ACME.to_owned()), "another tenant's token sees no extension");
+    let anonymous_rt = send(server.http.get(server.url("/ResourceTypes/User"))).await.expect(200);
+    assert_eq!(anonymous_rt.body["schemaExtensions"].as_array().unwrap().len(), 1, "{}", anonymous_rt.text);
     let rt = server.get("/ResourceTypes/User").await.expect(200);
     assert!(
         rt.body["schemaExtensions"].as_array().unwrap().contains(&json!({ "schema": ACME, "required": false })),

@@ -286,6 +286,11 @@ pub struct Tenant {
     pub token: String,
 }
 
+/// What [`TestServer`] runs with: no per-source rate limit (tests send
+/// refused requests by the dozen; `limits.rs` tests the limit itself), and
+/// refusals counted into the audit log every second rather than minute.
+pub const TEST_ENV: &[(&str, &str)] = &[("SCIMD_RATE_LIMIT_PER_SOURCE", "0"), ("SCIMD_AUDIT_REFUSAL_WINDOW_SECS", "1")];
+
 /// One scimd with two tenants (`acme`, `other`) and a token for each.
 pub struct TestServer {
     pub dir: TempDir,
@@ -317,7 +322,7 @@ impl TestServer {
             let b = cli_json(&database, &["tenant", "create", "other", "--name", "Other Inc"]);
             assert_eq!(b["slug"], "other", "tenant create --json: {b}");
             let tb = cli_json(&database, &["token", "create", "--tenant", "other", "--name", "tests"]);
-            let server = ServerProcess::start(&database, dir.path(), &[]);
+            let server = ServerProcess::start_with(&database, dir.path(), &[], TEST_ENV);
             (
                 Tenant { slug: "acme".into(), token: token_of(&ta) },
                 Tenant { slug: "other".into(), token: token_of(&tb) },
@@ -333,7 +338,7 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.stop();
         }
-        let server = ServerProcess::start(&self.database, self.dir.path(), &[]);
+        let server = ServerProcess::start_with(&self.database, self.dir.path(), &[], TEST_ENV);
         let lines = server.stdout_lines.clone();
         self.base = format!("http://{}", server.addr);
         self.server = Some(server);

@@ -121,3 +121,73 @@ async fn a_client_that_never_finishes_its_request_does_not_hold_up_a_stop() {
     assert!(status.success(), "{status:?}");
     assert_eq!(read_to_close(&mut half), "");
 }
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_rate_limited_per_source() {
+    let (server, token, _dir) =
+        server_with(&[("SCIMD_RATE_LIMIT_PER_SOURCE", "1"), ("SCIMD_RATE_LIMIT_SOURCE_BURST", "3")]);
+    let http = http_client();
+    let users = format!("http://{}/scim/v2/default/Users", server.addr);
+    for _ in 0..3 {
+        assert_eq!(send(http.get(&users).bearer_auth("scimd_wrong")).await.status.as_u16(), 401);
+    }
+    let limited = send(http.get(&users).bearer_auth("scimd_wrong")).await;
+    assert_scim_error(&limited, 429, None);
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    // Discovery without a token counts against the same source.
+    let schemas = format!("http://{}/scim/v2/default/Schemas", server.addr);
+    assert_eq!(send(http.get(&schemas)).await.status.as_u16(), 429);
+    // A valid token is not held back by its address's refusals, and the
+    // operational endpoints are never limited.
+    for _ in 0..10 {
+        assert_eq!(send(http.get(&users).bearer_auth(&token)).await.status.as_u16(), 200);
+        assert_eq!(send(http.get(format!("http://{}/healthz", server.addr))).await.status.as_u16(), 200);
+    }
+    let metrics = send(http.get(format!("http://{}/metrics", server.addr))).await.expect(200);
+    assert!(metrics.text.contains("scimd_rate_limited_total 2"), "{}", metrics.text);
+}
+
+#[tokio::test]
+async fn each_tenant_has_its_own_rate() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    let tokens: Vec<String> = ["slow", "fast"]
+        .iter()
+        .map(|t| {
+            cli(&database, &["tenant", "create", t]);
+            cli_json(&database, &["token", "create", "--tenant", t])["token"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // `fast` sets its own rate: none.
+    cli(&database, &["tenant", "set", "fast", "--rate-limit", "0"]);
+    let env = [("SCIMD_RATE_LIMIT_PER_TENANT", "2"), ("SCIMD_RATE_LIMIT_TENANT_BURST", "4")];
+    let server = ServerProcess::start_with(&database, dir.path(), &[], &env);
+    let http = http_client();
+    let get = |tenant: &str, token: &str| {
+        send(http.get(format!("http://{}/scim/v2/{tenant}/Users", server.addr)).bearer_auth(token))
+    };
+    for _ in 0..4 {
+        get("slow", &tokens[0]).await.expect(200);
+    }
+    let limited = get("slow", &tokens[0]).await;
+    assert_scim_error(&limited, 429, None);
+    assert!(limited.header("retry-after").is_some());
+    for _ in 0..50 {
+        get("fast", &tokens[1]).await.expect(200);
+    }
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept_only_when_short_and_plain() {
+    let app = TestServer::spawn().await;
+    let plain = "0190c5a8-0000-7000-8000-000000000000";
+    let r = send(app.req(reqwest::Method::GET, "/Users").header("x-request-id", plain)).await.expect(200);
+    assert_eq!(r.header("x-request-id"), Some(plain));
+    for odd in ["x".repeat(300), "has spaces in it".to_owned(), "<script>".to_owned()] {
+        let r = send(app.req(reqwest::Method::GET, "/Users").header("x-request-id", &odd)).await.expect(200);
+        let id = r.header("x-request-id").unwrap();
+        assert_ne!(id, odd);
+        assert!(id.len() <= 64 && !id.is_empty(), "a new id: {id}");
+    }
+}
