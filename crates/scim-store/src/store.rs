@@ -94,6 +94,9 @@ pub trait Store: Send + Sync + 'static {
     async fn write_audit(&self, entry: AuditEntry) -> Result<()>;
     /// Most recent audit entries of a tenant, newest first.
     async fn list_audit(&self, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>>;
+    /// Deletes up to `limit` of the oldest audit entries written before
+    /// `before` (retention); how many it deleted. Callers repeat until 0.
+    async fn prune_audit(&self, before: time::OffsetDateTime, limit: u32) -> Result<u64>;
 
     // ---- events (outbox) ------------------------------------------------
     /// Events of a tenant with sequence number greater than `after`, in

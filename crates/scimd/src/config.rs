@@ -64,6 +64,9 @@ pub struct Config {
     /// Seconds over which refusals without a valid token are counted into
     /// one audit entry per tenant, source and status.
     pub audit_refusal_window_secs: u64,
+    /// Days audit entries are kept; older ones are deleted in the
+    /// background (0 keeps them forever).
+    pub audit_retention_days: u64,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             rate_limit_per_source: 20,
             rate_limit_source_burst: 100,
             audit_refusal_window_secs: 60,
+            audit_retention_days: 400,
         }
     }
 }

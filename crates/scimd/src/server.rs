@@ -61,6 +61,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let state = AppState::new(ops, config.max_page_size, config.bulk_limits(), rate_limits);
     tokio::spawn(flush_refusals(state.clone(), Duration::from_secs(config.audit_refusal_window_secs)));
+    if config.audit_retention_days > 0 {
+        tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));
+    }
     let on_exit = state.clone();
     let in_flight = connections::InFlight::default();
     let counted = in_flight.clone();
@@ -166,6 +169,20 @@ async fn flush_refusals(state: AppState, window: Duration) {
     loop {
         tick.tick().await;
         state.ops.flush_refusals().await;
+    }
+}
+
+/// Deletes audit entries older than `keep`, at start and then hourly.
+async fn prune_audit(state: AppState, keep: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.ops.prune_audit(keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned audit entries past their retention"),
+            Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),
+        }
     }
 }
 

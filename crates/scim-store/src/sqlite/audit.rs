@@ -65,3 +65,18 @@ pub(crate) fn list(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<Au
         record_from_row,
     )
 }
+
+/// Deletes up to `limit` of the oldest entries written before `before`.
+/// Entries are numbered in the order they are written, so the oldest are
+/// the first by id: the batch is the old ones among the first `limit`
+/// rows, deleted by an id range (no index on the time needed).
+pub(crate) fn prune(conn: &Connection, before: OffsetDateTime, limit: u32) -> Result<u64> {
+    let before = to_ms(before);
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT max(id) FROM (SELECT id, at FROM audit_log ORDER BY id LIMIT ?) WHERE at < ?")?
+        .query_row(params![i64::from(limit), before], |r| r.get(0))?;
+    let Some(last) = last else { return Ok(0) };
+    let deleted =
+        conn.prepare_cached("DELETE FROM audit_log WHERE id <= ? AND at < ?")?.execute(params![last, before])?;
+    Ok(deleted as u64)
+}

@@ -213,6 +213,9 @@ impl Store for SqliteStore {
     async fn list_audit(&self, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
         self.scan(move |c| audit::list(c, tenant, limit)).await
     }
+    async fn prune_audit(&self, before: time::OffsetDateTime, limit: u32) -> Result<u64> {
+        self.write(move |c| audit::prune(c, before, limit)).await
+    }
 
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.scan(move |c| events::list(c, tenant, after, limit)).await

@@ -85,6 +85,28 @@ async fn passwords_never_reach_the_log(b: Backend) {
     assert!(!text.contains("plain-text") && !text.contains("argon2"), "{text}");
 }
 
+/// Retention: the oldest entries before a time go, in batches, newer ones
+/// and other tenants' newer ones stay.
+async fn old_entries_are_pruned_in_batches(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    for i in 0..5 {
+        create(&store, tenant.id, ResourceKind::User, user_doc(&format!("u{i}"))).await;
+    }
+    let cut = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(5);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    create(&store, tenant.id, ResourceKind::User, user_doc("kept")).await;
+    assert_eq!(store.prune_audit(cut, 2).await.unwrap(), 2, "a batch of at most 2");
+    assert_eq!(store.prune_audit(cut, 100).await.unwrap(), 3);
+    assert_eq!(store.prune_audit(cut, 100).await.unwrap(), 0, "nothing older left");
+    let left = store.list_audit(tenant.id, 100).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].entry.detail["after"]["userName"], "kept");
+}
+
 contract! {
-    tokio: [each_change_records_its_context_and_what_changed, passwords_never_reach_the_log],
+    tokio: [
+        each_change_records_its_context_and_what_changed,
+        passwords_never_reach_the_log,
+        old_entries_are_pruned_in_batches,
+    ],
 }

@@ -173,6 +173,22 @@ impl Ops {
         }
     }
 
+    /// Deletes the audit entries older than `keep`, in batches (each its own
+    /// short write, so that requests are not held up); how many.
+    pub async fn prune_audit(&self, keep: std::time::Duration) -> OpResult<u64> {
+        const BATCH: u32 = 10_000;
+        let before = OffsetDateTime::now_utc() - keep;
+        let mut total = 0;
+        loop {
+            let n = self.store.prune_audit(before, BATCH).await?;
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// A tenant's most recent audit entries, newest first.
     pub async fn list_audit(&self, tenant: &Tenant, limit: u32) -> OpResult<Vec<AuditRecord>> {
         Ok(self.store.list_audit(tenant.id, limit).await?)
