@@ -38,11 +38,31 @@ pub use store::Store;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How a store serves requests, beyond where its data is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoreOptions {
+    /// Resources one list may examine with the evaluator (filters SQL
+    /// cannot answer): past it the list is refused with `400 tooMany`. The
+    /// default is ten full passes over a tenant of 100,000.
+    pub scan_budget: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { scan_budget: 1_000_000 }
+    }
+}
+
+/// Opens the store named by `url` with the default options.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, StoreOptions::default()).await
+}
+
 /// Opens the store named by `url`: `sqlite://path` (created if missing).
 /// Applies migrations.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        sqlite::open(url).await
+        sqlite::open(url, options).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Err(StoreError::Config("the PostgreSQL backend is not available in this build yet; use sqlite://".into()))
     } else {

@@ -4,16 +4,18 @@
 //!
 //! When the compiled filter is exact and the sort key is a column, a
 //! backend counts, orders and pages in SQL. Otherwise it reads the
-//! candidates (a superset) in the default order and hands them to
-//! [`evaluate`]: completed into full documents, checked with the reference
-//! evaluator, sorted with `compare_resources` (a stable sort, so ties keep
-//! the default order) and paged. The default order is creation time, then
+//! candidates (a superset) in the default order, [`BATCH`] at a time, and
+//! hands them to a [`Sieve`]: completed into full documents, checked with
+//! the reference evaluator, sorted with `compare_resources` (stable, so
+//! ties keep the default order), keeping only the page. The default order is creation time, then
 //! id (UUID v7, time-ordered): stable paging, and the keyset that cursors
 //! (RFC 9865) resume from.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use scim_core::schema::{ResourceType, SchemaRegistry};
+use scim_core::{ScimError, ScimType};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -61,49 +63,144 @@ pub(crate) trait Membership {
     fn groups_of(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>>;
 }
 
-/// The page of `candidates` (a superset of the matches, in the default
-/// order) that `query` asks for: filtered by the evaluator (unless `part`
-/// is exact), sorted, after the keyset position, offset and counted.
-pub(crate) fn evaluate(
-    candidates: Vec<StoredResource>,
+/// Candidates a backend reads and hands to a [`Sieve`] at a time: enough
+/// to keep the statements few, few enough that their documents take little
+/// memory.
+pub(crate) const BATCH: usize = 256;
+
+/// The evaluator's side of a list that SQL cannot answer alone. A backend
+/// feeds it the candidates (a superset of the matches, in the default
+/// order) batch by batch; it checks each with the reference evaluator,
+/// counts every match (`totalResults`) and keeps only what the page needs:
+/// at most `offset + count + 1` resources, never the tenant. A list that
+/// would examine more than the budget is refused with `400 tooMany`
+/// (RFC 7644 §3.12) rather than run on.
+pub(crate) struct Sieve<'q> {
+    query: &'q ListQuery<'q>,
     kind: ResourceKind,
-    query: &ListQuery<'_>,
-    part: &Part,
-    membership: &impl Membership,
-) -> Result<ListPage> {
-    let rt = resource_type(query.schemas, kind)?;
-    let derived = kind.derived_attr();
-    let needs_derived = query.filter.is_some_and(|f| pushdown::mentions(f, derived))
-        || query.sort_by.is_some_and(|p| p.attr.eq_ignore_ascii_case(derived));
-    let mut docs: Vec<(StoredResource, Value)> = candidates
-        .into_iter()
-        .map(|r| {
-            let d = r.composed(None);
-            (r, d)
+    rt: &'q ResourceType,
+    /// The pushed-down condition already decides (only sorting is left).
+    exact: bool,
+    needs_derived: bool,
+    budget: u64,
+    examined: u64,
+    total: u64,
+    /// Matches the page may show, with their documents when sorting.
+    kept: Vec<(StoredResource, Option<Value>)>,
+    /// Matches after the keyset position, skipped for the offset so far
+    /// (default order only).
+    skipped: u64,
+    keep: usize,
+}
+
+impl<'q> Sieve<'q> {
+    pub(crate) fn new(kind: ResourceKind, query: &'q ListQuery<'q>, part: &Part, budget: u64) -> Result<Self> {
+        let rt = resource_type(query.schemas, kind)?;
+        let derived = kind.derived_attr();
+        let needs_derived = query.filter.is_some_and(|f| pushdown::mentions(f, derived))
+            || query.sort_by.is_some_and(|p| p.attr.eq_ignore_ascii_case(derived));
+        let offset = usize::try_from(query.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
+        let count = usize::try_from(query.count).unwrap_or(usize::MAX);
+        // With a sort, the best `offset + count` of all (and one more, to
+        // know whether another page follows); without, `count + 1` after
+        // the offset.
+        let keep = match query.sort_by {
+            Some(_) => offset.saturating_add(count).saturating_add(1),
+            None => count.saturating_add(1),
+        };
+        Ok(Sieve {
+            query,
+            kind,
+            rt,
+            exact: part.exact,
+            needs_derived,
+            budget,
+            examined: 0,
+            total: 0,
+            kept: Vec::new(),
+            skipped: 0,
+            keep,
         })
-        .collect();
-    if needs_derived {
-        add_derived(kind, &mut docs, membership)?;
     }
-    if let Some(f) = query.filter
-        && !part.exact
-    {
-        docs.retain(|(_, d)| scim_core::filter::matches(f, d, query.schemas, rt));
+
+    /// Takes the next candidates, in the default order.
+    pub(crate) fn feed(&mut self, batch: Vec<StoredResource>, membership: &impl Membership) -> Result<()> {
+        self.examined += batch.len() as u64;
+        if self.examined > self.budget {
+            return Err(ScimError::bad_request(
+                ScimType::TooMany,
+                format!(
+                    "the filter would examine more than {} resources: narrow it with an indexed attribute \
+                     (id, externalId, userName, displayName, emails, active, meta.created, meta.lastModified, \
+                     members, groups)",
+                    self.budget
+                ),
+            )
+            .into());
+        }
+        let q = self.query;
+        let mut docs: Vec<(StoredResource, Value)> = batch
+            .into_iter()
+            .map(|r| {
+                let d = r.composed(None);
+                (r, d)
+            })
+            .collect();
+        if self.needs_derived {
+            add_derived(self.kind, &mut docs, membership)?;
+        }
+        let offset = q.start_index.saturating_sub(1);
+        let after = q.after.filter(|_| q.sort_by.is_none()).map(|a| (a.created, a.id));
+        for (r, doc) in docs {
+            if let Some(f) = q.filter
+                && !self.exact
+                && !scim_core::filter::matches(f, &doc, q.schemas, self.rt)
+            {
+                continue;
+            }
+            self.total += 1;
+            match q.sort_by {
+                Some(by) => {
+                    // Sorted insertion after equals keeps the default order
+                    // among ties (a stable sort); the worst fall off.
+                    let at = self.kept.partition_point(|(_, d)| {
+                        let d = d.as_ref().unwrap_or(&Value::Null);
+                        scim_core::sort::compare_resources(d, &doc, by, q.sort_order, q.schemas, self.rt)
+                            != Ordering::Greater
+                    });
+                    if at < self.keep {
+                        self.kept.insert(at, (r, Some(doc)));
+                        self.kept.truncate(self.keep);
+                    }
+                }
+                None => {
+                    if after.is_some_and(|key| (r.created, r.id) <= key) {
+                        continue;
+                    }
+                    if self.skipped < offset {
+                        self.skipped += 1;
+                    } else if self.kept.len() < self.keep {
+                        self.kept.push((r, None));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
-    if let Some(by) = query.sort_by {
-        docs.sort_by(|a, b| scim_core::sort::compare_resources(&a.1, &b.1, by, query.sort_order, query.schemas, rt));
+
+    /// The page.
+    pub(crate) fn finish(self) -> ListPage {
+        let q = self.query;
+        let count = usize::try_from(q.count).unwrap_or(usize::MAX);
+        let kept = self.kept.into_iter().map(|(r, _)| r);
+        let page: Vec<StoredResource> = match q.sort_by {
+            Some(_) => kept.skip(usize::try_from(q.start_index.saturating_sub(1)).unwrap_or(usize::MAX)).collect(),
+            None => kept.collect(),
+        };
+        let more = page.len() > count;
+        let resources = page.into_iter().take(count).collect();
+        ListPage { total: self.total, resources, more, groups: None }
     }
-    let total = docs.len() as u64;
-    if let Some(after) = query.after.filter(|_| query.sort_by.is_none()) {
-        // Still in the default order: skip up to the keyset position.
-        let key = (after.created, after.id);
-        docs.retain(|(r, _)| (r.created, r.id) > key);
-    }
-    let offset = usize::try_from(query.start_index.saturating_sub(1)).unwrap_or(usize::MAX);
-    let count = usize::try_from(query.count).unwrap_or(usize::MAX);
-    let more = docs.len().saturating_sub(offset) > count;
-    let resources = docs.into_iter().skip(offset).take(count).map(|(r, _)| r).collect();
-    Ok(ListPage { total, resources, more, groups: None })
 }
 
 /// Adds `members` (Groups) or `groups` (Users) to the documents, for

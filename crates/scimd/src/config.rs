@@ -67,6 +67,12 @@ pub struct Config {
     /// Days audit entries are kept; older ones are deleted in the
     /// background (0 keeps them forever).
     pub audit_retention_days: u64,
+    /// Resources one list may examine with the filter evaluator (filters
+    /// no index serves); past it the list is `400 tooMany`.
+    pub scan_budget: u64,
+    /// Values one multi-valued attribute (emails, phoneNumbers, …, not a
+    /// group's members) may hold; more is `400 invalidValue`.
+    pub max_multi_values: usize,
 }
 
 impl Default for Config {
@@ -92,6 +98,8 @@ impl Default for Config {
             rate_limit_source_burst: 100,
             audit_refusal_window_secs: 60,
             audit_retention_days: 400,
+            scan_budget: scim_store::StoreOptions::default().scan_budget,
+            max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
         }
     }
 }
@@ -145,6 +153,9 @@ impl Config {
         }
         if self.header_read_timeout_secs == 0 || self.keep_alive_secs == 0 || self.request_timeout_secs == 0 {
             bail!("header_read_timeout_secs, keep_alive_secs and request_timeout_secs must be at least 1");
+        }
+        if self.scan_budget == 0 || self.max_multi_values == 0 {
+            bail!("scan_budget and max_multi_values must be at least 1");
         }
         if self.audit_refusal_window_secs == 0 {
             bail!("audit_refusal_window_secs must be at least 1");
@@ -205,7 +216,8 @@ fn open_file_limit() -> Option<usize> {
 
 /// Opens the store the configuration names.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    scim_store::open(&config.database_url)
+    let options = scim_store::StoreOptions { scan_budget: config.scan_budget };
+    scim_store::open_with(&config.database_url, options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)))
 }

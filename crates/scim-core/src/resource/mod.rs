@@ -108,7 +108,7 @@ pub fn prepare(
             out.members = Some(members::members(raw)?);
             continue;
         }
-        let value = validate::attribute(def, raw, &def.name)?;
+        let value = validate::attribute(def, raw, &def.name, schemas.max_values())?;
         if is_never_stored(def) {
             // Only `password` has a place outside the document; any other
             // writeOnly attribute of a tenant schema is checked and dropped.
@@ -142,7 +142,7 @@ pub fn prepare(
                 if is_read_only(def) {
                     continue;
                 }
-                let value = validate::attribute(def, v, &format!("{prefix}{}", def.name))?;
+                let value = validate::attribute(def, v, &format!("{prefix}{}", def.name), schemas.max_values())?;
                 if let (Some(v), false) = (value, is_never_stored(def)) {
                     obj.insert(def.name.clone(), v);
                 }

@@ -191,3 +191,22 @@ fn password_never_in_doc() {
     let p = user(rfc7643_user()).unwrap();
     assert!(p.doc.get("password").is_none());
 }
+
+#[test]
+fn multi_valued_attributes_are_capped() {
+    let reg = SchemaRegistry::standard();
+    let rt = reg.resource_type("User").unwrap();
+    let emails: Vec<Value> = (0..1001).map(|i| json!({"value": format!("u{i}@example.com")})).collect();
+    let body = json!({"schemas": [USER_URN], "userName": "many", "emails": emails});
+    let err = prepare(&body, Mode::Create, &reg, rt).unwrap_err();
+    assert_eq!((err.status, err.scim_type), (400, Some(InvalidValue)));
+    assert!(err.detail.contains("emails") && err.detail.contains("1000"), "{}", err.detail);
+    // The limit is the registry's; a thousand is fine by default.
+    let fine = json!({"schemas": [USER_URN], "userName": "many", "emails": &emails[..1000]});
+    prepare(&fine, Mode::Create, &reg, rt).unwrap();
+    let small = SchemaRegistry::standard().with_max_values(2);
+    let rt = small.resource_type("User").unwrap();
+    let three = json!({"schemas": [USER_URN], "userName": "p", "phoneNumbers": [{"value": "1"}, {"value": "2"}, {"value": "3"}]});
+    let err = prepare(&three, Mode::Create, &small, rt).unwrap_err();
+    assert!(err.detail.contains("phoneNumbers has 3 values; at most 2"), "{}", err.detail);
+}

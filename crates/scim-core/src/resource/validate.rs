@@ -43,12 +43,14 @@ pub(crate) fn is_never_stored(def: &AttributeDef) -> bool {
 /// Validates `v` as a value of `def` (single- or multi-valued) found at
 /// `path`. `Ok(None)` means unassigned (null, `[]`, `{}` or only unassigned
 /// parts), which RFC 7643 §2.5 treats as absent.
-pub fn attribute(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Value>, ScimError> {
+/// At most `max_values` values in any multi-valued attribute (a group's
+/// `members`, kept as rows, are not validated here).
+pub fn attribute(def: &AttributeDef, v: &Value, path: &str, max_values: usize) -> Result<Option<Value>, ScimError> {
     if !def.multi_valued {
         if v.is_array() {
             return Err(ScimError::invalid_value(format!("{path} is single-valued and must not be an array")));
         }
-        return single(def, v, path);
+        return single(def, v, path, max_values);
     }
     // A lone value for a multi-valued attribute is taken as a one-element
     // list: several IdPs send `"emails": {...}`.
@@ -57,13 +59,19 @@ pub fn attribute(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Val
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
+    if items.len() > max_values {
+        return Err(ScimError::invalid_value(format!(
+            "{path} has {} values; at most {max_values} are accepted",
+            items.len()
+        )));
+    }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let item_path = format!("{path}[{i}]");
         if item.is_array() {
             return Err(ScimError::invalid_value(format!("{item_path} must be a single value, not an array")));
         }
-        if let Some(x) = single(def, item, &item_path)? {
+        if let Some(x) = single(def, item, &item_path, max_values)? {
             out.push(x);
         }
     }
@@ -84,7 +92,7 @@ fn check_primary(def: &AttributeDef, values: &[Value], path: &str) -> Result<(),
     Ok(())
 }
 
-fn single(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Value>, ScimError> {
+fn single(def: &AttributeDef, v: &Value, path: &str, max_values: usize) -> Result<Option<Value>, ScimError> {
     if v.is_null() {
         return Ok(None);
     }
@@ -113,7 +121,7 @@ fn single(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Value>, Sc
             }
             Value::String(s.to_owned())
         }
-        AttrType::Complex => return complex(def, v, path),
+        AttrType::Complex => return complex(def, v, path, max_values),
     };
     Ok(Some(out))
 }
@@ -173,7 +181,7 @@ fn integer(v: &Value, path: &str) -> Result<Value, ScimError> {
 }
 
 /// A complex value: a JSON object whose known sub-attributes are validated.
-fn complex(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Value>, ScimError> {
+fn complex(def: &AttributeDef, v: &Value, path: &str, max_values: usize) -> Result<Option<Value>, ScimError> {
     let Value::Object(map) = v else {
         return Err(type_error(path, "a complex value (a JSON object)"));
     };
@@ -192,7 +200,7 @@ fn complex(def: &AttributeDef, v: &Value, path: &str) -> Result<Option<Value>, S
         if is_read_only(sub) || is_never_stored(sub) {
             continue;
         }
-        if let Some(x) = attribute(sub, sv, &format!("{path}.{}", sub.name))? {
+        if let Some(x) = attribute(sub, sv, &format!("{path}.{}", sub.name), max_values)? {
             out.insert(sub.name.clone(), x);
         }
     }

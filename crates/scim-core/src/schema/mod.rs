@@ -18,7 +18,7 @@ pub use common::common_attributes;
 pub use custom::{MAX_EXTENSION_ATTRIBUTES, parse_extension_schema};
 pub use enterprise::{ENTERPRISE_USER_URN, enterprise_user_schema};
 pub use group::{GROUP_URN, group_schema};
-pub use registry::{Resolved, SchemaRegistry, UnknownExtensions};
+pub use registry::{DEFAULT_MAX_VALUES, Resolved, SchemaRegistry, UnknownExtensions};
 pub use representation::{RESOURCE_TYPE_URN, SCHEMA_URN, attribute_json, resource_type_json, schema_json};
 pub use user::{USER_URN, user_schema};
 

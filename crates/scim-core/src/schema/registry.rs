@@ -17,7 +17,14 @@ pub struct SchemaRegistry {
     schemas: Vec<Schema>,
     resource_types: Vec<ResourceType>,
     unknown_extensions: UnknownExtensions,
+    /// The most values one multi-valued attribute may hold in a resource.
+    max_values: usize,
 }
+
+/// The default of [`SchemaRegistry::max_values`]: far above any identity
+/// provider's emails or phone numbers, far below what would make one
+/// resource a memory or CPU problem.
+pub const DEFAULT_MAX_VALUES: usize = 1_000;
 
 /// What a resource body may do with an extension URN its resource type
 /// does not declare (a tenant setting).
@@ -74,6 +81,7 @@ impl SchemaRegistry {
                 },
             ],
             unknown_extensions: UnknownExtensions::Reject,
+            max_values: DEFAULT_MAX_VALUES,
         }
     }
 
@@ -86,6 +94,17 @@ impl SchemaRegistry {
 
     pub fn unknown_extensions(&self) -> UnknownExtensions {
         self.unknown_extensions
+    }
+
+    /// Caps the values of any multi-valued attribute (other than a group's
+    /// `members`) at `max` per resource: more is `400 invalidValue`.
+    pub fn with_max_values(mut self, max: usize) -> Self {
+        self.max_values = max;
+        self
+    }
+
+    pub fn max_values(&self) -> usize {
+        self.max_values
     }
 
     /// Declares an extension schema on a resource type (a tenant's custom

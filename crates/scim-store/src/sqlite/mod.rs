@@ -57,7 +57,7 @@ use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Store, StoreError, StoredResource, Tenant, TenantSettings, TokenInfo,
+    NewToken, ResourceKind, Result, Store, StoreError, StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo,
     UpdateResource,
 };
 
@@ -72,11 +72,14 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     scans: Scans,
     writer: Writer,
+    options: StoreOptions,
 }
 
 /// Opens (creating if needed) the SQLite database at `url` and migrates it.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqliteStore::open(url).await?))
+pub async fn open(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
+    let mut store = SqliteStore::open(url).await?;
+    store.options = options;
+    Ok(Arc::new(store))
 }
 
 impl SqliteStore {
@@ -99,7 +102,7 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Internal(format!("opening the database: {e}")))??;
         let scans = Scans::start(scans)?;
-        Ok(SqliteStore { readers, scans, writer })
+        Ok(SqliteStore { readers, scans, writer, options: StoreOptions::default() })
     }
 
     /// A read of bounded cost (one row, or a few by an index), on this

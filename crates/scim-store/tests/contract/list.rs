@@ -310,8 +310,82 @@ async fn keyset_pages_walk_every_match_once_in_creation_order(b: Backend) {
     assert_eq!((rest.total, rest.more), (5, false));
 }
 
+/// Lists the evaluator decides over more resources than one batch of
+/// candidates: every page, sorted or not, by index or keyset, equals the
+/// same list computed here, and the total counts every match.
+async fn evaluated_lists_span_many_batches(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let mut all = Vec::new();
+    for i in 0..700 {
+        // `title` is not indexed: the evaluator decides.
+        let doc = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("u{i:03}"),
+                         "title": format!("t{}", (i * 7919) % 1000), "nickName": if i % 3 == 0 { "match" } else { "no" }});
+        all.push(create(&store, tenant.id, ResourceKind::User, doc).await);
+    }
+    let schemas = Arc::new(SchemaRegistry::standard());
+    let filter = parse_filter(r#"nickName eq "match""#).unwrap();
+    let matching: Vec<&StoredResource> = all.iter().filter(|r| r.doc["nickName"] == "match").collect();
+    let by_title = AttrPath::parse("title").unwrap();
+    let mut sorted = matching.clone();
+    sorted.sort_by(|a, b| b.doc["title"].as_str().cmp(&a.doc["title"].as_str()));
+    for (sort, expected) in [(None, &matching), (Some(&by_title), &sorted)] {
+        let mut q = crate::query(&schemas, Some(&filter), 50);
+        q.sort_by = sort;
+        q.sort_order = SortOrder::Descending;
+        for start in [1, 51, 200, 230, 240] {
+            q.start_index = start;
+            let page = store.list_resources(tenant.id, ResourceKind::User, &q).await.unwrap();
+            assert_eq!(page.total, matching.len() as u64);
+            let want: Vec<_> = expected.iter().skip(start as usize - 1).take(50).map(|r| r.id).collect();
+            assert_eq!(page.resources.iter().map(|r| r.id).collect::<Vec<_>>(), want, "start {start} sort {sort:?}");
+            assert_eq!(page.more, (start as usize - 1 + 50) < matching.len());
+        }
+    }
+    // Keyset pages in the default order.
+    let mut q = crate::query(&schemas, Some(&filter), 100);
+    let mut walked = Vec::new();
+    loop {
+        let page = store.list_resources(tenant.id, ResourceKind::User, &q).await.unwrap();
+        walked.extend(page.resources.iter().map(|r| r.id));
+        let Some(last) = page.resources.last() else { break };
+        if !page.more {
+            break;
+        }
+        q.after = Some(scim_store::After::of(last));
+    }
+    assert_eq!(walked, matching.iter().map(|r| r.id).collect::<Vec<_>>());
+}
+
+/// A list that would examine more resources than the store's budget is
+/// refused with `tooMany` (RFC 7644 §3.12); lists SQL answers are not.
+async fn an_evaluated_list_past_the_budget_is_refused(b: Backend) {
+    let (store, _db) = b.store_with(scim_store::StoreOptions { scan_budget: 300 }).await;
+    let tenant = store.create_tenant("acme", "Acme").await.unwrap();
+    for i in 0..400 {
+        create(&store, tenant.id, ResourceKind::User, json!({"userName": format!("u{i}"), "title": "x"})).await;
+    }
+    let schemas = Arc::new(SchemaRegistry::standard());
+    let unindexed = parse_filter(r#"title eq "nothing""#).unwrap();
+    let err = store
+        .list_resources(tenant.id, ResourceKind::User, &crate::query(&schemas, Some(&unindexed), 10))
+        .await
+        .unwrap_err();
+    match err {
+        scim_store::StoreError::Scim(e) => {
+            assert_eq!((e.status, e.scim_type), (400, Some(scim_core::ScimType::TooMany)));
+            assert!(e.detail.contains("300"), "{}", e.detail);
+        }
+        other => panic!("{other:?}"),
+    }
+    let indexed = parse_filter(r#"userName sw "u1""#).unwrap();
+    let page = store.list_resources(tenant.id, ResourceKind::User, &crate::query(&schemas, Some(&indexed), 10)).await;
+    assert_eq!(page.unwrap().total, 111);
+}
+
 contract! {
     tokio: [
+        evaluated_lists_span_many_batches,
+        an_evaluated_list_past_the_budget_is_refused,
         every_operator_on_indexed_attributes,
         boolean_combinations_and_ids_and_times,
         membership_filters,

@@ -43,10 +43,15 @@ pub enum Db {
 impl Backend {
     /// A fresh, empty store.
     pub async fn store(self) -> (Arc<dyn Store>, Db) {
+        self.store_with(scim_store::StoreOptions::default()).await
+    }
+
+    /// A fresh, empty store with `options`.
+    pub async fn store_with(self, options: scim_store::StoreOptions) -> (Arc<dyn Store>, Db) {
         match self {
             Backend::Sqlite => {
                 let file = TempDb::new();
-                let store = scim_store::open(&file.url()).await.unwrap();
+                let store = scim_store::open_with(&file.url(), options).await.unwrap();
                 (store, Db::Sqlite(file))
             }
         }

@@ -48,6 +48,9 @@ pub struct Ops {
     touched: Mutex<HashMap<Uuid, Instant>>,
     /// Refusals counted for the audit log (see `audit.rs`).
     refusals: audit::Tally,
+    /// The most values a multi-valued attribute may hold (tenants'
+    /// registries are built with it).
+    max_values: usize,
 }
 
 impl Ops {
@@ -60,7 +63,14 @@ impl Ops {
             tokens: TtlCache::default(),
             touched: Mutex::default(),
             refusals: audit::Tally::default(),
+            max_values: scim_core::schema::DEFAULT_MAX_VALUES,
         }
+    }
+
+    /// Caps multi-valued attributes at `max` values per resource.
+    pub fn with_max_values(mut self, max: usize) -> Self {
+        self.max_values = max;
+        self
     }
 
     /// The store, for reads with no rule of their own (`/readyz`).

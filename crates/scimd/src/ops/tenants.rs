@@ -56,6 +56,7 @@ impl Ops {
 
     fn context_of(&self, tenant: Tenant) -> TenantCtx {
         let (registry, skipped) = tenant_registry(&tenant.settings);
+        let registry = registry.with_max_values(self.max_values);
         // A stored schema that no longer loads (hand-edited, or refused by a
         // newer scimd) must not take the tenant down: it is left out, and
         // said so on every load until someone fixes or removes it.

@@ -52,8 +52,22 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn connections_beyond_the_limit_are_closed_at_once() {
     let (server, _, _dir) = server_with(&[("SCIMD_MAX_CONNECTIONS", "3")]);
-    let held: Vec<TcpStream> = (0..3).map(|_| connect(&server.addr)).collect();
-    // Give the server the time to accept the three.
+    // Three connections, each known to be served (one answered request on
+    // it, kept alive): they hold the three slots.
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut s = connect(&server.addr);
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !got.ends_with(b"ok") {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "closed before answering: {}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&buf[..n]);
+            }
+            s
+        })
+        .collect();
     let http = http_client();
     let mut extra = connect(&server.addr);
     extra.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
@@ -190,4 +204,42 @@ async fn a_client_request_id_is_kept_only_when_short_and_plain() {
         assert_ne!(id, odd);
         assert!(id.len() <= 64 && !id.is_empty(), "a new id: {id}");
     }
+}
+
+#[tokio::test]
+async fn a_filter_past_the_scan_budget_is_too_many() {
+    let (server, token, _dir) = server_with(&[("SCIMD_SCAN_BUDGET", "50")]);
+    let http = http_client();
+    let base = format!("http://{}/scim/v2/default", server.addr);
+    for i in 0..60 {
+        let body = serde_json::json!({"schemas": [USER_SCHEMA], "userName": format!("u{i}"), "title": "x"});
+        send(with_json(http.post(format!("{base}/Users")).bearer_auth(&token), &body)).await.expect(201);
+    }
+    let r = send(http.get(format!("{base}/Users")).query(&[("filter", "title co \"zzz\"")]).bearer_auth(&token)).await;
+    assert_scim_error(&r, 400, Some("tooMany"));
+    // An indexed filter over the same users is answered.
+    let ok =
+        send(http.get(format!("{base}/Users")).query(&[("filter", "userName sw \"u1\"")]).bearer_auth(&token)).await;
+    assert_eq!(ok.expect(200).total(), 11);
+}
+
+#[tokio::test]
+async fn multi_valued_attributes_are_capped() {
+    let app = TestServer::spawn().await;
+    let emails: Vec<serde_json::Value> =
+        (0..1001).map(|i| serde_json::json!({"value": format!("e{i}@example.com")})).collect();
+    let r =
+        app.post("/Users", &serde_json::json!({"schemas": [USER_SCHEMA], "userName": "many", "emails": emails})).await;
+    assert_scim_error(&r, 400, Some("invalidValue"));
+    assert!(r.text.contains("emails") && r.text.contains("1000"), "{}", r.text);
+    // Nor can a PATCH grow a resource past the cap.
+    let id = app.create_user_with(serde_json::json!({"userName": "grows", "emails": &emails[..999]})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let more =
+        serde_json::json!([{"op": "add", "path": "emails", "value": [{"value": "a@x.org"}, {"value": "b@x.org"}]}]);
+    let r = app.patch_ops(&format!("/Users/{id}"), more).await;
+    assert_scim_error(&r, 400, Some("invalidValue"));
+    assert_eq!(app.get(&format!("/Users/{id}")).await.expect(200).body["emails"].as_array().unwrap().len(), 999);
 }
