@@ -87,7 +87,7 @@ impl SqliteStore {
         let (filter, sort_by, schemas) = (query.filter.cloned(), query.sort_by.cloned(), Arc::clone(query.schemas));
         let (sort_order, start_index, count, after, with_groups) =
             (query.sort_order, query.start_index, query.count, query.after, query.with_groups);
-        self.scan(move |c| {
+        self.scan(tenant, move |c| {
             let query = ListQuery {
                 filter: filter.as_ref(),
                 sort_by: sort_by.as_ref(),

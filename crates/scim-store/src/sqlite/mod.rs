@@ -61,8 +61,8 @@ use crate::{
     UpdateResource,
 };
 
-/// Scans running at once (see [`SqliteStore::scan`]): one per CPU, at
-/// least two. More only adds threads and page caches.
+/// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
+/// CPU, at least two. More only adds threads and page caches.
 fn concurrent_scans() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
@@ -88,9 +88,12 @@ impl SqliteStore {
     pub async fn open(url: &str) -> Result<Self> {
         let path = connection::path_of(url)?;
         let commits = Arc::new(AtomicU64::new(0));
-        let scans = concurrent_scans();
+        let per_tenant = concurrent_scans();
+        // Twice as many scan threads as one tenant may use: the others
+        // always find one free (see `scans.rs`).
+        let scan_threads = 2 * per_tenant;
         // Point reads run on the runtime's workers: about one per CPU.
-        let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits), scans, scans));
+        let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits), per_tenant, scan_threads));
         let (for_writer, for_checkpoints) = (Arc::downgrade(&readers), Arc::downgrade(&readers));
         let writer = tokio::task::spawn_blocking(move || -> Result<Writer> {
             let mut conn = connection::open(&path, connection::WRITER_CACHE_KIB)?;
@@ -101,7 +104,7 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(format!("opening the database: {e}")))??;
-        let scans = Scans::start(scans)?;
+        let scans = Scans::start(scan_threads, per_tenant)?;
         Ok(SqliteStore { readers, scans, writer, options: StoreOptions::default() })
     }
 
@@ -119,15 +122,16 @@ impl SqliteStore {
     }
 
     /// A read whose cost grows with the data, on a fresh snapshot, on a
-    /// scan thread (see `scans.rs`). At most [`concurrent_scans`] run at
-    /// once; others wait their turn without holding a thread.
-    pub(crate) async fn scan<T, F>(&self, f: F) -> Result<T>
+    /// scan thread (see `scans.rs`), for `tenant` (nil for none): at most
+    /// [`concurrent_scans`] of one tenant's run at once, tenants take turns,
+    /// and waiting scans hold no thread.
+    pub(crate) async fn scan<T, F>(&self, tenant: Uuid, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let readers = Arc::clone(&self.readers);
-        self.scans.run(move || readers.with(ReadKind::Scan, f)).await
+        self.scans.run(tenant, move || readers.with(ReadKind::Scan, f)).await
     }
 
     /// A write: `f` runs in a transaction on the writer thread; its result
@@ -145,7 +149,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
         let readers = Arc::clone(&self.readers);
-        self.scans.run(move || readers.probe()).await
+        self.scans.run(Uuid::nil(), move || readers.probe()).await
     }
 
     async fn create_tenant(&self, slug: &str, name: &str) -> Result<Tenant> {
@@ -200,7 +204,7 @@ impl Store for SqliteStore {
     }
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
         let groups = groups.to_vec();
-        self.scan(move |c| members::members_of(c, tenant, &groups)).await
+        self.scan(tenant, move |c| members::members_of(c, tenant, &groups)).await
     }
     async fn count_members(&self, tenant: Uuid, groups: &[Uuid], at_most: u64) -> Result<u64> {
         // At most `at_most` index entries in all: a point read.
@@ -214,16 +218,16 @@ impl Store for SqliteStore {
         self.write(move |c| audit::insert(c, &entry, convert::now())).await
     }
     async fn list_audit(&self, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
-        self.scan(move |c| audit::list(c, tenant, limit)).await
+        self.scan(tenant, move |c| audit::list(c, tenant, limit)).await
     }
     async fn prune_audit(&self, before: time::OffsetDateTime, limit: u32) -> Result<u64> {
         self.write(move |c| audit::prune(c, before, limit)).await
     }
 
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
-        self.scan(move |c| events::list(c, tenant, after, limit)).await
+        self.scan(tenant, move |c| events::list(c, tenant, after, limit)).await
     }
     async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
-        self.scan(move |c| events::list_all(c, after, limit)).await
+        self.scan(Uuid::nil(), move |c| events::list_all(c, after, limit)).await
     }
 }

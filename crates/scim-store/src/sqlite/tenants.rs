@@ -79,7 +79,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn list_tenants_impl(&self) -> Result<Vec<Tenant>> {
-        self.scan(|c| all(c, &format!("{SELECT} ORDER BY created, id"), [], tenant_from_row)).await
+        self.scan(Uuid::nil(), |c| all(c, &format!("{SELECT} ORDER BY created, id"), [], tenant_from_row)).await
     }
 
     pub(crate) async fn update_tenant_settings_impl(

@@ -84,7 +84,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn list_tokens_impl(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
-        self.scan(move |c| {
+        self.scan(tenant, move |c| {
             all(
                 c,
                 &format!("SELECT {COLUMNS} FROM tokens WHERE tenant = ? ORDER BY created, id"),
