@@ -73,6 +73,9 @@ pub struct Config {
     /// Values one multi-valued attribute (emails, phoneNumbers, …, not a
     /// group's members) may hold; more is `400 invalidValue`.
     pub max_multi_values: usize,
+    /// Units of work one write may take (a PATCH: operations × the values
+    /// each may examine); more is `400 invalidValue`.
+    pub max_request_work: u64,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             audit_retention_days: 400,
             scan_budget: scim_store::StoreOptions::default().scan_budget,
             max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
+            max_request_work: crate::ops::work::DEFAULT_MAX_WORK,
         }
     }
 }
@@ -154,8 +158,8 @@ impl Config {
         if self.header_read_timeout_secs == 0 || self.keep_alive_secs == 0 || self.request_timeout_secs == 0 {
             bail!("header_read_timeout_secs, keep_alive_secs and request_timeout_secs must be at least 1");
         }
-        if self.scan_budget == 0 || self.max_multi_values == 0 {
-            bail!("scan_budget and max_multi_values must be at least 1");
+        if self.scan_budget == 0 || self.max_multi_values == 0 || self.max_request_work == 0 {
+            bail!("scan_budget, max_multi_values and max_request_work must be at least 1");
         }
         if self.audit_refusal_window_secs == 0 {
             bail!("audit_refusal_window_secs must be at least 1");

@@ -49,7 +49,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let ops = Ops::new(store, public_base).with_max_values(config.max_multi_values);
+    let ops =
+        Ops::new(store, public_base).with_max_values(config.max_multi_values).with_max_work(config.max_request_work);
     first_run::ensure_default_tenant(&ops).await?;
     warn_about_public_url(ops.public_base());
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %ops.public_base(), "starting");

@@ -21,6 +21,7 @@ pub mod schemas;
 pub mod slug;
 pub mod tenants;
 pub mod tokens;
+pub mod work;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -51,6 +52,8 @@ pub struct Ops {
     /// The most values a multi-valued attribute may hold (tenants'
     /// registries are built with it).
     max_values: usize,
+    /// The most units of work one write may take (see `work.rs`).
+    max_work: u64,
 }
 
 impl Ops {
@@ -64,7 +67,26 @@ impl Ops {
             touched: Mutex::default(),
             refusals: audit::Tally::default(),
             max_values: scim_core::schema::DEFAULT_MAX_VALUES,
+            max_work: work::DEFAULT_MAX_WORK,
         }
+    }
+
+    /// Refuses writes estimated at more than `max` units of work.
+    pub fn with_max_work(mut self, max: u64) -> Self {
+        self.max_work = max;
+        self
+    }
+
+    /// `400 invalidValue` past [`Self::with_max_work`]'s limit.
+    fn check_work(&self, units: u64) -> OpResult<()> {
+        if units > self.max_work {
+            return Err(OpError::Refused(scim_core::ScimError::invalid_value(format!(
+                "the request would take {units} units of work (operations × values examined), more than the \
+                 limit of {}: split it into smaller requests",
+                self.max_work
+            ))));
+        }
+        Ok(())
     }
 
     /// Caps multi-valued attributes at `max` values per resource.

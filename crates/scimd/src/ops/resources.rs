@@ -22,6 +22,7 @@ use super::password::PasswordOnce;
 use super::precondition::Precondition;
 use super::retry::{Attempt, Retries};
 use super::tenants::TenantCtx;
+use super::work;
 
 /// A resource just created.
 pub struct Created {
@@ -131,7 +132,9 @@ impl Ops {
         body: &Value,
     ) -> OpResult<Created> {
         let rt = t.resource_type(kind)?;
-        let prepared = resource::prepare(body, Mode::Create, &t.registry, rt)?;
+        let units = work::of_body(body);
+        self.check_work(units)?;
+        let prepared = work::run(units, || resource::prepare(body, Mode::Create, &t.registry, rt)).await?;
         let password_hash = PasswordOnce::default().hash(prepared.password).await?;
         let members = match kind {
             ResourceKind::Group => prepared.members.unwrap_or_default(),
@@ -165,14 +168,25 @@ impl Ops {
         body: &Value,
     ) -> OpResult<StoredResource> {
         let rt = t.resource_type(kind)?;
-        self.write_from_current(t, who, kind, id, if_match, |existing| {
-            let prepared = resource::prepare(body, Mode::Replace { existing: &t.composed(existing) }, &t.registry, rt)?;
-            let member_changes = match kind {
-                ResourceKind::Group => vec![MemberChange::ReplaceAll(prepared.members.unwrap_or_default())],
-                ResourceKind::User => Vec::new(),
-            };
-            Ok(Change { doc: Some(prepared.doc), password: prepared.password, member_changes })
-        })
+        let units = work::of_body(body);
+        self.check_work(units)?;
+        self.write_from_current(
+            t,
+            who,
+            kind,
+            id,
+            if_match,
+            |_| units,
+            |existing| {
+                let prepared =
+                    resource::prepare(body, Mode::Replace { existing: &t.composed(existing) }, &t.registry, rt)?;
+                let member_changes = match kind {
+                    ResourceKind::Group => vec![MemberChange::ReplaceAll(prepared.members.unwrap_or_default())],
+                    ResourceKind::User => Vec::new(),
+                };
+                Ok(Change { doc: Some(prepared.doc), password: prepared.password, member_changes })
+            },
+        )
         .await
     }
 
@@ -198,7 +212,8 @@ impl Ops {
         if ops.is_empty() && !member_changes.is_empty() {
             return self.patch_members(t, who, kind, id, if_match, member_changes).await;
         }
-        self.write_from_current(t, who, kind, id, if_match, |existing| {
+        let weigh = |existing: &StoredResource| work::of_patch(ops.len(), &existing.doc, body);
+        self.write_from_current(t, who, kind, id, if_match, weigh, |existing| {
             let mut change = Change { doc: None, password: None, member_changes: member_changes.clone() };
             if ops.is_empty() {
                 return Ok(change);
@@ -221,6 +236,10 @@ impl Ops {
     /// writes it if the version read is still current; otherwise computes
     /// again from the new version (without If-Match) or answers 412 (with).
     /// A change of nothing writes nothing and answers the resource as it is.
+    /// `weigh` tells the units of work `compute` takes on a version (see
+    /// `work.rs`): past the limit the request is refused, past a threshold
+    /// it is computed off the runtime's workers.
+    #[allow(clippy::too_many_arguments)]
     async fn write_from_current(
         &self,
         t: &TenantCtx,
@@ -228,6 +247,7 @@ impl Ops {
         kind: ResourceKind,
         id: Uuid,
         if_match: Option<&Precondition>,
+        weigh: impl Fn(&StoredResource) -> u64,
         mut compute: impl FnMut(&StoredResource) -> OpResult<Change>,
     ) -> OpResult<StoredResource> {
         let mut password = PasswordOnce::default();
@@ -236,7 +256,9 @@ impl Ops {
             retries.next()?;
             let existing = self.get_resource(t, kind, id).await?;
             check(if_match, existing.version)?;
-            let change = compute(&existing)?;
+            let units = weigh(&existing);
+            self.check_work(units)?;
+            let change = work::run(units, || compute(&existing)).await?;
             let password_hash = password.hash(change.password).await?;
             if change.doc.is_none() && password_hash.is_none() && change.member_changes.is_empty() {
                 return Ok(existing);

@@ -243,3 +243,29 @@ async fn multi_valued_attributes_are_capped() {
     assert_scim_error(&r, 400, Some("invalidValue"));
     assert_eq!(app.get(&format!("/Users/{id}")).await.expect(200).body["emails"].as_array().unwrap().len(), 999);
 }
+
+#[tokio::test]
+async fn a_patch_past_the_work_limit_is_refused_whole() {
+    let (server, token, _dir) = server_with(&[("SCIMD_MAX_REQUEST_WORK", "1000")]);
+    let http = http_client();
+    let base = format!("http://{}/scim/v2/default", server.addr);
+    let emails: Vec<serde_json::Value> =
+        (0..20).map(|i| serde_json::json!({"value": format!("e{i}@example.com")})).collect();
+    let body = serde_json::json!({"schemas": [USER_SCHEMA], "userName": "w", "emails": emails});
+    let user = send(with_json(http.post(format!("{base}/Users")).bearer_auth(&token), &body)).await.expect(201);
+    let id = user.id();
+    // 100 operations, each of which may look at 20 emails: over 1,000.
+    let ops: Vec<serde_json::Value> = (0..100)
+        .map(|i| serde_json::json!({"op": "replace", "path": "emails[value eq \"e1@example.com\"].type", "value": format!("t{i}")}))
+        .collect();
+    let patch = serde_json::json!({"schemas": [PATCH_SCHEMA], "Operations": ops});
+    let r = send(with_json(http.patch(format!("{base}/Users/{id}")).bearer_auth(&token), &patch)).await;
+    assert_scim_error(&r, 400, Some("invalidValue"));
+    assert!(r.text.contains("limit of 1000"), "{}", r.text);
+    let after = send(http.get(format!("{base}/Users/{id}")).bearer_auth(&token)).await.expect(200);
+    assert_eq!(after.etag(), user.etag(), "nothing of it was applied");
+    // A PATCH within the limit is applied.
+    let small =
+        serde_json::json!({"schemas": [PATCH_SCHEMA], "Operations": &patch["Operations"].as_array().unwrap()[..5]});
+    send(with_json(http.patch(format!("{base}/Users/{id}")).bearer_auth(&token), &small)).await.expect(200);
+}
