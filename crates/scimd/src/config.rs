@@ -185,6 +185,13 @@ impl Config {
         }
     }
 
+    /// How long a Bulk request starts new operations: the request time
+    /// limit less a sixth (at least a second) to answer in.
+    pub fn bulk_time(&self) -> std::time::Duration {
+        let t = self.request_timeout_secs;
+        std::time::Duration::from_secs(t.saturating_sub((t / 6).max(1)).max(1))
+    }
+
     /// The `/Bulk` limits, as the ServiceProviderConfig advertises them.
     pub fn bulk_limits(&self) -> BulkLimits {
         BulkLimits { max_operations: self.bulk_max_operations, max_payload_bytes: self.bulk_max_payload_bytes }
@@ -241,6 +248,14 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_requests_stop_starting_operations_before_the_request_time_limit() {
+        let at = |secs| Config { request_timeout_secs: secs, ..Config::default() }.bulk_time().as_secs();
+        assert_eq!(at(30), 25);
+        assert_eq!(at(2), 1);
+        assert_eq!(at(1), 1);
+    }
 
     #[test]
     fn the_connection_budget_leaves_a_reserve_of_files() {

@@ -27,7 +27,7 @@ use crate::metrics;
 use crate::ops::Ops;
 use crate::rate_limit::Rate;
 use crate::scim_api;
-use crate::state::{AppState, RateLimits};
+use crate::state::{AppState, BulkSettings, RateLimits};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
@@ -60,7 +60,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Rate::new(config.rate_limit_per_tenant, config.rate_limit_tenant_burst),
         Rate::new(config.rate_limit_per_source, config.rate_limit_source_burst),
     );
-    let state = AppState::new(ops, config.max_page_size, config.bulk_limits(), rate_limits);
+    let bulk = BulkSettings { limits: config.bulk_limits(), time: config.bulk_time() };
+    let state = AppState::new(ops, config.max_page_size, bulk, rate_limits);
     tokio::spawn(flush_refusals(state.clone(), Duration::from_secs(config.audit_refusal_window_secs)));
     if config.audit_retention_days > 0 {
         tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));

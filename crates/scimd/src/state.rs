@@ -27,10 +27,19 @@ pub struct Inner {
     pub max_page_size: u64,
     /// What `/Bulk` enforces and the ServiceProviderConfig advertises.
     pub bulk: BulkLimits,
+    /// How long a Bulk request starts new operations (short of the request
+    /// time limit, so that its answer always comes).
+    pub bulk_time: std::time::Duration,
     /// Large group member lists being rendered at once (see
     /// `scim_api::render`).
     pub member_renders: Arc<tokio::sync::Semaphore>,
     pub rate_limits: RateLimits,
+}
+
+/// What `/Bulk` allows: its limits, and how long it starts operations.
+pub struct BulkSettings {
+    pub limits: BulkLimits,
+    pub time: std::time::Duration,
 }
 
 /// The request rates the SCIM API allows (see [`crate::rate_limit`]).
@@ -58,11 +67,12 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(ops: Ops, max_page_size: u64, bulk: BulkLimits, rate_limits: RateLimits) -> Self {
+    pub fn new(ops: Ops, max_page_size: u64, bulk: BulkSettings, rate_limits: RateLimits) -> Self {
         AppState(Arc::new(Inner {
             ops,
             max_page_size,
-            bulk,
+            bulk: bulk.limits,
+            bulk_time: bulk.time,
             member_renders: Arc::new(tokio::sync::Semaphore::new(MEMBER_RENDERS)),
             rate_limits,
         }))

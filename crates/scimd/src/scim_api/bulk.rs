@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::State;
@@ -48,7 +49,8 @@ pub async fn bulk(
     let limits = &state.bulk;
     let bytes = read_limited(&headers, body, limits).await?;
     let request = parse_bulk_request(&parse_body(&bytes)?, limits)?;
-    let results = Runner::new(&state, &caller, &request).run().await;
+    let deadline = Instant::now() + state.bulk_time;
+    let results = Runner::new(&state, &caller, &request).run(deadline).await;
     Ok(scim_response(StatusCode::OK, &bulk_response_json(&results)))
 }
 
@@ -96,11 +98,21 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Runs the plan; the results of the operations that ran, in request
-    /// order (clients match them by position and bulkId).
-    async fn run(mut self) -> Vec<BulkOpResult> {
+    /// Runs the plan until it is done, `failOnErrors` stops it, or
+    /// `deadline` passes; the results of the operations that ran, in
+    /// request order (clients match them by position and bulkId). Past the
+    /// deadline no operation is started; each one not started is answered
+    /// `503` ("not processed", not counted toward `failOnErrors`), so that
+    /// the client knows exactly what to send again, and the whole answer
+    /// still comes before the request's own time limit.
+    async fn run(mut self, deadline: Instant) -> Vec<BulkOpResult> {
+        let mut out_of_time = false;
         for step in execution_order(&self.request.operations) {
             if should_stop(self.request.fail_on_errors, self.errors) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                out_of_time = true;
                 break;
             }
             match step {
@@ -120,6 +132,18 @@ impl<'a> Runner<'a> {
                     let result =
                         self.refused(op, ResourceKind::from_endpoint(&op.resource_endpoint), None, error).await;
                     self.record(index, result);
+                }
+            }
+        }
+        if out_of_time {
+            let not_processed = ScimError::new(
+                503,
+                None,
+                "not processed: the bulk request reached its time limit before this operation; send it again",
+            );
+            for (op, slot) in self.request.operations.iter().zip(self.results.iter_mut()) {
+                if slot.is_none() {
+                    *slot = Some(BulkOpResult::failure(op, None, &not_processed));
                 }
             }
         }

@@ -269,3 +269,39 @@ async fn a_patch_past_the_work_limit_is_refused_whole() {
         serde_json::json!({"schemas": [PATCH_SCHEMA], "Operations": &patch["Operations"].as_array().unwrap()[..5]});
     send(with_json(http.patch(format!("{base}/Users/{id}")).bearer_auth(&token), &small)).await.expect(200);
 }
+
+/// A Bulk request that reaches its time limit answers 200 with what it did
+/// and a 503 "not processed" for each operation it did not start, rather
+/// than a bare 408 with most of it committed.
+#[tokio::test]
+async fn a_bulk_request_out_of_time_reports_what_it_did_not_do() {
+    let (server, token, _dir) = server_with(&[("SCIMD_REQUEST_TIMEOUT_SECS", "2")]);
+    let http = http_client();
+    let base = format!("http://{}/scim/v2/default", server.addr);
+    // Passwords make each operation slow (an Argon2id hash each).
+    let ops: Vec<serde_json::Value> = (0..200)
+        .map(|i| {
+            serde_json::json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
+                "data": {"schemas": [USER_SCHEMA], "userName": format!("bulk{i}"), "password": format!("Pass-{i}-word!")}})
+        })
+        .collect();
+    let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+    let r = send(with_json(http.post(format!("{base}/Bulk")).bearer_auth(&token), &body)).await.expect(200);
+    let results = r.body["Operations"].as_array().unwrap();
+    assert_eq!(results.len(), 200, "every operation is accounted for");
+    let done = results.iter().filter(|o| o["status"] == "201").count();
+    let not_done: Vec<&serde_json::Value> = results.iter().filter(|o| o["status"] == "503").collect();
+    assert_eq!(done + not_done.len(), 200, "{}", r.text);
+    assert!(done > 0 && !not_done.is_empty(), "{done} done, {} not: the limit was not reached?", not_done.len());
+    assert!(not_done[0]["response"]["detail"].as_str().unwrap().contains("not processed"), "{}", not_done[0]);
+    assert!(not_done[0]["bulkId"].is_string());
+    // Exactly the reported ones exist.
+    let listed = send(
+        http.get(format!("{base}/Users"))
+            .query(&[("filter", "userName sw \"bulk\""), ("count", "0")])
+            .bearer_auth(&token),
+    )
+    .await
+    .expect(200);
+    assert_eq!(listed.total(), done as u64);
+}
