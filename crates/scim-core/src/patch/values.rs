@@ -1,7 +1,8 @@
 //! Shaping PATCH values to their attribute (RFC 7644 §3.5.2, RFC 7643 §2.3,
 //! §2.4): canonical sub-attribute names, a scalar given to a complex
 //! attribute wrapped as `{"value": …}` (Entra sends the enterprise `manager`
-//! as a plain id), `"True"`/`"False"` strings on booleans (Entra again), and
+//! as a plain id, or as a one-element array), `"True"`/`"False"` strings on
+//! booleans (Entra again), and
 //! the equality used to find duplicates and values to remove.
 //!
 //! Only the shape is checked here (object vs. array vs. scalar); types and
@@ -24,7 +25,20 @@ pub(super) fn normalize_attr(v: &Value, def: &AttributeDef, site: &OpSite) -> Re
         return Ok(Value::Null);
     }
     if !def.multi_valued {
-        return normalize_single(v, def, site);
+        return match v {
+            // Entra ID's older client sends a single-valued complex
+            // attribute (the enterprise `manager`) as a one-element array.
+            Value::Array(items) if def.ty == AttrType::Complex => match items.as_slice() {
+                [] => Ok(Value::Null),
+                [one] => normalize_single(one, def, site),
+                _ => Err(site.invalid_value(format!(
+                    "\"{}\" is single-valued: {} values given, one accepted",
+                    def.name,
+                    items.len()
+                ))),
+            },
+            _ => normalize_single(v, def, site),
+        };
     }
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),

@@ -47,10 +47,15 @@ pub(crate) fn is_never_stored(def: &AttributeDef) -> bool {
 /// `members`, kept as rows, are not validated here).
 pub fn attribute(def: &AttributeDef, v: &Value, path: &str, max_values: usize) -> Result<Option<Value>, ScimError> {
     if !def.multi_valued {
-        if v.is_array() {
-            return Err(ScimError::invalid_value(format!("{path} is single-valued and must not be an array")));
-        }
-        return single(def, v, path, max_values);
+        return match v {
+            // A one-element array for a single-valued complex attribute, as
+            // Entra ID's older client sends the enterprise `manager`.
+            Value::Array(items) if def.ty == AttrType::Complex && items.len() == 1 => {
+                single(def, &items[0], path, max_values)
+            }
+            Value::Array(_) => Err(ScimError::invalid_value(format!("{path} is single-valued and must not be an array"))),
+            _ => single(def, v, path, max_values),
+        };
     }
     // A lone value for a multi-valued attribute is taken as a one-element
     // list: several IdPs send `"emails": {...}`.

@@ -350,6 +350,31 @@ async fn manager_by_urn_path_with_a_plain_string() {
     assert!(r.body.get(ENTERPRISE_SCHEMA).is_none_or(|e| e.get("manager").is_none()), "{}", r.text);
 }
 
+/// Entra ID's older client (Microsoft's published example request) sends
+/// the manager as a one-element array, by the short path; more than one
+/// value is refused and changes nothing.
+#[tokio::test]
+async fn manager_as_a_one_element_array() {
+    let app = TestServer::spawn().await;
+    let boss = create(&app, &entra_user("boss@contoso.com", "boss", "boss@contoso.com")).await;
+    let id = create(&app, &entra_user("report@contoso.com", "report", "report@contoso.com")).await;
+    let path = format!("/Users/{id}");
+    let reference = format!("{}/Users/{boss}", app.url(""));
+    let add = json!([{"op": "Add", "path": "manager", "value": [{"$ref": reference, "value": boss}]}]);
+    let r = app.patch(&path, &patch_body(add)).await.expect(200);
+    assert_eq!(r.body[ENTERPRISE_SCHEMA]["manager"]["value"], json!(boss), "{}", r.text);
+    let two = json!([{"op": "Replace", "path": "manager", "value": [{"value": boss}, {"value": id}]}]);
+    let r = app.patch(&path, &patch_body(two)).await;
+    assert_scim_error(&r, 400, Some("invalidValue"));
+    let g = app.get(&path).await.expect(200);
+    assert_eq!(g.body[ENTERPRISE_SCHEMA]["manager"]["value"], json!(boss));
+    // The same shape in a POST body.
+    let mut body = entra_user("other@contoso.com", "other", "other@contoso.com");
+    body[ENTERPRISE_SCHEMA] = json!({"manager": [{"value": boss}]});
+    let r = app.post("/Users", &body).await.expect(201);
+    assert_eq!(r.body[ENTERPRISE_SCHEMA]["manager"]["value"], json!(boss), "{}", r.text);
+}
+
 #[tokio::test]
 async fn manager_reference_query() {
     // "Query the value of a reference attribute to be updated": before

@@ -50,6 +50,25 @@ fn entra_no_path_value_object_with_dotted_and_urn_keys() {
     assert_eq!(u[ENTERPRISE], json!({"department": "Sales", "costCenter": "42"}));
 }
 
+/// Entra ID's older client sends the manager as a one-element array
+/// (Microsoft's published example request): taken as the one value; more
+/// than one is refused.
+#[test]
+fn entra_manager_as_a_one_element_array() {
+    let mut u = minimal_user();
+    let id = "26118915-6090-4610-87e4-49d8ca9f808d";
+    let reference = format!("https://scim.example.com/scim/v2/acme/Users/{id}");
+    changes(&mut u, json!([{"op": "Add", "path": "manager", "value": [{"$ref": reference, "value": id}]}]));
+    assert_eq!(u[ENTERPRISE]["manager"]["value"], id);
+    assert!(!u[ENTERPRISE]["manager"].is_array(), "{}", u[ENTERPRISE]);
+    let path = format!("{ENTERPRISE}:manager");
+    changes(&mut u, json!([{"op": "Replace", "path": path, "value": [{"value": "m-2"}]}]));
+    assert_eq!(u[ENTERPRISE]["manager"]["value"], "m-2");
+    let two = json!([{"op": "Replace", "path": path, "value": [{"value": "a"}, {"value": "b"}]}]);
+    let err = fails(&u, two, ScimType::InvalidValue);
+    assert!(err.detail.contains("manager"), "{}", err.detail);
+}
+
 #[test]
 fn entra_manager_as_plain_string_is_wrapped() {
     let mut u = minimal_user();
