@@ -134,8 +134,10 @@ impl StoredResource {
     }
 }
 
-/// A group member as stored. `display` is what the client sent with the
-/// member (RFC 7643 §4.2), returned as written.
+/// A group member. `display` is what the client sent with the member
+/// (RFC 7643 §4.2), returned as written; for a member sent without one,
+/// the member's current name (a User's displayName, else userName; a
+/// Group's displayName).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
     pub value: Uuid,

@@ -79,7 +79,8 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_resource(&self, write: DeleteResource) -> Result<()>;
     /// Lists live resources matching a query (filter, sort, page).
     async fn list_resources(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage>;
-    /// Members of each group in `groups` (`display` as the client sent it).
+    /// Members of each group in `groups` (`display` as the client sent it,
+    /// else the member's current name).
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>>;
     /// How many members `groups` have together, counted up to `at_most`
     /// (so that it costs little however large they are): whether a member

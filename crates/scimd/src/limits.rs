@@ -72,9 +72,51 @@ pub async fn request_id_filter(mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// `path` with each run of slashes made one (`/scim/v2/acme//Users` →
+/// `/scim/v2/acme/Users`); `None` when there is none.
+fn collapsed(path: &str) -> Option<String> {
+    if !path.contains("//") {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Before routing: collapses repeated slashes in the path, so that a SCIM
+/// base URL pasted into an identity provider with a trailing slash still
+/// works.
+pub fn collapse_slashes<B>(mut req: axum::http::Request<B>) -> axum::http::Request<B> {
+    if let Some(path) = collapsed(req.uri().path()) {
+        let rebuilt = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        if let Ok(pq) = axum::http::uri::PathAndQuery::try_from(rebuilt) {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_slashes_are_collapsed() {
+        assert_eq!(collapsed("/scim/v2/acme//Users").as_deref(), Some("/scim/v2/acme/Users"));
+        assert_eq!(collapsed("//scim///v2/a//Users/x").as_deref(), Some("/scim/v2/a/Users/x"));
+        assert_eq!(collapsed("/scim/v2/acme/Users"), None);
+    }
 
     #[test]
     fn request_ids_are_kept_when_short_and_plain() {

@@ -69,9 +69,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let on_exit = state.clone();
     let in_flight = connections::InFlight::default();
     let counted = in_flight.clone();
-    let app = app(state, &config)
-        .layer(middleware::from_fn(move |req, next| counted.clone().track(req, next)))
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let router = app(state, &config).layer(middleware::from_fn(move |req, next| counted.clone().track(req, next)));
+    // Before routing: a base URL pasted with a trailing slash gives
+    // `…/scim/v2/acme//Users`, which should reach `/Users`.
+    let app =
+        tower::ServiceBuilder::new().map_request(limits::collapse_slashes::<hyper::body::Incoming>).service(router);
+    let app = axum::ServiceExt::<axum::http::Request<hyper::body::Incoming>>::into_make_service_with_connect_info::<
+        SocketAddr,
+    >(app);
 
     let handle: Handle<SocketAddr> = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone(), Duration::from_secs(config.shutdown_grace_secs), in_flight));

@@ -53,7 +53,9 @@ pub fn attribute(def: &AttributeDef, v: &Value, path: &str, max_values: usize) -
             Value::Array(items) if def.ty == AttrType::Complex && items.len() == 1 => {
                 single(def, &items[0], path, max_values)
             }
-            Value::Array(_) => Err(ScimError::invalid_value(format!("{path} is single-valued and must not be an array"))),
+            Value::Array(_) => {
+                Err(ScimError::invalid_value(format!("{path} is single-valued and must not be an array")))
+            }
             _ => single(def, v, path, max_values),
         };
     }

@@ -105,12 +105,14 @@ fn remove_ids(conn: &Connection, tenant: Uuid, group: Uuid, ids: &[Uuid], delta:
     Ok(())
 }
 
-/// The current members of `group`, in id order.
+/// The current members of `group`, in id order, each with the `display`
+/// the client sent, else its current name (looked up only for those).
 fn current_members(conn: &Connection, tenant: Uuid, group: Uuid) -> Result<Vec<Member>> {
     all(
         conn,
-        "SELECT member_id, member_kind, display FROM group_members WHERE tenant = ? AND group_id = ? \
-         ORDER BY member_id",
+        "SELECT m.member_id, m.member_kind, \
+         coalesce(m.display, (SELECT r.display FROM resources r WHERE r.id = m.member_id)) \
+         FROM group_members m WHERE m.tenant = ? AND m.group_id = ? ORDER BY m.member_id",
         params![tenant, group],
         |row| {
             let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;

@@ -186,12 +186,13 @@ async fn members_and_groups_show_current_names_and_deletion_cleans_up(b: Backend
         audit: ctx("PUT"),
     };
     store.update_resource(upd).await.unwrap();
-    // A member's display is what the client sent, not re-derived; a group's
-    // display in a user's `groups` is the group's current name.
+    // A member's display is what the client sent, not re-derived; one sent
+    // without a display shows the member's current name. A group's display
+    // in a user's `groups` is the group's current name.
     let m = store.members_of(t.id, &[g1.id]).await.unwrap();
     assert_eq!(m[&g1.id][0].display.as_deref(), Some("jdoe"));
     let m = store.members_of(t.id, &[g2.id]).await.unwrap();
-    assert_eq!(m[&g2.id][0].display, None, "sent without a display");
+    assert_eq!(m[&g2.id][0].display.as_deref(), Some("Jane Doe"), "sent without a display: its current name");
     let gs = store.groups_of(t.id, &[a.id, g1.id]).await.unwrap();
     assert_eq!(gs[&a.id].iter().map(|r| r.value).collect::<Vec<_>>(), [g1.id, g2.id]);
     assert_eq!(gs[&a.id][1].display.as_deref(), Some("Two"));

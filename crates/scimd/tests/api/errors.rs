@@ -251,3 +251,24 @@ async fn a_write_lock_held_elsewhere_is_503_with_retry_after() {
     assert_eq!((refusal["method"].as_str(), refusal["path"].as_str()), (Some("POST"), Some("/scim/v2/acme/Users")));
     app.create_user("after").await;
 }
+
+/// A base URL pasted into an identity provider with a trailing slash makes
+/// `…/scim/v2/acme//Users`: it reaches `/Users` all the same.
+#[tokio::test]
+async fn a_base_url_with_a_trailing_slash_works() {
+    let app = TestServer::spawn().await;
+    let base = app.url("/");
+    let created = send(with_json(
+        app.http.post(format!("{base}/Users")).bearer_auth(&app.tenant.token),
+        &json!({"schemas": [USER_SCHEMA], "userName": "slash"}),
+    ))
+    .await
+    .expect(201);
+    let id = created.id();
+    let got = send(app.http.get(format!("{base}/Users/{id}?attributes=userName")).bearer_auth(&app.tenant.token))
+        .await
+        .expect(200);
+    assert_eq!(got.body["userName"], "slash");
+    assert!(got.body.get("emails").is_none(), "the query string survived: {}", got.text);
+    send(app.http.get(format!("{base}/ServiceProviderConfig"))).await.expect(200);
+}
