@@ -4,6 +4,7 @@
 //! only parses the command line and runs it.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod auth;
 pub mod cli;
 pub mod config;

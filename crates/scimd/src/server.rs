@@ -19,6 +19,7 @@ use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
+use crate::access_log;
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
 use crate::first_run;
@@ -150,6 +151,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn(move |req, next| limits::body_limit(max_body, req, next)))
         // Inside the router, where the matched route is known.
         .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn(access_log::record))
         .with_state(state)
         .layer(layers)
 }

@@ -172,3 +172,29 @@ async fn metrics_count_requests_by_route_template_without_tenant_data() {
         assert!(!text.contains(secret), "/metrics mentions {secret}: {text}");
     }
 }
+
+/// One access log line per request: method, route template, status,
+/// latency, tenant and request id; never the query (a filter can hold an
+/// email address).
+#[tokio::test]
+async fn each_request_has_an_access_log_line_without_its_query() {
+    let app = TestServer::spawn().await;
+    let r = app.list("/Users", &[("filter", "userName eq \"private.person@example.com\"")]).await.expect(200);
+    let id = r.header("x-request-id").unwrap().to_owned();
+    let line = eventually(std::time::Duration::from_secs(10), "the access log line", || async {
+        let log = app.server.as_ref().unwrap().log();
+        log.lines().find(|l| l.contains("scimd::access") && l.contains(&id)).map(str::to_owned)
+    })
+    .await;
+    for part in [
+        "\"method\":\"GET\"",
+        "\"route\":\"/scim/v2/{tenant}/Users\"",
+        "\"status\":\"200\"",
+        "\"tenant\":\"acme\"",
+        "latency_ms",
+    ] {
+        assert!(line.contains(part), "{part} missing: {line}");
+    }
+    let log = app.server.as_ref().unwrap().log();
+    assert!(!log.contains("private.person"), "a query value reached the log");
+}
