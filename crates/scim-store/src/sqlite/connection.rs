@@ -86,6 +86,36 @@ fn open_waiting(path: &Path, cache_kib: u32, busy_timeout: Duration, create: Ope
     Ok(conn)
 }
 
+/// Refuses a database this process cannot write (a read-only file,
+/// directory or file system): better no start than a server whose every
+/// write fails. SQLite opens such a file read-only without a word, so a
+/// write is tried: the schema version set to what it is.
+pub(crate) fn check_writable(conn: &Connection, path: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        StoreError::Config(format!(
+            "the database {} cannot be written ({why}): check the permissions of the file and its directory",
+            path.display()
+        ))
+    };
+    if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(true) {
+        return Err(refuse("it opened read-only".into()));
+    }
+    let probe = || -> rusqlite::Result<()> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.pragma_update(None, "user_version", version)?;
+        conn.execute_batch("COMMIT")
+    };
+    probe().map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        match e.sqlite_error_code() {
+            // Another process holds the write lock: not a read-only file.
+            Some(rusqlite::ErrorCode::DatabaseBusy) => StoreError::Busy(e.to_string()),
+            _ => refuse(e.to_string()),
+        }
+    })
+}
+
 /// How long a read connection may keep one snapshot while the writer
 /// commits nothing: bounds how late a point read sees a change made by
 /// another process (the `scimd` CLI writing to the same file); reads of

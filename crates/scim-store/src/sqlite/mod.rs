@@ -97,6 +97,7 @@ impl SqliteStore {
         let (for_writer, for_checkpoints) = (Arc::downgrade(&readers), Arc::downgrade(&readers));
         let writer = tokio::task::spawn_blocking(move || -> Result<Writer> {
             let mut conn = connection::open(&path, connection::WRITER_CACHE_KIB)?;
+            connection::check_writable(&conn, &path)?;
             migrate::run(&mut conn)?;
             let writer = Writer::start(conn, commits, for_writer)?;
             checkpoint::start(&path, for_checkpoints)?;

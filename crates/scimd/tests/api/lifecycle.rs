@@ -112,3 +112,25 @@ async fn serves_https_with_the_configured_certificate() {
     let plain = http_client().get(format!("http://{}/healthz", server.addr)).send().await;
     assert!(!plain.is_ok_and(|r| r.status().is_success()), "plain HTTP answered on the TLS port");
 }
+
+/// A database scimd cannot write (here an immutable file) stops the start
+/// with a clear message, rather than a server whose every write fails.
+#[tokio::test]
+async fn a_database_that_cannot_be_written_refuses_the_start() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    cli(&database, &["tenant", "create", "acme"]);
+    let file = dir.path().join("scimd.db");
+    let chattr = |flag: &str| std::process::Command::new("chattr").arg(flag).arg(&file).status();
+    assert!(chattr("+i").is_ok_and(|s| s.success()), "chattr +i is needed to make the file unwritable");
+    let out = std::process::Command::new(scimd_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let _ = chattr("-i");
+    assert!(!out.status.success(), "scimd started on a database it cannot write");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be written"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+}
