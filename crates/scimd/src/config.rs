@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use scim_core::bulk::BulkLimits;
@@ -127,19 +127,46 @@ pub struct Overrides {
 impl Config {
     /// Loads the layers. `file` is `--config`/`SCIMD_CONFIG`; naming a file
     /// that does not exist is an error rather than a silent default.
+    ///
+    /// A key of the file scimd does not know stops the load, naming the
+    /// nearest known key (a misspelt `databse_url` once started a new
+    /// database quietly); an unknown `SCIMD_*` variable is a warning (a
+    /// rolling upgrade may set one an older node does not know), except the
+    /// tests' own `SCIMD_TEST_*`.
     pub fn load(file: Option<&Path>, flags: &Overrides) -> anyhow::Result<Config> {
+        let known = known_keys();
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
             if !path.is_file() {
                 bail!("config file {} does not exist", path.display());
             }
+            let keys: serde_json::Map<String, serde_json::Value> = Figment::from(Toml::file(path))
+                .extract()
+                .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe(e)))?;
+            for key in keys.keys() {
+                if !known.contains(key) {
+                    let hint = nearest(key, &known).map_or_else(String::new, |k| format!(" (did you mean {k:?}?)"));
+                    bail!("{}: unknown setting {key:?}{hint}", path.display());
+                }
+            }
             figment = figment.merge(Toml::file(path));
         }
+        let env_keys: Vec<String> = std::env::vars()
+            .filter_map(|(name, _)| name.strip_prefix("SCIMD_").map(str::to_ascii_lowercase))
+            .collect();
+        for key in &env_keys {
+            if !known.contains(key) && key != "config" && !key.starts_with("test_") {
+                let hint = nearest(key, &known)
+                    .map_or_else(String::new, |k| format!(" (did you mean SCIMD_{}?)", k.to_ascii_uppercase()));
+                tracing::warn!("unknown environment variable SCIMD_{}{hint}: ignored", key.to_ascii_uppercase());
+            }
+        }
+        let known_env: Vec<&str> = known.iter().map(String::as_str).collect();
         let config: Config = figment
-            .merge(Env::prefixed("SCIMD_").ignore(&["config"]))
+            .merge(Env::prefixed("SCIMD_").only(&known_env))
             .merge(Serialized::defaults(flags))
             .extract()
-            .context("invalid configuration")?;
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?;
         config.check()?;
         Ok(config)
     }
@@ -207,6 +234,48 @@ impl Config {
     }
 }
 
+/// The settings scimd knows: the keys of the configuration.
+fn known_keys() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The known key nearest to `key`, if one is near (a few edits).
+fn nearest<'a>(key: &str, known: &'a [String]) -> Option<&'a String> {
+    known.iter().map(|k| (edits(key, k), k)).filter(|(d, _)| *d <= 3).min_by_key(|(d, _)| *d).map(|(_, k)| k)
+}
+
+/// The Levenshtein distance between `a` and `b`.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// A figment error as a sentence naming the setting (`max_page_size: …`,
+/// without figment's `default.` profile prefix).
+fn describe(e: figment::Error) -> String {
+    e.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            if key.is_empty() { e.kind.to_string() } else { format!("{key}: {}", e.kind) }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// File descriptors kept out of the connection budget: the database and
 /// its WAL files, read connections, logs, the listener, the CLI's files.
 const RESERVED_FILES: usize = 64;
@@ -248,6 +317,25 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_keys_are_named_with_the_nearest_known_one() {
+        let known = known_keys();
+        assert!(known.contains(&"database_url".to_owned()) && known.contains(&"max_page_size".to_owned()));
+        assert_eq!(nearest("databse_url", &known).map(String::as_str), Some("database_url"));
+        assert_eq!(nearest("zzzzzzzzzzzz", &known), None);
+        assert_eq!(edits("kitten", "sitting"), 3);
+        let dir = std::env::temp_dir().join(format!("scimd-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("scimd.toml");
+        std::fs::write(&file, "databse_url = \"sqlite://x.db\"\n").unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("unknown setting \"databse_url\"") && err.contains("database_url"), "{err}");
+        std::fs::write(&file, "max_page_size = \"many\"\n").unwrap();
+        let err = Config::load(Some(&file), &Overrides::default()).unwrap_err().to_string();
+        assert!(err.contains("max_page_size") && !err.contains("default."), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn bulk_requests_stop_starting_operations_before_the_request_time_limit() {

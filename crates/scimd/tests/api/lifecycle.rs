@@ -134,3 +134,17 @@ async fn a_database_that_cannot_be_written_refuses_the_start() {
     assert!(stderr.contains("cannot be written"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
 }
+
+/// An unknown `SCIMD_*` variable is a warning naming the nearest known one
+/// (a rolling upgrade may set one an older node does not know); the tests'
+/// own `SCIMD_TEST_*` are not warned about.
+#[tokio::test]
+async fn an_unknown_environment_variable_is_named_with_the_nearest_known_one() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    let env = [("SCIMD_MAX_PAGE_SIZ", "5"), ("SCIMD_TEST_SOMETHING", "x")];
+    let server = ServerProcess::start_with(&database, dir.path(), &[], &env);
+    let log = server.log();
+    assert!(log.contains("SCIMD_MAX_PAGE_SIZ") && log.contains("SCIMD_MAX_PAGE_SIZE"), "{log}");
+    assert!(!log.contains("SCIMD_TEST_SOMETHING"), "{log}");
+}
