@@ -28,6 +28,10 @@ pub enum StoreError {
     Scim(#[from] ScimError),
     #[error("configuration: {0}")]
     Config(String),
+    /// The database named does not exist, and the caller asked not to
+    /// create it ([`crate::StoreOptions::create`]).
+    #[error("there is no database at {0}")]
+    NoDatabase(String),
     /// The database driver failed (its message; driver types stay in the
     /// backend).
     #[error("database error: {0}")]

@@ -45,11 +45,16 @@ pub struct StoreOptions {
     /// cannot answer): past it the list is refused with `400 tooMany`. The
     /// default is ten full passes over a tenant of 100,000.
     pub scan_budget: u64,
+    /// Whether opening creates a database that does not exist yet. The
+    /// server does (its first start makes one); the administration commands
+    /// do not, so that a mistyped path is an error rather than a new, empty
+    /// database.
+    pub create: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { scan_budget: 1_000_000 }
+        StoreOptions { scan_budget: 1_000_000, create: true }
     }
 }
 
@@ -58,13 +63,16 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     open_with(url, StoreOptions::default()).await
 }
 
-/// Opens the store named by `url`: `sqlite://path` (created if missing).
-/// Applies migrations.
+/// Opens the store named by `url`: `sqlite://path` (created if missing and
+/// `options.create`). Applies migrations.
 pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         sqlite::open(url, options).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Err(StoreError::Config("the PostgreSQL backend is not available in this build yet; use sqlite://".into()))
+    } else if !url.contains("://") {
+        // A bare path: the likeliest meaning is a SQLite file.
+        Err(StoreError::Config(format!("{url:?} is not a database URL; for a SQLite file write sqlite://{url}")))
     } else {
         Err(StoreError::Config(format!("unsupported database URL scheme in {:?}", url.split(':').next().unwrap_or(""))))
     }

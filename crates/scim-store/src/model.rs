@@ -91,6 +91,17 @@ pub struct TokenInfo {
     pub revoked: Option<OffsetDateTime>,
 }
 
+/// What revoking a token did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Revocation {
+    /// The token was active and is now revoked.
+    Revoked,
+    /// The token had been revoked already, at that time (which stays).
+    AlreadyRevoked(OffsetDateTime),
+    /// No such token in that tenant.
+    NotFound,
+}
+
 /// A stored resource: the normalised document plus the common attributes
 /// kept in columns.
 #[derive(Debug, Clone, PartialEq)]

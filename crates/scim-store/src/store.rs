@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+    NewToken, ResourceKind, Result, Revocation, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -22,6 +22,13 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database can be read now, from the database itself and
     /// not from anything cached (for `/readyz`).
     async fn ping(&self) -> Result<()>;
+
+    // ---- server settings -----------------------------------------------
+    /// The value recorded under `key`, if any: facts one process of the
+    /// server leaves for the others (the public URL it serves at).
+    async fn server_setting(&self, key: &str) -> Result<Option<String>>;
+    /// Records `value` under `key`, replacing what was there.
+    async fn set_server_setting(&self, key: &str, value: &str) -> Result<()>;
 
     // ---- tenants -------------------------------------------------------
     /// Creates a tenant; `StoreError::Conflict` if the slug is taken.
@@ -50,8 +57,8 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenInfo>>;
     /// A tenant's tokens, oldest first.
     async fn list_tokens(&self, tenant: Uuid) -> Result<Vec<TokenInfo>>;
-    /// Marks a token revoked; `false` if no such token in that tenant.
-    async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<bool>;
+    /// Marks a token revoked, keeping the time of an earlier revocation.
+    async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<Revocation>;
     /// Records that the token was used now. (Callers decide how often.)
     async fn touch_token(&self, token: Uuid) -> Result<()>;
 

@@ -151,9 +151,8 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        let env_keys: Vec<String> = std::env::vars()
-            .filter_map(|(name, _)| name.strip_prefix("SCIMD_").map(str::to_ascii_lowercase))
-            .collect();
+        let env_keys: Vec<String> =
+            std::env::vars().filter_map(|(name, _)| name.strip_prefix("SCIMD_").map(str::to_ascii_lowercase)).collect();
         for key in &env_keys {
             if !known.contains(key) && key != "config" && !key.starts_with("test_") {
                 let hint = nearest(key, &known)
@@ -295,11 +294,15 @@ fn open_file_limit() -> Option<usize> {
 }
 
 /// Opens the store the configuration names.
-pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let options = scim_store::StoreOptions { scan_budget: config.scan_budget };
-    scim_store::open_with(&config.database_url, options)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)))
+/// Opens the configured store; `create`: whether a missing database is
+/// created (the server, `scimd init`) or an error
+/// ([`scim_store::StoreError::NoDatabase`], the other commands).
+pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store>> {
+    let options = scim_store::StoreOptions { scan_budget: config.scan_budget, create };
+    scim_store::open_with(&config.database_url, options).await.map_err(|e| match e {
+        scim_store::StoreError::NoDatabase(_) => e.into(),
+        e => anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)),
+    })
 }
 
 /// A database URL without its password, fit for messages and logs.

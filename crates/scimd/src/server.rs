@@ -31,7 +31,7 @@ use crate::scim_api;
 use crate::state::{AppState, BulkSettings, RateLimits};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
+    let store = open_store(&config, true).await?;
     let listener =
         std::net::TcpListener::bind(&config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -52,6 +52,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let ops =
         Ops::new(store, public_base).with_max_values(config.max_multi_values).with_max_work(config.max_request_work);
+    // The CLI prints SCIM URLs with the URL the server really serves at.
+    ops.record_public_base().await?;
     first_run::ensure_default_tenant(&ops).await?;
     warn_about_public_url(ops.public_base());
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %ops.public_base(), "starting");
@@ -206,7 +208,11 @@ fn warn_about_public_url(public_base: &str) {
     } else {
         host
     };
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    if ip.is_some_and(|ip| ip.is_unspecified()) {
+        tracing::warn!(public_url = %public_base, "listening on every interface without --public-url: {host} is not an address clients can use, so SCIM URLs and meta.location will not work; set --public-url (SCIMD_PUBLIC_URL) to the URL your identity provider reaches");
+    }
+    let loopback = host == "localhost" || ip.is_some_and(|ip| ip.is_loopback());
     if loopback {
         tracing::warn!(public_url = %public_base, "the SCIM URL is a loopback address: identity providers elsewhere cannot reach it (set --public-url)");
     }

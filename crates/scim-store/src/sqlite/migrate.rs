@@ -16,6 +16,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_event_order_and_settings_version",
         include_str!("../../migrations/sqlite/0004_event_order_and_settings_version.sql"),
     ),
+    ("0005_server_settings", include_str!("../../migrations/sqlite/0005_server_settings.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

@@ -39,6 +39,7 @@ mod members;
 mod migrate;
 mod resources;
 mod scans;
+mod server_settings;
 mod sql;
 mod tenants;
 mod tokens;
@@ -57,8 +58,8 @@ use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Store, StoreError, StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo,
-    UpdateResource,
+    NewToken, ResourceKind, Result, Revocation, Store, StoreError, StoreOptions, StoredResource, Tenant,
+    TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -75,8 +76,15 @@ pub struct SqliteStore {
     options: StoreOptions,
 }
 
-/// Opens (creating if needed) the SQLite database at `url` and migrates it.
+/// Opens the SQLite database at `url` (creating it if missing and
+/// `options.create`) and migrates it.
 pub async fn open(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
+    if !options.create {
+        let path = connection::path_of(url)?;
+        if !path.exists() {
+            return Err(StoreError::NoDatabase(path.display().to_string()));
+        }
+    }
     let mut store = SqliteStore::open(url).await?;
     store.options = options;
     Ok(Arc::new(store))
@@ -153,6 +161,13 @@ impl Store for SqliteStore {
         self.scans.run(Uuid::nil(), move || readers.probe()).await
     }
 
+    async fn server_setting(&self, key: &str) -> Result<Option<String>> {
+        self.server_setting_impl(key)
+    }
+    async fn set_server_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.set_server_setting_impl(key, value).await
+    }
+
     async fn create_tenant(&self, slug: &str, name: &str) -> Result<Tenant> {
         self.create_tenant_impl(slug, name).await
     }
@@ -178,7 +193,7 @@ impl Store for SqliteStore {
     async fn list_tokens(&self, tenant: Uuid) -> Result<Vec<TokenInfo>> {
         self.list_tokens_impl(tenant).await
     }
-    async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<bool> {
+    async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<Revocation> {
         self.revoke_token_impl(tenant, token).await
     }
     async fn touch_token(&self, token: Uuid) -> Result<()> {

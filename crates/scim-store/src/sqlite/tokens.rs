@@ -9,7 +9,7 @@ use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms,
 };
 use super::sql::all;
-use crate::{NewToken, Result, StoreError, TokenInfo};
+use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
 const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked";
 
@@ -95,13 +95,23 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn revoke_token_impl(&self, tenant: Uuid, token: Uuid) -> Result<bool> {
+    pub(crate) async fn revoke_token_impl(&self, tenant: Uuid, token: Uuid) -> Result<Revocation> {
         let at = to_ms(now());
         self.write(move |c| {
             let done = c
-                .prepare_cached("UPDATE tokens SET revoked = COALESCE(revoked, ?) WHERE id = ? AND tenant = ?")?
+                .prepare_cached("UPDATE tokens SET revoked = ? WHERE id = ? AND tenant = ? AND revoked IS NULL")?
                 .execute(params![at, token, tenant])?;
-            Ok(done > 0)
+            if done > 0 {
+                return Ok(Revocation::Revoked);
+            }
+            let earlier: Option<Option<i64>> = c
+                .prepare_cached("SELECT revoked FROM tokens WHERE id = ? AND tenant = ?")?
+                .query_row(params![token, tenant], |r| r.get(0))
+                .optional()?;
+            Ok(match earlier {
+                Some(Some(at)) => Revocation::AlreadyRevoked(from_ms(at)),
+                _ => Revocation::NotFound,
+            })
         })
         .await
     }

@@ -359,7 +359,7 @@ async fn evaluated_lists_span_many_batches(b: Backend) {
 /// A list that would examine more resources than the store's budget is
 /// refused with `tooMany` (RFC 7644 §3.12); lists SQL answers are not.
 async fn an_evaluated_list_past_the_budget_is_refused(b: Backend) {
-    let (store, _db) = b.store_with(scim_store::StoreOptions { scan_budget: 300 }).await;
+    let (store, _db) = b.store_with(scim_store::StoreOptions { scan_budget: 300, ..Default::default() }).await;
     let tenant = store.create_tenant("acme", "Acme").await.unwrap();
     for i in 0..400 {
         create(&store, tenant.id, ResourceKind::User, json!({"userName": format!("u{i}"), "title": "x"})).await;

@@ -1,7 +1,7 @@
 //! Tenants (settings by compare-and-set), tokens, and audit entries
 //! written on their own.
 
-use scim_store::{AuditEntry, DeletePolicy, NewToken, ResourceKind, StoreError, TenantSettings};
+use scim_store::{AuditEntry, DeletePolicy, NewToken, ResourceKind, Revocation, StoreError, TenantSettings};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -95,10 +95,14 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
     let touched = store.token_by_hash(&hash).await.unwrap().unwrap();
     assert!(touched.last_used.is_some());
 
-    assert!(store.revoke_token(tenant.id, token.id).await.unwrap());
-    assert!(!store.revoke_token(Uuid::now_v7(), token.id).await.unwrap(), "another tenant's token");
+    assert_eq!(store.revoke_token(tenant.id, token.id).await.unwrap(), Revocation::Revoked);
+    assert_eq!(store.revoke_token(Uuid::now_v7(), token.id).await.unwrap(), Revocation::NotFound, "another tenant's");
+    assert_eq!(store.revoke_token(tenant.id, Uuid::now_v7()).await.unwrap(), Revocation::NotFound);
     let revoked = store.token_by_hash(&hash).await.unwrap().unwrap();
-    assert!(revoked.revoked.is_some());
+    let at = revoked.revoked.expect("revoked");
+    // Revoking again changes nothing and says when it was.
+    assert_eq!(store.revoke_token(tenant.id, token.id).await.unwrap(), Revocation::AlreadyRevoked(at));
+    assert_eq!(store.token_by_hash(&hash).await.unwrap().unwrap().revoked, Some(at));
 
     let dup = NewToken {
         tenant: tenant.id,
@@ -145,8 +149,20 @@ async fn write_audit_records_refusals_newest_first(b: Backend) {
     assert_eq!(store.list_audit(tenant.id, 1).await.unwrap().len(), 1);
 }
 
+async fn server_settings_are_kept_by_name(b: Backend) {
+    let (store, _db) = b.store().await;
+    assert_eq!(store.server_setting("public_url").await.unwrap(), None);
+    store.set_server_setting("public_url", "http://127.0.0.1:8080").await.unwrap();
+    store.set_server_setting("other", "x").await.unwrap();
+    store.set_server_setting("public_url", "https://scim.example.com").await.unwrap();
+    assert_eq!(store.server_setting("public_url").await.unwrap().as_deref(), Some("https://scim.example.com"));
+    assert_eq!(store.server_setting("other").await.unwrap().as_deref(), Some("x"));
+    assert_eq!(store.server_setting("PUBLIC_URL").await.unwrap(), None, "names are exact");
+}
+
 contract! {
     tokio: [
+        server_settings_are_kept_by_name,
         tenants_round_trip_and_slugs_are_unique,
         tokens_are_found_by_hash_listed_revoked_and_touched,
         write_audit_records_refusals_newest_first,

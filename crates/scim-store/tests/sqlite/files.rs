@@ -6,8 +6,9 @@ use scim_store::{ResourceKind, TenantSettings};
 
 use crate::{TempDb, create, file, user_doc};
 
-/// Undoes migration 0004 on a closed database, as a build before it left
-/// the file (the events in their order, without positions or counters).
+/// Undoes migrations 0005 and 0004 on a closed database, as a build before
+/// them left the file (the events in their order, without positions or
+/// counters).
 pub fn back_to_schema_3(db: &TempDb) {
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
@@ -16,7 +17,8 @@ pub fn back_to_schema_3(db: &TempDb) {
            PRIMARY KEY (tenant, seq)); \
          INSERT INTO old_events SELECT tenant, seq, id, event_type, resource_id, at, data FROM events ORDER BY position; \
          DROP TABLE events; ALTER TABLE old_events RENAME TO events; \
-         ALTER TABLE tenants DROP COLUMN settings_version; PRAGMA user_version = 3;",
+         ALTER TABLE tenants DROP COLUMN settings_version; DROP TABLE server_settings; \
+         PRAGMA user_version = 3;",
     )
     .unwrap();
 }
@@ -47,6 +49,23 @@ async fn migration_0004_keeps_event_order_and_counters() {
     let t = store.tenant_by_id(other.id).await.unwrap().unwrap();
     assert_eq!(t.settings_version, 1);
     store.update_tenant_settings(other.id, 1, &TenantSettings::default()).await.unwrap();
+}
+
+/// A store opened with `create: false` refuses a file that is not there,
+/// naming it, and creates nothing; one that is there opens as usual.
+#[tokio::test]
+async fn a_missing_database_is_created_only_when_asked() {
+    let db = TempDb::new();
+    let no_create = scim_store::StoreOptions { create: false, ..Default::default() };
+    match scim_store::open_with(&db.url(), no_create).await {
+        Err(scim_store::StoreError::NoDatabase(path)) => assert_eq!(path, db.0.display().to_string()),
+        other => panic!("expected NoDatabase, got {:?}", other.err()),
+    }
+    assert!(!db.0.exists());
+    drop(scim_store::open(&db.url()).await.unwrap());
+    scim_store::open_with(&db.url(), no_create).await.unwrap();
+    let bare = scim_store::open_with("scimd.db", no_create).await.err().unwrap().to_string();
+    assert!(bare.contains("sqlite://scimd.db"), "{bare}");
 }
 
 /// `ping` reads the file as it is now: moved away, the store is not ready,

@@ -13,11 +13,13 @@ use super::CommonArgs;
 pub enum AuditCommand {
     /// Lists a tenant's most recent audit entries, newest first.
     List {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
         /// How many entries at most.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]

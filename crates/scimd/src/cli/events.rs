@@ -14,6 +14,7 @@ pub enum EventsCommand {
     /// Lists a tenant's events after a sequence number, or without
     /// `--tenant` every tenant's after a global position; oldest first.
     List {
+        /// The tenant (its slug) [default: every tenant]
         #[arg(long)]
         tenant: Option<String>,
         /// Only events with a greater sequence number (with `--tenant`) or
@@ -23,6 +24,7 @@ pub enum EventsCommand {
         /// How many events at most.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]

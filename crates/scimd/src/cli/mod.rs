@@ -1,5 +1,5 @@
-//! The command line (clap): `scimd serve` and the administration commands
-//! `scimd tenant …`, `scimd token …`, `scimd schema …`, `scimd audit …` and
+//! The command line (clap): `scimd serve`, `scimd init` and the
+//! administration commands `scimd tenant …`, `scimd token …`, `scimd schema …`, `scimd audit …` and
 //! `scimd events …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, Overrides, open_store};
+use scim_store::StoreError;
+
+use crate::config::{Config, Overrides, open_store, redact_url};
 use crate::ops::Ops;
 
 #[derive(Debug, Parser)]
@@ -25,8 +27,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs the server.
+    /// Runs the server (creating the database on the first start).
     Serve(ServeArgs),
+    /// Creates the database if there is none and brings its schema up to
+    /// date; the other administration commands never create one.
+    Init(CommonArgs),
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -48,6 +53,12 @@ pub enum Command {
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => crate::server::run(args.load_config()?).await,
+        Command::Init(common) => {
+            let config = common.load_config(Overrides::default())?;
+            open_store(&config, true).await?;
+            println!("The database {} is ready", redact_url(&config.database_url));
+            Ok(())
+        }
         Command::Tenant(cmd) => tenant::run(cmd).await,
         Command::Token(cmd) => token::run(cmd).await,
         Command::Schema(cmd) => schema::run(cmd).await,
@@ -56,31 +67,46 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Options every command takes.
+/// Where the store is: every command takes these.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Database URL (`sqlite://scimd.db`).
+    /// Database URL, e.g. `sqlite:///var/lib/scimd/scimd.db` [default:
+    /// `database_url` of the config file, else sqlite://scimd.db]
     #[arg(long = "database", env = "SCIMD_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
-    /// Public base URL of the server (for SCIM URLs and `meta.location`).
-    #[arg(long, env = "SCIMD_PUBLIC_URL", value_name = "URL")]
-    pub public_url: Option<String>,
-    /// TOML configuration file.
+    /// TOML configuration file; every setting can also be an `SCIMD_*`
+    /// variable [default: none]
     #[arg(long, env = "SCIMD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// For the commands that print SCIM URLs.
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    /// Public base URL of the server, for the SCIM URLs printed [default:
+    /// `public_url` of the config file, else the one the server last
+    /// started with]
+    #[arg(long, env = "SCIMD_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Address to listen on (port 0: any free port).
+    /// Address to listen on; port 0 picks any free port [default: `listen`
+    /// of the config file, else 127.0.0.1:8080]
     #[arg(long, env = "SCIMD_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
-    /// PEM certificate chain for native TLS.
+    /// Base URL clients reach the server at (behind a proxy, its HTTPS
+    /// URL), for SCIM URLs and `meta.location` [default: `public_url` of
+    /// the config file, else http(s)://<listen address>]
+    #[arg(long, env = "SCIMD_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// PEM certificate chain for native TLS (with --tls-key) [default: none]
     #[arg(long, env = "SCIMD_TLS_CERT", value_name = "PEM", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
-    /// PEM private key for native TLS.
+    /// PEM private key for native TLS (with --tls-cert) [default: none]
     #[arg(long, env = "SCIMD_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 }
@@ -88,8 +114,47 @@ pub struct ServeArgs {
 impl CommonArgs {
     pub fn load_config(&self, mut overrides: Overrides) -> anyhow::Result<Config> {
         overrides.database_url = self.database_url.clone();
-        overrides.public_url = self.public_url.clone();
         Config::load(self.config.as_deref(), &overrides)
+    }
+
+    /// The operations over the store these options name, which must exist.
+    /// Nothing these commands print is a URL.
+    pub async fn ops(&self) -> anyhow::Result<Ops> {
+        self.open(None).await
+    }
+
+    /// [`Self::ops`] for a command that prints SCIM URLs: with the public
+    /// URL given, else the one the server recorded at its last start, else
+    /// the default listen address.
+    pub async fn ops_with_urls(&self, url: &UrlArgs) -> anyhow::Result<Ops> {
+        self.open(Some(url)).await
+    }
+
+    async fn open(&self, url: Option<&UrlArgs>) -> anyhow::Result<Ops> {
+        let public_url = url.and_then(|u| u.public_url.clone());
+        let config = self.load_config(Overrides { public_url, ..Overrides::default() })?;
+        let store = open_store(&config, false).await.map_err(|e| match e.downcast_ref::<StoreError>() {
+            Some(StoreError::NoDatabase(path)) => anyhow::anyhow!(
+                "there is no database at {path}: point at the server's with --database URL or \
+                 SCIMD_DATABASE_URL (e.g. sqlite:///var/lib/scimd/scimd.db), or create one with `scimd init`"
+            ),
+            _ => e,
+        })?;
+        let public_base = match (&config.public_url, url) {
+            (Some(_), _) | (None, None) => config.public_base(None),
+            (None, Some(_)) => match Ops::recorded_public_base(&*store).await? {
+                Some(base) => base,
+                None => {
+                    let base = config.public_base(None);
+                    eprintln!(
+                        "note: no server has started on this database yet; SCIM URLs assume {base} \
+                         (give --public-url to print the real one)"
+                    );
+                    base
+                }
+            },
+        };
+        Ok(Ops::new(store, public_base))
     }
 }
 
@@ -97,21 +162,11 @@ impl ServeArgs {
     pub fn load_config(&self) -> anyhow::Result<Config> {
         self.common.load_config(Overrides {
             listen: self.listen.clone(),
+            public_url: self.public_url.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
             ..Overrides::default()
         })
-    }
-}
-
-impl CommonArgs {
-    /// The operations over the store these options name (the CLI has no
-    /// listening address: URLs use the configured public URL, or the
-    /// default listen address).
-    pub async fn ops(&self) -> anyhow::Result<Ops> {
-        let config = self.load_config(Overrides::default())?;
-        let store = open_store(&config).await?;
-        Ok(Ops::new(store, config.public_base(None)))
     }
 }
 

@@ -17,6 +17,7 @@ use crate::ops::schemas::SchemaEntry;
 pub enum SchemaCommand {
     /// Declares an extension schema (RFC 7643 §7 JSON) on a resource type.
     Add {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
         #[arg(long, value_enum, ignore_case = true)]
@@ -27,6 +28,7 @@ pub enum SchemaCommand {
         /// The schema as JSON, in the shape `/Schemas` serves.
         #[arg(long, value_name = "SCHEMA.JSON")]
         file: PathBuf,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -34,8 +36,10 @@ pub enum SchemaCommand {
     },
     /// Lists a tenant's extension schemas and its unknown-extension policy.
     List {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -44,6 +48,7 @@ pub enum SchemaCommand {
     /// Removes an extension schema. Data stored under it stays in the
     /// resources and is returned as stored.
     Remove {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
         /// The schema URN (case-insensitive).
@@ -55,6 +60,7 @@ pub enum SchemaCommand {
     /// declared: `reject` them with 400 (the default) or `keep` the
     /// extension object verbatim.
     UnknownExtensions {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
         #[arg(value_enum)]

@@ -3,10 +3,10 @@
 //! DESIGN §5).
 
 use clap::{Subcommand, ValueEnum};
-use scim_store::DeletePolicy;
+use scim_store::{DeletePolicy, TenantSettings};
 use serde_json::json;
 
-use super::CommonArgs;
+use super::{CommonArgs, UrlArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
@@ -14,32 +14,40 @@ pub enum TenantCommand {
     Create {
         /// Lowercase a-z, 0-9 and '-', 1 to 63 characters.
         slug: String,
-        /// Display name (defaults to the slug).
+        /// Display name [default: the slug]
         #[arg(long)]
         name: Option<String>,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         common: CommonArgs,
+        #[command(flatten)]
+        url: UrlArgs,
     },
     /// Lists tenants.
     List {
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         common: CommonArgs,
+        #[command(flatten)]
+        url: UrlArgs,
     },
     /// Changes a tenant's settings. A running server applies them within a
     /// few seconds (its tenant cache).
     Set {
+        /// The tenant (its slug).
         slug: String,
-        /// What SCIM DELETE does: `soft` (default: hidden from SCIM, kept for
-        /// the host application and the audit; the userName is free again)
-        /// or `hard` (erased).
+        /// What SCIM DELETE does: `soft` (hidden from SCIM, kept for the
+        /// host application and the audit; the userName is free again) or
+        /// `hard` (erased) [default for a new tenant: soft]
         #[arg(long, value_enum)]
         delete_policy: Option<PolicyArg>,
         /// Requests a second the tenant may make (0: no limit), or
-        /// `default` to follow the server's `rate_limit_per_tenant`.
+        /// `default` to follow the server's `rate_limit_per_tenant` [default
+        /// for a new tenant: default]
         #[arg(long, value_name = "N|default", value_parser = parse_rate)]
         rate_limit: Option<RateArg>,
         #[command(flatten)]
@@ -69,8 +77,8 @@ pub enum PolicyArg {
 
 pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
-        TenantCommand::Create { slug, name, json, common } => {
-            let ops = common.ops().await?;
+        TenantCommand::Create { slug, name, json, common, url } => {
+            let ops = common.ops_with_urls(&url).await?;
             let tenant = ops.create_tenant(&slug, name.as_deref()).await?;
             let url = ops.scim_url(&tenant.slug);
             if json {
@@ -80,8 +88,8 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 println!("SCIM base URL: {url}");
             }
         }
-        TenantCommand::List { json, common } => {
-            let ops = common.ops().await?;
+        TenantCommand::List { json, common, url } => {
+            let ops = common.ops_with_urls(&url).await?;
             let tenants = ops.list_tenants().await?;
             if json {
                 let list: Vec<_> = tenants
@@ -99,30 +107,48 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
             }
         }
         TenantCommand::Set { slug, delete_policy, rate_limit, common } => {
+            if delete_policy.is_none() && rate_limit.is_none() {
+                anyhow::bail!("nothing changed: give --delete-policy or --rate-limit (see `scimd tenant set --help`)");
+            }
             let ops = common.ops().await?;
+            let apply = |settings: &mut TenantSettings| {
+                if let Some(p) = delete_policy {
+                    settings.delete_policy = match p {
+                        PolicyArg::Soft => DeletePolicy::Soft,
+                        PolicyArg::Hard => DeletePolicy::Hard,
+                    };
+                }
+                match rate_limit {
+                    Some(RateArg::Default) => settings.rate_limit = None,
+                    Some(RateArg::PerSecond(n)) => settings.rate_limit = Some(n),
+                    None => {}
+                }
+            };
+            let current = ops.require_tenant(&slug).await?.tenant.clone();
+            let mut wanted = current.settings.clone();
+            apply(&mut wanted);
+            if wanted == current.settings {
+                println!("Nothing changed: tenant {} already has {}", current.slug, describe(&current.settings));
+                return Ok(());
+            }
             let tenant = ops
                 .update_settings(&slug, None, |settings| {
-                    if let Some(p) = delete_policy {
-                        settings.delete_policy = match p {
-                            PolicyArg::Soft => DeletePolicy::Soft,
-                            PolicyArg::Hard => DeletePolicy::Hard,
-                        };
-                    }
-                    match rate_limit {
-                        Some(RateArg::Default) => settings.rate_limit = None,
-                        Some(RateArg::PerSecond(n)) => settings.rate_limit = Some(n),
-                        None => {}
-                    }
+                    apply(settings);
                     Ok(())
                 })
                 .await?;
-            let rate =
-                tenant.settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
-            println!(
-                "Updated tenant {} (delete policy: {:?}, rate limit: {rate})",
-                tenant.slug, tenant.settings.delete_policy
-            );
+            println!("Updated tenant {}: {}", tenant.slug, describe(&tenant.settings));
         }
     }
     Ok(())
+}
+
+/// The settings `tenant set` changes, as its messages say them.
+fn describe(settings: &TenantSettings) -> String {
+    let policy = match settings.delete_policy {
+        DeletePolicy::Soft => "soft",
+        DeletePolicy::Hard => "hard",
+    };
+    let rate = settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
+    format!("delete policy {policy}, rate limit {rate}")
 }

@@ -2,30 +2,37 @@
 //! secret is printed once at creation and never again (DESIGN §6).
 
 use clap::Subcommand;
-use scim_store::TokenInfo;
+use scim_core::resource::format_datetime;
+use scim_store::{Revocation, TokenInfo};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::CommonArgs;
+use super::{CommonArgs, UrlArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Creates a token and prints its secret (once).
     Create {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
-        /// A label to tell tokens apart (e.g. the IdP's name).
+        /// A label to tell tokens apart, e.g. the IdP's name [default: default]
         #[arg(long)]
         name: Option<String>,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
         common: CommonArgs,
+        #[command(flatten)]
+        url: UrlArgs,
     },
     /// Lists a tenant's tokens (never their secrets).
     List {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
+        /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -34,8 +41,10 @@ pub enum TokenCommand {
     /// Revokes a token. Running servers refuse it within a few seconds
     /// (their token cache's lifetime).
     Revoke {
+        /// The tenant (its slug).
         #[arg(long)]
         tenant: String,
+        /// The token's id (`scimd token list` shows it).
         token_id: Uuid,
         #[command(flatten)]
         common: CommonArgs,
@@ -44,8 +53,8 @@ pub enum TokenCommand {
 
 pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { tenant, name, json, common } => {
-            let ops = common.ops().await?;
+        TokenCommand::Create { tenant, name, json, common, url } => {
+            let ops = common.ops_with_urls(&url).await?;
             let ctx = ops.require_tenant(&tenant).await?;
             let issued = ops.issue_token(&ctx.tenant, name.as_deref().unwrap_or("default")).await?;
             let (info, url) = (&issued.info, &ctx.base_url);
@@ -81,22 +90,26 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke { tenant, token_id, common } => {
             let ops = common.ops().await?;
             let ctx = ops.require_tenant(&tenant).await?;
-            ops.revoke_token(&ctx.tenant, token_id).await?;
-            println!("Revoked token {token_id}");
+            match ops.revoke_token(&ctx.tenant, token_id).await? {
+                Revocation::AlreadyRevoked(at) => {
+                    println!("Token {token_id} was already revoked (at {})", format_datetime(at));
+                }
+                _ => println!("Revoked token {token_id}"),
+            }
         }
     }
     Ok(())
 }
 
 fn token_json(t: &TokenInfo, tenant: &str) -> Value {
-    let ts = |v: Option<time::OffsetDateTime>| v.map(scim_core::resource::format_datetime);
+    let ts = |v: Option<time::OffsetDateTime>| v.map(format_datetime);
     json!({
         "id": t.id,
         "tenant": tenant,
         "name": t.name,
         "prefix": t.prefix,
         "scopes": t.scopes,
-        "created": scim_core::resource::format_datetime(t.created),
+        "created": format_datetime(t.created),
         "expires": ts(t.expires),
         "last_used": ts(t.last_used),
         "revoked": ts(t.revoked),

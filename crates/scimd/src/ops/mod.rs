@@ -36,6 +36,9 @@ pub use self::precondition::Precondition;
 pub use self::tenants::TenantCtx;
 
 /// The operations, over one store.
+/// The server setting holding the public base URL.
+const PUBLIC_URL_KEY: &str = "public_url";
+
 pub struct Ops {
     store: Arc<dyn Store>,
     /// The externally visible base URL, no trailing slash (for SCIM URLs).
@@ -103,6 +106,16 @@ impl Ops {
     /// The public base URL, no trailing slash.
     pub fn public_base(&self) -> &str {
         &self.public_base
+    }
+
+    /// Records [`Self::public_base`] in the store, for the CLI's URLs.
+    pub async fn record_public_base(&self) -> OpResult<()> {
+        Ok(self.store.set_server_setting(PUBLIC_URL_KEY, &self.public_base).await?)
+    }
+
+    /// The public base URL the server last started with, if it has.
+    pub async fn recorded_public_base(store: &dyn Store) -> OpResult<Option<String>> {
+        Ok(store.server_setting(PUBLIC_URL_KEY).await?)
     }
 
     /// The SCIM base URL of a tenant: `<public>/scim/v2/<slug>`.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scim_core::ScimError;
-use scim_store::{NewToken, Tenant, TokenInfo};
+use scim_store::{NewToken, Revocation, Tenant, TokenInfo};
 use uuid::Uuid;
 
 use super::Ops;
@@ -50,17 +50,20 @@ impl Ops {
         Ok(self.store.list_tokens(tenant.id).await?)
     }
 
-    /// Revokes one of `tenant`'s tokens (404 for another tenant's). This
-    /// process refuses it at once; others within the cache's lifetime.
-    pub async fn revoke_token(&self, tenant: &Tenant, token: Uuid) -> OpResult<()> {
-        if !self.store.revoke_token(tenant.id, token).await? {
+    /// Revokes one of `tenant`'s tokens (404 for another tenant's):
+    /// [`Revocation::Revoked`], or [`Revocation::AlreadyRevoked`] with the
+    /// time it was, which stays. This process refuses the token at once;
+    /// others within the cache's lifetime.
+    pub async fn revoke_token(&self, tenant: &Tenant, token: Uuid) -> OpResult<Revocation> {
+        let outcome = self.store.revoke_token(tenant.id, token).await?;
+        if outcome == Revocation::NotFound {
             return Err(OpError::Refused(ScimError::not_found(format!(
                 "no token {token} in tenant {:?}",
                 tenant.slug
             ))));
         }
         self.tokens.invalidate(|_, info| info.id == token);
-        Ok(())
+        Ok(outcome)
     }
 
     /// The token whose secret hashes to `hash`, from the cache or the store

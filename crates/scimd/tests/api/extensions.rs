@@ -3,7 +3,6 @@
 //! discovery, validation, storage, filters, PATCH with URN paths,
 //! projection, tenant isolation, and the unknown-extension policy.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -36,13 +35,6 @@ fn add_schema(server: &TestServer, tenant: &str, schema: &Value, extra: &[&str])
     let mut args = vec!["schema", "add", "--tenant", tenant, "--resource-type", "User", "--file", &file];
     args.extend_from_slice(extra);
     server.cli_json(&args)
-}
-
-/// Runs a CLI command that must fail; returns its stderr.
-fn cli_fails(server: &TestServer, args: &[&str]) -> String {
-    let out = Command::new(scimd_bin()).args(args).arg("--database").arg(&server.database).output().unwrap();
-    assert!(!out.status.success(), "scimd {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Polls `GET path` (with the tenant's token: its extensions show only to
@@ -191,7 +183,7 @@ async fn the_cli_validates_lists_and_removes_extensions() {
     std::fs::write(&file, acme_schema().to_string()).unwrap();
     let file = file.to_str().unwrap();
     let add = ["schema", "add", "--tenant", "acme", "--resource-type", "Group", "--file", file];
-    let err = cli_fails(&server, &add);
+    let err = cli_fails(&server.database, &add);
     assert!(err.contains("already declares"), "{err}");
     let bad = server.dir.path().join("bad.json");
     std::fs::write(
@@ -200,14 +192,14 @@ async fn the_cli_validates_lists_and_removes_extensions() {
     )
     .unwrap();
     let err = cli_fails(
-        &server,
+        &server.database,
         &["schema", "add", "--tenant", "acme", "--resource-type", "User", "--file", bad.to_str().unwrap()],
     );
     assert!(err.contains("\"x\".type"), "the error names the attribute: {err}");
     let std = server.dir.path().join("std.json");
     std::fs::write(&std, json!({ "id": ENTERPRISE_SCHEMA, "attributes": [{ "name": "x" }] }).to_string()).unwrap();
     let err = cli_fails(
-        &server,
+        &server.database,
         &["schema", "add", "--tenant", "acme", "--resource-type", "User", "--file", std.to_str().unwrap()],
     );
     assert!(err.contains("standard SCIM URN"), "{err}");
@@ -232,7 +224,7 @@ async fn the_cli_validates_lists_and_removes_extensions() {
             .expect(201)
             .id();
 
-    let err = cli_fails(&server, &["schema", "remove", "--tenant", "acme", "urn:example:nope:1.0:User"]);
+    let err = cli_fails(&server.database, &["schema", "remove", "--tenant", "acme", "urn:example:nope:1.0:User"]);
     assert!(err.contains("declares no schema extension"), "{err}");
     server.cli(&["schema", "remove", "--tenant", "acme", &ACME.to_uppercase()]);
     assert_eq!(server.cli_json(&["schema", "list", "--tenant", "acme"])["extensions"], json!([]));

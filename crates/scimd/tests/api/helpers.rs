@@ -92,6 +92,14 @@ pub fn cli(database: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs a CLI command that must fail; returns its stderr.
+#[track_caller]
+pub fn cli_fails(database: &str, args: &[&str]) -> String {
+    let out = Command::new(scimd_bin()).args(args).arg("--database").arg(database).output().unwrap();
+    assert!(!out.status.success(), "scimd {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// Runs a CLI command with `--json` and parses its output.
 pub fn cli_json(database: &str, args: &[&str]) -> Value {
     let mut args = args.to_vec();
@@ -118,8 +126,11 @@ impl ServerProcess {
     pub fn start_with(database: &str, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let log_path = unique_path(dir.join("scimd.log"));
         let log = std::fs::File::create(&log_path).unwrap();
+        // Any free port on loopback, unless the test listens elsewhere.
+        let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let mut child = Command::new(scimd_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
+            .args(["serve", "--database", database])
+            .args(listen)
             .args(extra)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
@@ -316,6 +327,7 @@ impl TestServer {
         let database = database_url(dir.path());
         // Blocking work in an async test is fine: nothing else runs yet.
         let (tenant, other, server) = {
+            cli(&database, &["init"]);
             let a = cli_json(&database, &["tenant", "create", "acme", "--name", "Acme Corp"]);
             assert_eq!(a["slug"], "acme", "tenant create --json: {a}");
             let ta = cli_json(&database, &["token", "create", "--tenant", "acme", "--name", "tests"]);

@@ -48,6 +48,7 @@ fn start_slow_post(addr: &str, path: &str, token: &str, body: &[u8], first: usiz
 async fn sigterm_finishes_in_flight_requests_then_exits() {
     let dir = TempDir::new();
     let database = database_url(dir.path());
+    cli(&database, &["init"]);
     cli(&database, &["tenant", "create", "acme"]);
     let token = cli_json(&database, &["token", "create", "--tenant", "acme"])["token"].as_str().unwrap().to_owned();
     // Debug logs say when a request has started (tower-http's trace layer).
@@ -119,6 +120,7 @@ async fn serves_https_with_the_configured_certificate() {
 async fn a_database_that_cannot_be_written_refuses_the_start() {
     let dir = TempDir::new();
     let database = database_url(dir.path());
+    cli(&database, &["init"]);
     cli(&database, &["tenant", "create", "acme"]);
     let file = dir.path().join("scimd.db");
     let chattr = |flag: &str| std::process::Command::new("chattr").arg(flag).arg(&file).status();

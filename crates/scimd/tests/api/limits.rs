@@ -166,6 +166,7 @@ async fn requests_without_a_valid_token_are_rate_limited_per_source() {
 async fn each_tenant_has_its_own_rate() {
     let dir = TempDir::new();
     let database = database_url(dir.path());
+    cli(&database, &["init"]);
     let tokens: Vec<String> = ["slow", "fast"]
         .iter()
         .map(|t| {

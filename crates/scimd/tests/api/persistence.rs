@@ -43,6 +43,7 @@ async fn first_run_prints_url_and_token_once() {
 async fn public_url_is_used_for_locations() {
     let dir = TempDir::new();
     let database = database_url(dir.path());
+    cli(&database, &["init"]);
     cli(&database, &["tenant", "create", "acme"]);
     let token = cli_json(&database, &["token", "create", "--tenant", "acme"])["token"].as_str().unwrap().to_string();
     let server = ServerProcess::start(&database, dir.path(), &["--public-url", "https://scim.example.com"]);

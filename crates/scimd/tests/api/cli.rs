@@ -1,0 +1,129 @@
+//! The administration commands as an operator meets them: they never create
+//! a database, print the SCIM URLs the server really serves at, and say so
+//! when a command changes nothing.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[test]
+fn commands_other_than_init_never_create_a_database() {
+    let dir = TempDir::new();
+    let missing = database_url(dir.path());
+    for args in [&["tenant", "list"][..], &["tenant", "create", "acme"], &["token", "list", "--tenant", "acme"]] {
+        let err = cli_fails(&missing, args);
+        assert!(err.contains("there is no database at"), "{args:?}: {err}");
+        assert!(err.contains("--database") && err.contains("SCIMD_DATABASE_URL"), "how to point at one: {err}");
+        assert!(err.contains("scimd init"), "how to create one: {err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file was created");
+
+    let out = cli(&missing, &["init"]);
+    assert!(out.contains("is ready"), "{out}");
+    assert!(dir.path().join("scimd.db").exists());
+    // Running it again on the existing database is harmless.
+    cli(&missing, &["init"]);
+    assert_eq!(cli_json(&missing, &["tenant", "list"]), Value::Array(vec![]));
+}
+
+#[test]
+fn a_bare_path_is_answered_with_the_url_meant() {
+    let err = cli_fails("b.db", &["tenant", "list"]);
+    assert!(err.contains("sqlite://b.db"), "{err}");
+    assert!(!std::path::Path::new("b.db").exists());
+}
+
+#[test]
+fn urls_printed_are_the_servers_own() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    cli(&database, &["init"]);
+    // Before any server ran, the URL is a guess, and the CLI says so.
+    let out = std::process::Command::new(scimd_bin())
+        .args(["tenant", "create", "early", "--json", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no server has started"), "{out:?}");
+
+    let server = ServerProcess::start(&database, dir.path(), &[]);
+    let created = cli_json(&database, &["tenant", "create", "acme"]);
+    assert_eq!(created["scim_url"], format!("http://{}/scim/v2/acme", server.addr));
+    let token = cli_json(&database, &["token", "create", "--tenant", "acme"]);
+    assert_eq!(token["scim_url"], format!("http://{}/scim/v2/acme", server.addr));
+    let listed = cli_json(&database, &["tenant", "list"]);
+    let urls: Vec<&str> = listed.as_array().unwrap().iter().map(|t| t["scim_url"].as_str().unwrap()).collect();
+    assert!(urls.iter().all(|u| u.starts_with(&format!("http://{}/", server.addr))), "{urls:?}");
+    // An explicit URL wins.
+    let given = cli_json(&database, &["tenant", "list", "--public-url", "https://scim.example.com/"]);
+    assert_eq!(given[1]["scim_url"], "https://scim.example.com/scim/v2/acme");
+    server.stop();
+
+    // A server behind a proxy: its public URL is what the CLI prints.
+    let server = ServerProcess::start(&database, dir.path(), &["--public-url", "https://id.example.org"]);
+    let token = cli_json(&database, &["token", "create", "--tenant", "acme"]);
+    assert_eq!(token["scim_url"], "https://id.example.org/scim/v2/acme");
+    server.stop();
+}
+
+#[test]
+fn listening_everywhere_without_a_public_url_warns() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    let server = ServerProcess::start(&database, dir.path(), &["--listen", "0.0.0.0:0"]);
+    let log = server.log();
+    assert!(log.contains("0.0.0.0 is not an address clients can use"), "{log}");
+    assert!(log.contains("--public-url"), "{log}");
+    server.stop();
+    let server = ServerProcess::start(&database, dir.path(), &["--public-url", "https://scim.example.com"]);
+    assert!(!server.log().contains("not an address clients can use"));
+}
+
+#[test]
+fn tenant_set_and_token_revoke_say_when_nothing_changed() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    cli(&database, &["init"]);
+    cli(&database, &["tenant", "create", "acme"]);
+    let err = cli_fails(&database, &["tenant", "set", "acme"]);
+    assert!(err.contains("nothing changed") && err.contains("--delete-policy"), "{err}");
+    let out = cli(&database, &["tenant", "set", "acme", "--delete-policy", "soft"]);
+    assert!(out.starts_with("Nothing changed"), "soft is already the policy: {out}");
+    let out = cli(&database, &["tenant", "set", "acme", "--delete-policy", "hard", "--rate-limit", "50"]);
+    assert!(out.starts_with("Updated tenant acme") && out.contains("hard") && out.contains("50/s"), "{out}");
+    let out = cli(&database, &["tenant", "set", "acme", "--rate-limit", "50"]);
+    assert!(out.starts_with("Nothing changed"), "{out}");
+    let listed = cli_json(&database, &["tenant", "list"]);
+    assert_eq!(listed[0]["delete_policy"], "hard");
+
+    let token = cli_json(&database, &["token", "create", "--tenant", "acme"]);
+    let id = token["id"].as_str().unwrap();
+    let out = cli(&database, &["token", "revoke", "--tenant", "acme", id]);
+    assert_eq!(out.trim(), format!("Revoked token {id}"));
+    let out = cli(&database, &["token", "revoke", "--tenant", "acme", id]);
+    assert!(out.contains("already revoked"), "{out}");
+    let err = cli_fails(&database, &["token", "revoke", "--tenant", "acme", "0190c5a8-0000-7000-8000-000000000000"]);
+    assert!(err.contains("no token"), "{err}");
+}
+
+#[test]
+fn every_flag_says_its_default_or_variable() {
+    for command in [&["serve"][..], &["init"], &["tenant", "create"], &["tenant", "set"], &["token", "create"]] {
+        let out = std::process::Command::new(scimd_bin()).args(command).arg("--help").output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(help.contains("[env: SCIMD_DATABASE_URL=") && help.contains("default:"), "{command:?}:\n{help}");
+    }
+    let serve = String::from_utf8_lossy(
+        &std::process::Command::new(scimd_bin()).args(["serve", "--help"]).output().unwrap().stdout,
+    )
+    .into_owned();
+    for var in ["SCIMD_LISTEN", "SCIMD_PUBLIC_URL", "SCIMD_TLS_CERT", "SCIMD_CONFIG"] {
+        assert!(serve.contains(var), "serve --help names {var}:\n{serve}");
+    }
+    // Flags appear only where they do something: audit prints no URL.
+    let audit = String::from_utf8_lossy(
+        &std::process::Command::new(scimd_bin()).args(["audit", "list", "--help"]).output().unwrap().stdout,
+    )
+    .into_owned();
+    assert!(!audit.contains("--public-url"), "{audit}");
+}
