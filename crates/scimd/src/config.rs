@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use scim_core::bulk::BulkLimits;
 use scim_store::Store;
+
+use crate::client_addr::TrustedProxies;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -76,6 +78,11 @@ pub struct Config {
     /// Units of work one write may take (a PATCH: operations × the values
     /// each may examine); more is `400 invalidValue`.
     pub max_request_work: u64,
+    /// Reverse proxies in front of scimd (comma-separated addresses and
+    /// CIDR ranges): from them, the client address is taken from
+    /// `X-Forwarded-For` (see `client_addr.rs`). Empty: nobody's header is
+    /// believed.
+    pub trusted_proxies: String,
 }
 
 impl Default for Config {
@@ -104,6 +111,7 @@ impl Default for Config {
             scan_budget: scim_store::StoreOptions::default().scan_budget,
             max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_request_work: crate::ops::work::DEFAULT_MAX_WORK,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -190,6 +198,9 @@ impl Config {
         if self.audit_refusal_window_secs == 0 {
             bail!("audit_refusal_window_secs must be at least 1");
         }
+        if let Err(e) = TrustedProxies::parse(&self.trusted_proxies) {
+            bail!("trusted_proxies: {e}");
+        }
         if self.max_connections == Some(0) {
             bail!("max_connections must be at least 1");
         }
@@ -216,6 +227,11 @@ impl Config {
     pub fn bulk_time(&self) -> std::time::Duration {
         let t = self.request_timeout_secs;
         std::time::Duration::from_secs(t.saturating_sub((t / 6).max(1)).max(1))
+    }
+
+    /// [`Self::trusted_proxies`], parsed (checked at load).
+    pub fn proxies(&self) -> TrustedProxies {
+        TrustedProxies::parse(&self.trusted_proxies).unwrap_or_default()
     }
 
     /// The `/Bulk` limits, as the ServiceProviderConfig advertises them.

@@ -7,6 +7,7 @@
 pub mod access_log;
 pub mod auth;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod connections;
 pub mod first_run;

@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,6 +21,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::access_log;
+use crate::client_addr;
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
 use crate::first_run;
@@ -123,6 +125,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 pub fn app(state: AppState, config: &Config) -> Router {
     let request_timeout = Duration::from_secs(config.request_timeout_secs);
     let max_body = config.max_body_bytes;
+    let proxies = Arc::new(config.proxies());
     let layers = ServiceBuilder::new()
         .layer(middleware::from_fn(limits::request_id_filter))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -156,6 +159,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .layer(middleware::from_fn(access_log::record))
         .with_state(state)
         .layer(layers)
+        .layer(middleware::from_fn(move |req, next| client_addr::resolve(Arc::clone(&proxies), req, next)))
 }
 
 async fn healthz() -> &'static str {

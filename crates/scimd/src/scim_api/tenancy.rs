@@ -15,11 +15,11 @@
 //! `429`s are counted into the audit log (one entry per tenant, source and
 //! window), not written one by one; other refused writes are written each.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ErrorNote};
 use crate::auth::scim::{AuthError, authenticate};
+use crate::client_addr::ClientAddr;
 use crate::ops::TenantCtx;
 use crate::ops::audit::{MAX_TEXT, Target, bounded};
 use crate::rate_limit::Rate;
@@ -107,9 +108,9 @@ fn tenant_slug(path: &str) -> Option<&str> {
     path.strip_prefix(SCIM_PREFIX)?.split('/').next()
 }
 
-/// The address a request came from (its connection's peer).
+/// The address a request came from (see `client_addr.rs`).
 fn source_ip(parts: &Parts) -> Option<IpAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    parts.extensions.get::<ClientAddr>().map(|c| c.ip)
 }
 
 /// Middleware: finds the tenant of the path, if it names one.
@@ -220,7 +221,7 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
 fn audit_context(parts: &Parts) -> AuditContext {
     AuditContext {
         token: None,
-        remote_addr: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string()),
+        remote_addr: parts.extensions.get::<ClientAddr>().map(ClientAddr::to_string),
         method: parts.method.as_str().to_owned(),
         path: bounded(parts.uri.path(), MAX_TEXT),
         request_id: request_id(&parts.headers),

@@ -162,6 +162,58 @@ async fn requests_without_a_valid_token_are_rate_limited_per_source() {
     assert!(metrics.text.contains("scimd_rate_limited_total 2"), "{}", metrics.text);
 }
 
+/// Behind a trusted reverse proxy the per-source limit and the audit log
+/// see the forwarded client; from anyone else the header is ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_the_source() {
+    let (server, token, dir) = server_with(&[
+        ("SCIMD_RATE_LIMIT_PER_SOURCE", "1"),
+        ("SCIMD_RATE_LIMIT_SOURCE_BURST", "2"),
+        ("SCIMD_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+    ]);
+    let http = http_client();
+    let users = format!("http://{}/scim/v2/default/Users", server.addr);
+    let refused = |client: &'static str| {
+        send(http.get(&users).bearer_auth("scimd_wrong").header("x-forwarded-for", format!("{client}, 10.1.2.3")))
+    };
+    for _ in 0..2 {
+        assert_eq!(refused("198.51.100.1").await.status.as_u16(), 401);
+    }
+    assert_eq!(refused("198.51.100.1").await.status.as_u16(), 429, "that client's burst is spent");
+    assert_eq!(refused("198.51.100.2").await.status.as_u16(), 401, "another client behind the proxy is not");
+
+    let created = send(
+        http.post(&users)
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .header("x-forwarded-for", "203.0.113.50")
+            .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"proxied"}"#),
+    )
+    .await
+    .expect(201);
+    let database = database_url(dir.path());
+    let audit = cli_json(&database, &["audit", "list", "--tenant", "default"]);
+    let entry = audit.as_array().unwrap().iter().find(|e| e["resource_id"] == created.body["id"]).unwrap().clone();
+    assert_eq!(entry["remote_addr"], "203.0.113.50", "{entry}");
+    server.stop();
+
+    // Without trusted proxies the header changes nothing.
+    let server = ServerProcess::start_with(&database, dir.path(), &[], &[("SCIMD_RATE_LIMIT_PER_SOURCE", "0")]);
+    let users = format!("http://{}/scim/v2/default/Users", server.addr);
+    let created = send(
+        http.post(&users)
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .header("x-forwarded-for", "203.0.113.51")
+            .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"direct"}"#),
+    )
+    .await
+    .expect(201);
+    let audit = cli_json(&database, &["audit", "list", "--tenant", "default"]);
+    let entry = audit.as_array().unwrap().iter().find(|e| e["resource_id"] == created.body["id"]).unwrap().clone();
+    assert!(entry["remote_addr"].as_str().unwrap().starts_with("127.0.0.1:"), "{entry}");
+}
+
 #[tokio::test]
 async fn each_tenant_has_its_own_rate() {
     let dir = TempDir::new();
