@@ -25,7 +25,7 @@ pub enum DeletePolicy {
 }
 
 /// A tenant's settings, stored as JSON so later issues can add fields.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TenantSettings {
     pub delete_policy: DeletePolicy,
@@ -39,6 +39,33 @@ pub struct TenantSettings {
     /// default (0: no limit); `None` follows the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// Whether group `displayName`s are unique among the tenant's live
+    /// groups, case-insensitively (on by default; Microsoft asks it of
+    /// endpoints integrated with Entra ID). Groups that shared a name
+    /// before the rule applied keep it; every new name is checked.
+    pub unique_group_names: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        TenantSettings {
+            delete_policy: DeletePolicy::default(),
+            extensions: Vec::new(),
+            unknown_extensions: UnknownExtensions::default(),
+            rate_limit: None,
+            unique_group_names: true,
+        }
+    }
+}
+
+/// Live groups of a tenant that share a name (case-insensitively): kept
+/// from before the name rule applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedGroupName {
+    pub tenant: Uuid,
+    /// The name, lower-cased.
+    pub name: String,
+    pub groups: u64,
 }
 
 /// A schema extension a tenant declared on one of its resource types.

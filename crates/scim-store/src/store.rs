@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Revocation, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+    NewToken, ResourceKind, Result, Revocation, SharedGroupName, StoredResource, Tenant, TenantSettings, TokenInfo,
+    UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -62,6 +63,10 @@ pub trait Store: Send + Sync + 'static {
     /// Records that the token was used now. (Callers decide how often.)
     async fn touch_token(&self, token: Uuid) -> Result<()>;
 
+    /// Group names shared by more than one live group of a tenant (kept
+    /// from before the name rule applied), at most `limit`.
+    async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>>;
+
     // ---- resources -----------------------------------------------------
     /// A live (not deleted) resource.
     async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>>;
@@ -76,10 +81,15 @@ pub trait Store: Send + Sync + 'static {
         Ok(Some((user, groups)))
     }
     /// Creates a resource (and, for a Group, its initial members) with its
-    /// audit entry and outbox event in one transaction.
+    /// audit entry and outbox event in one transaction. `Uniqueness` for a
+    /// userName another live user has, and, where the tenant's
+    /// `unique_group_names` is on, for a group displayName another live
+    /// group has (case-insensitively; the message names that group's id).
     async fn create_resource(&self, write: CreateResource) -> Result<StoredResource>;
     /// Replaces a resource's document and/or changes its membership, with
     /// optimistic concurrency on `expected_version`, in one transaction.
+    /// The same uniqueness as a create for a new userName or group name; a
+    /// group that shared its name before the rule applied keeps it.
     async fn update_resource(&self, write: UpdateResource) -> Result<StoredResource>;
     /// Deletes per `policy` (soft: hidden, kept for audit; hard: erased),
     /// removing the resource's memberships, in one transaction.

@@ -48,6 +48,12 @@ impl Creation {
     }
 }
 
+/// The refusal of a group name another live group of the tenant holds:
+/// its id lets an admin link the existing group instead (Okta shows it).
+pub(crate) fn group_name_taken(name: &str, holder: Uuid) -> StoreError {
+    StoreError::Uniqueness(format!("displayName \"{name}\" is already taken by group {holder}"))
+}
+
 /// A write computed from (or pinned to) version `expected` finds `current`.
 pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<()> {
     match expected {

@@ -71,6 +71,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.audit_retention_days > 0 {
         tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));
     }
+    tokio::spawn({
+        let state = state.clone();
+        async move { state.ops.report_shared_group_names().await }
+    });
     let on_exit = state.clone();
     let in_flight = connections::InFlight::default();
     let counted = in_flight.clone();

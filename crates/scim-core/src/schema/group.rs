@@ -4,7 +4,7 @@
 //! Where §4.2's prose or the §8.4 example disagree with §8.7.1, the prose and
 //! the example win; each such decision is noted next to the attribute.
 
-use super::{AttributeDef, Mutability, Schema};
+use super::{AttributeDef, Mutability, Schema, Uniqueness};
 
 pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
@@ -18,7 +18,13 @@ pub fn group_schema() -> Schema {
         attributes: vec![
             // §8.7.1 says `required: false`, but §4.2 says displayName is
             // REQUIRED: the prose wins.
-            AttributeDef::string("displayName").required().describe("A human-readable name for the Group. REQUIRED."),
+            // Unique per tenant (case-insensitively) by default, as Microsoft
+            // asks of SCIM endpoints integrated with Entra ID; a tenant may
+            // turn it off (`SchemaRegistry::with_unique_group_names`).
+            AttributeDef::string("displayName")
+                .required()
+                .uniqueness(Uniqueness::Server)
+                .describe("A human-readable name for the Group. REQUIRED."),
             AttributeDef::complex(
                 "members",
                 vec![

@@ -3,8 +3,8 @@
 //! URN-qualified names, the common attributes).
 
 use super::{
-    AttributeDef, ENTERPRISE_USER_URN, GROUP_URN, ResourceType, Schema, SchemaExtension, USER_URN, common_attributes,
-    enterprise_user_schema, group_schema, user_schema,
+    AttributeDef, ENTERPRISE_USER_URN, GROUP_URN, ResourceType, Schema, SchemaExtension, USER_URN, Uniqueness,
+    common_attributes, enterprise_user_schema, group_schema, user_schema,
 };
 use crate::error::ScimError;
 use crate::path::AttrPath;
@@ -89,6 +89,23 @@ impl SchemaRegistry {
     /// (read by `resource::prepare`); the standard registry rejects them.
     pub fn with_unknown_extensions(mut self, policy: UnknownExtensions) -> Self {
         self.unknown_extensions = policy;
+        self
+    }
+
+    /// Whether group `displayName`s are unique in the tenant (the store
+    /// enforces it; this is what `/Schemas` says): on in the standard
+    /// registry.
+    pub fn with_unique_group_names(mut self, unique: bool) -> Self {
+        let uniqueness = if unique { Uniqueness::Server } else { Uniqueness::None };
+        let display_name = self
+            .schemas
+            .iter_mut()
+            .filter(|s| s.id == GROUP_URN)
+            .flat_map(|s| s.attributes.iter_mut())
+            .find(|a| a.name == "displayName");
+        if let Some(attr) = display_name {
+            attr.uniqueness = uniqueness;
+        }
         self
     }
 
@@ -202,6 +219,17 @@ impl SchemaRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_name_uniqueness_is_server_unless_turned_off() {
+        let name = |reg: &SchemaRegistry| {
+            let group = reg.resource_type("Groups").unwrap();
+            reg.resolve(group, &AttrPath::parse("displayName").unwrap()).unwrap().attr.uniqueness
+        };
+        assert_eq!(name(&SchemaRegistry::standard()), Uniqueness::Server);
+        assert_eq!(name(&SchemaRegistry::standard().with_unique_group_names(false)), Uniqueness::None);
+        assert_eq!(name(&SchemaRegistry::standard().with_unique_group_names(true)), Uniqueness::Server);
+    }
 
     #[test]
     fn resolves_core_common_and_extension_paths() {

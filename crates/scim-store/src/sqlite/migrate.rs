@@ -17,6 +17,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_event_order_and_settings_version.sql"),
     ),
     ("0005_server_settings", include_str!("../../migrations/sqlite/0005_server_settings.sql")),
+    ("0006_unique_group_names", include_str!("../../migrations/sqlite/0006_unique_group_names.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

@@ -34,6 +34,7 @@ mod checkpoint;
 mod connection;
 mod convert;
 mod events;
+mod group_names;
 mod list;
 mod members;
 mod migrate;
@@ -58,8 +59,8 @@ use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
     AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Revocation, Store, StoreError, StoreOptions, StoredResource, Tenant,
-    TenantSettings, TokenInfo, UpdateResource,
+    NewToken, ResourceKind, Result, Revocation, SharedGroupName, Store, StoreError, StoreOptions, StoredResource,
+    Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -198,6 +199,10 @@ impl Store for SqliteStore {
     }
     async fn touch_token(&self, token: Uuid) -> Result<()> {
         self.touch_token_impl(token).await
+    }
+
+    async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>> {
+        self.shared_group_names_impl(limit).await
     }
 
     async fn get_resource(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>> {

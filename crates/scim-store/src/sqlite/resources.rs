@@ -13,7 +13,7 @@ use super::SqliteStore;
 use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
 };
-use super::{audit, events, members};
+use super::{audit, events, group_names, members};
 use crate::derive::{COLUMNS, Derived, derive};
 use crate::members::MemberDelta;
 use crate::writes;
@@ -62,16 +62,18 @@ fn current(conn: &Connection, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Res
 /// columns as long as `derive` does not change; a release that changes it
 /// must recompute the columns in a migration.
 /// Maps a userName collision to `Uniqueness`.
+/// `name_key`: the group's new name key, when its name changed.
 fn write_doc(
     conn: &Connection,
-    id: Uuid,
+    (tenant, id): (Uuid, Uuid),
     doc: &Value,
     (before, after): (&Derived, &Derived),
+    name_key: Option<&Option<String>>,
     password_hash: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<()> {
     let mut sql = String::from("UPDATE resources SET ");
-    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(13);
+    let mut params: Vec<&dyn ToSql> = Vec::with_capacity(14);
     let (after_values, before_values) = (after.values(), before.values());
     for ((column, new), old) in COLUMNS.iter().zip(&after_values).zip(&before_values) {
         if new != old {
@@ -79,6 +81,10 @@ fn write_doc(
             sql.push_str(" = ?, ");
             params.push(new);
         }
+    }
+    if let Some(key) = name_key {
+        sql.push_str("group_name_key = ?, ");
+        params.push(key);
     }
     sql.push_str(
         "doc = ?, password_hash = COALESCE(?, password_hash), version = version + 1, last_modified = ? WHERE id = ?",
@@ -88,6 +94,11 @@ fn write_doc(
     params.extend([&doc as &dyn ToSql, &password_hash, &at, &id]);
     match conn.prepare_cached(&sql)?.execute(params.as_slice()) {
         Err(e) if is_unique_violation(&e, "user_name_lower") => Err(uniqueness_error(after.user_name.as_deref())),
+        Err(e) if is_unique_violation(&e, "group_name_key") => {
+            let (name, lower) =
+                (after.display.as_deref().unwrap_or(""), after.display_name_lower.as_deref().unwrap_or(""));
+            Err(group_names::violation(conn, tenant, name, lower))
+        }
         other => other.map(drop).map_err(Into::into),
     }
 }
@@ -133,18 +144,29 @@ impl SqliteStore {
         let (id, tenant, kind) = (stored.id, w.tenant, w.kind);
         let (members, password_hash, ctx) = (w.members, w.password_hash, w.audit);
         self.write(move |c| {
+            let name_key = match kind {
+                ResourceKind::Group => {
+                    group_names::key_for(c, tenant, id, d.display.as_deref(), d.display_name_lower.as_deref())?
+                }
+                ResourceKind::User => None,
+            };
             let mut stmt = c.prepare_cached(
                 "INSERT INTO resources (display, user_name, user_name_lower, display_name_lower, external_id, \
                  email_lower, emails_all, active, manager_id, id, tenant, kind, version, created, last_modified, doc, \
-                 password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+                 password_hash, group_name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
             )?;
             let ms = to_ms(at);
-            let rest: [&dyn ToSql; 7] = [&id, &tenant, &kind.as_str(), &ms, &ms, &doc_json, &password_hash];
+            let rest: [&dyn ToSql; 8] = [&id, &tenant, &kind.as_str(), &ms, &ms, &doc_json, &password_hash, &name_key];
             let values = d.values();
             let all: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).chain(rest).collect();
             match stmt.execute(all.as_slice()) {
                 Err(e) if is_unique_violation(&e, "user_name_lower") => {
                     return Err(uniqueness_error(d.user_name.as_deref()));
+                }
+                Err(e) if is_unique_violation(&e, "group_name_key") => {
+                    let (name, lower) =
+                        (d.display.as_deref().unwrap_or(""), d.display_name_lower.as_deref().unwrap_or(""));
+                    return Err(group_names::violation(c, tenant, name, lower));
                 }
                 Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
                 other => other?,
@@ -190,8 +212,25 @@ fn update(c: &Connection, w: UpdateResource) -> Result<StoredResource> {
         return Ok(old);
     };
     if updated.row_changed {
-        let derived = (&derive(kind, &old.doc), &derive(kind, &updated.stored.doc));
-        write_doc(c, id, &updated.stored.doc, derived, password_hash.as_deref(), at)?;
+        let (before, after) = (derive(kind, &old.doc), derive(kind, &updated.stored.doc));
+        // A group's name is checked when it changes (not its case alone):
+        // one that shared its name before the rule keeps it.
+        let renamed = kind == ResourceKind::Group && before.display_name_lower != after.display_name_lower;
+        let name_key = if renamed {
+            let (name, lower) = (after.display.as_deref(), after.display_name_lower.as_deref());
+            Some(group_names::key_for(c, tenant, id, name, lower)?)
+        } else {
+            None
+        };
+        write_doc(
+            c,
+            (tenant, id),
+            &updated.stored.doc,
+            (&before, &after),
+            name_key.as_ref(),
+            password_hash.as_deref(),
+            at,
+        )?;
     } else {
         c.prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")?
             .execute(params![to_ms(at), id])?;

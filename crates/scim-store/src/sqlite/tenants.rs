@@ -25,7 +25,7 @@ fn tenant_from_row(row: &Row<'_>) -> Result<Tenant> {
     })
 }
 
-fn by_id(c: &Connection, id: Uuid) -> Result<Option<Tenant>> {
+pub(super) fn by_id(c: &Connection, id: Uuid) -> Result<Option<Tenant>> {
     let mut stmt = c.prepare_cached(&format!("{SELECT} WHERE id = ?"))?;
     stmt.query_row([id], |r| Ok(tenant_from_row(r))).optional()?.transpose()
 }

@@ -1,12 +1,14 @@
 //! Create, read, update, delete: versions, uniqueness, audit and events.
 
-use scim_store::{CreateResource, DeletePolicy, DeleteResource, ResourceKind, StoreError, UpdateResource};
+use scim_store::{
+    CreateResource, DeletePolicy, DeleteResource, ResourceKind, StoreError, TenantSettings, UpdateResource,
+};
 use serde_json::json;
 use uuid::Uuid;
 
 use scim_core::schema::SchemaRegistry;
 
-use crate::{Backend, churn, contract, create, ctx, query, user_doc};
+use crate::{Backend, churn, contract, create, ctx, group_doc, query, user_doc};
 
 fn update(tenant: Uuid, id: Uuid, version: i64, doc: serde_json::Value) -> UpdateResource {
     UpdateResource {
@@ -81,6 +83,85 @@ async fn user_name_is_unique_case_insensitively_and_refusal_writes_nothing(b: Ba
     let other = store.create_tenant("other", "Other").await.unwrap();
     create(&store, other.id, ResourceKind::User, user_doc("bjensen@example.com")).await;
     assert_eq!(first.version, 1);
+}
+
+async fn group_names_are_unique_per_tenant_where_the_rule_is_on(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let rename = |id: Uuid, name: &str| {
+        let mut w = update(tenant.id, id, 0, group_doc(name));
+        (w.kind, w.expected_version) = (ResourceKind::Group, None);
+        w
+    };
+    let try_create = |name: &str| {
+        store.create_resource(CreateResource {
+            tenant: tenant.id,
+            kind: ResourceKind::Group,
+            doc: group_doc(name),
+            password_hash: None,
+            members: vec![],
+            audit: ctx("POST"),
+        })
+    };
+    let eng = create(&store, tenant.id, ResourceKind::Group, group_doc("Engineering")).await;
+    let events_before = store.list_events(tenant.id, 0, 100).await.unwrap().len();
+    match try_create("ENGINEERING").await {
+        Err(StoreError::Uniqueness(msg)) => {
+            assert_eq!(msg, format!("displayName \"ENGINEERING\" is already taken by group {}", eng.id));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.list_events(tenant.id, 0, 100).await.unwrap().len(), events_before, "nothing written");
+    // Renaming another group onto the name is refused; the holder may
+    // change the case of its own name.
+    let ops = create(&store, tenant.id, ResourceKind::Group, group_doc("Ops")).await;
+    assert!(matches!(store.update_resource(rename(ops.id, "engineering")).await, Err(StoreError::Uniqueness(_))));
+    store.update_resource(rename(eng.id, "ENGINEERING")).await.unwrap();
+    // Another tenant, a user's displayName: not the same name space.
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    create(&store, other.id, ResourceKind::Group, group_doc("Engineering")).await;
+    create(&store, tenant.id, ResourceKind::User, json!({"userName": "u", "displayName": "Engineering"})).await;
+    // A deleted group frees its name.
+    let d = DeleteResource {
+        tenant: tenant.id,
+        kind: ResourceKind::Group,
+        id: eng.id,
+        expected_version: None,
+        policy: DeletePolicy::Soft,
+        audit: ctx("DELETE"),
+    };
+    store.delete_resource(d).await.unwrap();
+    let again = try_create("Engineering").await.unwrap();
+
+    // With the rule off, names may repeat; turned on again, the groups that
+    // share a name keep working, and no new group may take it.
+    let set = |unique: bool| {
+        let store = store.clone();
+        async move {
+            let t = store.tenant_by_id(tenant.id).await.unwrap().unwrap();
+            let settings = TenantSettings { unique_group_names: unique, ..t.settings };
+            store.update_tenant_settings(tenant.id, t.settings_version, &settings).await.unwrap();
+        }
+    };
+    set(false).await;
+    let twin = try_create("engineering").await.unwrap();
+    set(true).await;
+    let mut touch = rename(twin.id, "engineering");
+    touch.doc = Some(
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "engineering", "externalId": "x"}),
+    );
+    store.update_resource(touch).await.unwrap();
+    store.update_resource(rename(again.id, "Engineering")).await.unwrap();
+    match try_create("Engineering").await {
+        Err(StoreError::Uniqueness(msg)) => assert!(msg.ends_with(&again.id.to_string()), "the oldest holder: {msg}"),
+        other => panic!("{other:?}"),
+    }
+    let shared = store.shared_group_names(10).await.unwrap();
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert_eq!((shared[0].tenant, shared[0].name.as_str(), shared[0].groups), (tenant.id, "engineering", 2));
+    // Leaving the name and coming back is a new name: refused.
+    store.update_resource(rename(twin.id, "Platform")).await.unwrap();
+    assert!(matches!(store.update_resource(rename(twin.id, "engineering")).await, Err(StoreError::Uniqueness(_))));
+    assert!(store.shared_group_names(10).await.unwrap().is_empty());
 }
 
 async fn soft_delete_hides_and_frees_the_user_name_hard_delete_erases(b: Backend) {
@@ -198,6 +279,7 @@ contract! {
     tokio: [
         create_get_update_round_trip,
         user_name_is_unique_case_insensitively_and_refusal_writes_nothing,
+        group_names_are_unique_per_tenant_where_the_rule_is_on,
         soft_delete_hides_and_frees_the_user_name_hard_delete_erases,
         versions_are_checked_on_update_and_delete,
         unchanged_document_keeps_the_version_and_writes_nothing,

@@ -1,15 +1,28 @@
 //! The database file itself: a schema from an earlier build migrated with
-//! its data (0004: event order and settings versions), and readiness
-//! probed on the file, not on what open connections hold.
+//! its data (0004: event order and settings versions; 0006: group name
+//! keys), a missing file created only when asked, and readiness probed on
+//! the file, not on what open connections hold.
 
 use scim_store::{ResourceKind, TenantSettings};
 
-use crate::{TempDb, create, file, user_doc};
+use crate::{TempDb, create, file, group_doc, user_doc};
 
-/// Undoes migrations 0005 and 0004 on a closed database, as a build before
+/// Undoes migrations 0006 and 0005 on a closed database, as a build before
+/// them left the file.
+pub fn back_to_schema_5(db: &TempDb) {
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    c.execute_batch(
+        "DROP INDEX resources_group_name_live; ALTER TABLE resources DROP COLUMN group_name_key; \
+         DROP TABLE server_settings; PRAGMA user_version = 4;",
+    )
+    .unwrap();
+}
+
+/// Undoes migrations 0006 to 0004 on a closed database, as a build before
 /// them left the file (the events in their order, without positions or
 /// counters).
 pub fn back_to_schema_3(db: &TempDb) {
+    back_to_schema_5(db);
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
         "CREATE TABLE old_events (tenant BLOB NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL UNIQUE, \
@@ -17,10 +30,43 @@ pub fn back_to_schema_3(db: &TempDb) {
            PRIMARY KEY (tenant, seq)); \
          INSERT INTO old_events SELECT tenant, seq, id, event_type, resource_id, at, data FROM events ORDER BY position; \
          DROP TABLE events; ALTER TABLE old_events RENAME TO events; \
-         ALTER TABLE tenants DROP COLUMN settings_version; DROP TABLE server_settings; \
-         PRAGMA user_version = 3;",
+         ALTER TABLE tenants DROP COLUMN settings_version; PRAGMA user_version = 3;",
     )
     .unwrap();
+}
+
+/// Groups that shared a name before migration 0006: the oldest holder of
+/// each name gets the key, the others none, and every group keeps working;
+/// a new group cannot take the name.
+#[tokio::test]
+async fn migration_0006_keys_the_oldest_holder_of_each_name() {
+    let (store, acme, db) = file().await;
+    let t = store.tenant_by_id(acme.id).await.unwrap().unwrap();
+    let off = TenantSettings { unique_group_names: false, ..t.settings.clone() };
+    store.update_tenant_settings(acme.id, t.settings_version, &off).await.unwrap();
+    let first = create(&store, acme.id, ResourceKind::Group, group_doc("Sales")).await;
+    let second = create(&store, acme.id, ResourceKind::Group, group_doc("SALES")).await;
+    let solo = create(&store, acme.id, ResourceKind::Group, group_doc("Solo")).await;
+    store.update_tenant_settings(acme.id, t.settings_version + 1, &t.settings).await.unwrap();
+    drop(store);
+    back_to_schema_5(&db);
+    let store = scim_store::open(&db.url()).await.unwrap();
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    let key = |id: uuid::Uuid| -> Option<String> {
+        c.query_row("SELECT group_name_key FROM resources WHERE id = ?", [id], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(key(first.id).as_deref(), Some("sales"));
+    assert_eq!(key(second.id), None);
+    assert_eq!(key(solo.id).as_deref(), Some("solo"));
+    let w = scim_store::CreateResource {
+        tenant: acme.id,
+        kind: ResourceKind::Group,
+        doc: group_doc("sales"),
+        password_hash: None,
+        members: vec![],
+        audit: crate::ctx("POST"),
+    };
+    assert!(matches!(store.create_resource(w).await, Err(scim_store::StoreError::Uniqueness(_))));
 }
 
 /// A database an earlier build left at schema version 3: migration 0004

@@ -50,6 +50,11 @@ pub enum TenantCommand {
         /// for a new tenant: default]
         #[arg(long, value_name = "N|default", value_parser = parse_rate)]
         rate_limit: Option<RateArg>,
+        /// Whether group displayNames must be unique in the tenant
+        /// (case-insensitively; groups already sharing a name keep it)
+        /// [default for a new tenant: on]
+        #[arg(long, value_enum, value_name = "on|off")]
+        unique_group_names: Option<Switch>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -67,6 +72,12 @@ fn parse_rate(s: &str) -> Result<RateArg, String> {
         "default" => Ok(RateArg::Default),
         n => n.parse().map(RateArg::PerSecond).map_err(|_| format!("{n:?} is neither a number nor `default`")),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -96,7 +107,9 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                     .iter()
                     .map(|t| {
                         json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": ops.scim_url(&t.slug),
-                                "delete_policy": t.settings.delete_policy })
+                                "delete_policy": t.settings.delete_policy,
+                                "rate_limit": t.settings.rate_limit,
+                                "unique_group_names": t.settings.unique_group_names })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
@@ -106,9 +119,12 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        TenantCommand::Set { slug, delete_policy, rate_limit, common } => {
-            if delete_policy.is_none() && rate_limit.is_none() {
-                anyhow::bail!("nothing changed: give --delete-policy or --rate-limit (see `scimd tenant set --help`)");
+        TenantCommand::Set { slug, delete_policy, rate_limit, unique_group_names, common } => {
+            if delete_policy.is_none() && rate_limit.is_none() && unique_group_names.is_none() {
+                anyhow::bail!(
+                    "nothing changed: give --delete-policy, --rate-limit or --unique-group-names \
+                     (see `scimd tenant set --help`)"
+                );
             }
             let ops = common.ops().await?;
             let apply = |settings: &mut TenantSettings| {
@@ -122,6 +138,9 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                     Some(RateArg::Default) => settings.rate_limit = None,
                     Some(RateArg::PerSecond(n)) => settings.rate_limit = Some(n),
                     None => {}
+                }
+                if let Some(switch) = unique_group_names {
+                    settings.unique_group_names = switch == Switch::On;
                 }
             };
             let current = ops.require_tenant(&slug).await?.tenant.clone();
@@ -150,5 +169,6 @@ fn describe(settings: &TenantSettings) -> String {
         DeletePolicy::Hard => "hard",
     };
     let rate = settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
-    format!("delete policy {policy}, rate limit {rate}")
+    let unique = if settings.unique_group_names { "on" } else { "off" };
+    format!("delete policy {policy}, rate limit {rate}, unique group names {unique}")
 }

@@ -49,6 +49,31 @@ impl Ops {
         Ok(Some(ctx))
     }
 
+    /// Logs the group names several live groups of a tenant share, kept
+    /// from before names were unique (migration, or the tenant's rule off
+    /// for a while): they keep working, and no new group can take such a
+    /// name. Called once at start.
+    pub async fn report_shared_group_names(&self) {
+        const SHOWN: u32 = 100;
+        let shared = match self.store.shared_group_names(SHOWN).await {
+            Ok(shared) => shared,
+            Err(e) => return tracing::warn!(error = %e, "could not look for group names shared by several groups"),
+        };
+        for s in &shared {
+            let slug = match self.store.tenant_by_id(s.tenant).await {
+                Ok(Some(t)) => t.slug,
+                _ => s.tenant.to_string(),
+            };
+            tracing::warn!(
+                tenant = %slug, name = %s.name, groups = s.groups,
+                "groups share this displayName from before names were unique: they keep it, new groups cannot take it"
+            );
+        }
+        if shared.len() == SHOWN as usize {
+            tracing::warn!("more group names are shared than listed here");
+        }
+    }
+
     /// [`Self::tenant`], or 404 naming the slug.
     pub async fn require_tenant(&self, slug: &str) -> OpResult<Arc<TenantCtx>> {
         self.tenant(slug).await?.ok_or_else(|| OpError::Refused(ScimError::not_found(format!("no tenant {slug:?}"))))
@@ -146,7 +171,9 @@ fn no_tenant(slug: &str) -> OpError {
 /// Declared extensions that do not load are left out and returned with
 /// the reason, by their index in `settings.extensions`.
 pub fn tenant_registry(settings: &TenantSettings) -> (SchemaRegistry, Vec<(usize, ScimError)>) {
-    let mut registry = SchemaRegistry::standard().with_unknown_extensions(settings.unknown_extensions);
+    let mut registry = SchemaRegistry::standard()
+        .with_unknown_extensions(settings.unknown_extensions)
+        .with_unique_group_names(settings.unique_group_names);
     let mut skipped = Vec::new();
     for (i, ext) in settings.extensions.iter().enumerate() {
         let added = parse_extension_schema(&ext.schema)

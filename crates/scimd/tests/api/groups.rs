@@ -1,6 +1,8 @@
 //! Groups and membership: members are rows, a User's `groups` is derived
 //! from them (RFC 7643 §4.1.2, §4.2; RFC 7644 §3.5.2).
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -396,4 +398,74 @@ async fn a_large_group_answers_every_member_to_concurrent_reads() {
         assert_eq!(first["type"], "User");
         assert!(first["$ref"].as_str().unwrap().starts_with(&app.url("/Users/")), "{first}");
     }
+}
+
+/// Group displayNames are unique per tenant, case-insensitively (on by
+/// default, as Entra ID asks): POST, PUT and a renaming PATCH of a taken
+/// name are `409 uniqueness` naming the holder; `/Schemas` says so; a
+/// tenant can turn the rule off.
+#[tokio::test]
+async fn group_names_are_unique_in_a_tenant() {
+    let app = TestServer::spawn().await;
+    let eng = app.create_group("Engineering", &[]).await;
+    let eng_id = eng["id"].as_str().unwrap();
+    let body = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name});
+
+    let r = app.post("/Groups", &body("engineering")).await;
+    assert_scim_error(&r, 409, Some("uniqueness"));
+    assert!(r.body["detail"].as_str().unwrap().contains(eng_id), "the detail names the holder: {}", r.text);
+
+    let ops = app.create_group("Ops", &[]).await;
+    let ops_id = ops["id"].as_str().unwrap();
+    let r = app.put(&format!("/Groups/{ops_id}"), &body("ENGINEERING")).await;
+    assert_scim_error(&r, 409, Some("uniqueness"));
+    let r = app
+        .patch_ops(
+            &format!("/Groups/{ops_id}"),
+            json!([{"op": "replace", "path": "displayName", "value": "Engineering"}]),
+        )
+        .await;
+    assert_scim_error(&r, 409, Some("uniqueness"));
+    let r = app
+        .patch_ops(&format!("/Groups/{ops_id}"), json!([{"op": "replace", "value": {"displayName": "Engineering"}}]))
+        .await;
+    assert_scim_error(&r, 409, Some("uniqueness"));
+    assert_eq!(app.get(&format!("/Groups/{ops_id}")).await.expect(200).body["displayName"], "Ops", "nothing changed");
+    // The holder may change its own name's case; the other tenant has its own names.
+    app.put(&format!("/Groups/{eng_id}"), &body("ENGINEERING")).await.expect(200);
+    let theirs = app.http.post(app.url_for("other", "/Groups")).bearer_auth(&app.other.token);
+    send(with_json(theirs, &body("Engineering"))).await.expect(201);
+
+    let schema = app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").await.expect(200);
+    let name = schema.body["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "displayName").unwrap();
+    assert_eq!(name["uniqueness"], "server");
+
+    // Turned off, /Schemas says so within the tenant cache's life, and
+    // names may repeat.
+    let out = app.cli(&["tenant", "set", "acme", "--unique-group-names", "off"]);
+    assert!(out.contains("unique group names off"), "{out}");
+    eventually(Duration::from_secs(10), "/Schemas to say none", || async {
+        let schema = app.get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group").await.expect(200);
+        let attrs = schema.body["attributes"].as_array().cloned().unwrap_or_default();
+        attrs.iter().any(|a| a["name"] == "displayName" && a["uniqueness"] == "none").then_some(())
+    })
+    .await;
+    let twin = app.post("/Groups", &body("Engineering")).await.expect(201);
+    assert_ne!(twin.id(), eng_id);
+
+    // Back on, both keep working, no third may take the name, and a start
+    // reports the shared name.
+    app.cli(&["tenant", "set", "acme", "--unique-group-names", "on"]);
+    let mut app = app;
+    app.restart().await;
+    app.patch_ops(&format!("/Groups/{}", twin.id()), json!([{"op": "replace", "path": "externalId", "value": "x"}]))
+        .await
+        .expect(204);
+    assert_scim_error(&app.post("/Groups", &body("engineering")).await, 409, Some("uniqueness"));
+    let server = app.server.as_ref().unwrap();
+    eventually(Duration::from_secs(10), "the start to report the shared name", || async {
+        let log = server.log();
+        (log.contains("groups share this displayName") && log.contains("engineering")).then_some(())
+    })
+    .await;
 }
