@@ -1,9 +1,44 @@
 //! What a backend must spell itself for the pushdown algebra: where bound
-//! values go (`?` for SQLite, `$n` for PostgreSQL), boolean literals, and
-//! the substring tests behind `co`, `sw` and `ew` (never LIKE, so no
-//! wildcard in a value can change what matches).
+//! values go (`?` for SQLite, `$n` for PostgreSQL), boolean literals, the
+//! substring tests behind `co`, `sw` and `ew` (never LIKE, so no wildcard
+//! in a value can change what matches), and reading attributes that have
+//! no column out of the stored JSON document.
 
 use uuid::Uuid;
+
+use super::Frag;
+
+/// A JSON value a condition reads: in the resource's document, or in the
+/// element of a multi-valued attribute a [`Dialect::json_any`] ranges
+/// over; `keys` lead from there to the value (none: the element itself).
+/// Keys are attribute names and schema URNs from the schema registry,
+/// bound as values, never spliced into SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonRef {
+    pub base: JsonBase,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonBase {
+    /// `r.doc`.
+    Doc,
+    /// The current element of the enclosing [`Dialect::json_any`].
+    Element,
+}
+
+/// The JSON types a condition tests for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    /// A string.
+    Text,
+    /// A number without a fraction.
+    Integer,
+    /// A number with one.
+    Real,
+    True,
+    False,
+}
 
 /// A substring test of a text column against a bound needle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +70,20 @@ pub trait Dialect {
     /// Appends a boolean literal, in the form the backend stores booleans
     /// (`active`) and writes truth values.
     fn boolean(&mut self, value: bool);
-    /// Appends `test` of `column` against `needle` (bound).
-    fn text_test(&mut self, test: TextTest, column: &str, needle: String);
+    /// Appends `test` of `subject` (a text expression) against `needle`
+    /// (bound).
+    fn text_test(&mut self, test: TextTest, subject: &Frag, needle: String);
+    /// Appends the SQL value of the JSON value at `at`: a string as text,
+    /// a number as a number, NULL where there is none. Only compared after
+    /// a [`Self::json_is`] test of its type.
+    fn json_value(&mut self, at: &JsonRef);
+    /// Appends a condition: the JSON value at `at` is of `kind`.
+    fn json_is(&mut self, at: &JsonRef, kind: JsonKind);
+    /// Appends a condition: some element of the array at `keys` in the
+    /// document satisfies `cond` (whose [`JsonBase::Element`] references
+    /// read that element).
+    fn json_any(&mut self, keys: &[String], cond: &Frag);
+    /// Appends `expr` case-folded exactly as `scim_core::value::fold` folds
+    /// (Unicode lower-casing, char by char); NULL for anything but text.
+    fn fold(&mut self, expr: &Frag);
 }

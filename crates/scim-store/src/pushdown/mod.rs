@@ -18,6 +18,7 @@
 //! tests of the dialect, never LIKE, so no wildcard can leak in.
 
 mod dialect;
+mod json;
 
 use scim_core::filter::{CompValue, CompareOp, Filter};
 use scim_core::path::AttrPath;
@@ -27,7 +28,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-pub use self::dialect::{Dialect, TextTest};
+pub use self::dialect::{Dialect, JsonBase, JsonKind, JsonRef, TextTest};
 use crate::ResourceKind;
 
 /// One piece of SQL text, one bound value, or one construct the dialect
@@ -39,7 +40,11 @@ enum Piece {
     Int(i64),
     Id(Uuid),
     Bool(bool),
-    Test(TextTest, &'static str, String),
+    Test(TextTest, Frag, String),
+    JsonValue(JsonRef),
+    JsonIs(JsonRef, JsonKind),
+    JsonAny(Vec<String>, Frag),
+    Fold(Frag),
 }
 
 /// A SQL fragment with its bound values, in order.
@@ -77,9 +82,12 @@ impl Frag {
     fn false_() -> Self {
         Frag::default().boolean(false)
     }
-    /// `col` passes the substring test against `needle` (bound).
-    fn test(test: TextTest, col: &'static str, needle: String) -> Self {
-        Frag(vec![Piece::Test(test, col, needle)])
+    /// `subject` passes the substring test against `needle` (bound).
+    fn test(test: TextTest, subject: Frag, needle: String) -> Self {
+        Frag(vec![Piece::Test(test, subject, needle)])
+    }
+    fn piece(p: Piece) -> Self {
+        Frag(vec![p])
     }
 
     /// Writes the fragment in a backend's dialect.
@@ -91,7 +99,11 @@ impl Frag {
                 Piece::Int(i) => out.bind_int(*i),
                 Piece::Id(id) => out.bind_id(*id),
                 Piece::Bool(b) => out.boolean(*b),
-                Piece::Test(test, col, needle) => out.text_test(*test, col, needle.clone()),
+                Piece::Test(test, subject, needle) => out.text_test(*test, subject, needle.clone()),
+                Piece::JsonValue(at) => out.json_value(at),
+                Piece::JsonIs(at, kind) => out.json_is(at, *kind),
+                Piece::JsonAny(keys, cond) => out.json_any(keys, cond),
+                Piece::Fold(expr) => out.fold(expr),
             }
         }
     }
@@ -236,11 +248,17 @@ pub fn compile(filter: &Filter, ctx: &Ctx<'_>) -> Part {
         Filter::And(a, b) => and(compile(a, ctx), compile(b, ctx)),
         Filter::Or(a, b) => or(compile(a, ctx), compile(b, ctx)),
         Filter::Not(a) => not(compile(a, ctx)),
-        Filter::Present(path) => present(ctx.target(path).0),
-        Filter::Compare { path, op, value } => {
-            let (t, ce) = ctx.target(path);
-            compare(t, ce, *op, value)
-        }
+        Filter::Present(path) => match ctx.target(path).0 {
+            Target::Other => json::present(ctx, path),
+            t => present(t),
+        },
+        Filter::Compare { path, op, value } => match ctx.target(path) {
+            (Target::Other, _) => json::compare(ctx, path, *op, value),
+            (Target::Emails, ce) => {
+                narrowed(compare(Target::Emails, ce, *op, value), json::compare(ctx, path, *op, value))
+            }
+            (t, ce) => compare(t, ce, *op, value),
+        },
         Filter::ValuePath { path, filter } => {
             let Some(r) = ctx.schemas.resolve(ctx.rt, path) else { return Part::unknown() };
             if r.sub.is_some() {
@@ -249,10 +267,23 @@ pub fn compile(filter: &Filter, ctx: &Ctx<'_>) -> Part {
             match ctx.target(path).0 {
                 Target::MemberValue => exists(MEMBERS_OF_R, compile_element(filter, Elem::Member, r.attr)),
                 Target::GroupValue => exists(GROUPS_OF_R, compile_element(filter, Elem::Group, r.attr)),
-                Target::Emails => compile_element(filter, Elem::Email, r.attr).inexact(),
-                _ => Part::unknown(),
+                Target::Emails => narrowed(
+                    compile_element(filter, Elem::Email, r.attr).inexact(),
+                    json::value_path(ctx, path, filter),
+                ),
+                _ => json::value_path(ctx, path, filter),
             }
         }
+    }
+}
+
+/// `candidates` (a superset a column finds cheaply) narrowed by `decided`
+/// (exact, but read from each document): both, exact; else `candidates`.
+fn narrowed(candidates: Part, decided: Part) -> Part {
+    match (candidates.cond, decided.cond) {
+        (Some(c), Some(d)) if decided.exact => Part::exact(Frag::sql("(").append(c).s(" AND ").append(d).s(")")),
+        (None, Some(d)) if decided.exact => Part::exact(d),
+        (c, _) => Part { cond: c, ..candidates },
     }
 }
 
@@ -400,9 +431,9 @@ fn text_compare(col: &'static str, op: CompareOp, lit: String, exact: bool) -> P
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew if lit.is_empty() => {
             part(Frag::sql(format!("{col} IS NOT NULL")))
         }
-        CompareOp::Co => part(Frag::test(TextTest::Contains, col, lit)),
-        CompareOp::Sw => part(Frag::test(TextTest::StartsWith { chars: n }, col, lit)),
-        CompareOp::Ew => part(Frag::test(TextTest::EndsWith { chars: n }, col, lit)),
+        CompareOp::Co => part(Frag::test(TextTest::Contains, Frag::sql(col), lit)),
+        CompareOp::Sw => part(Frag::test(TextTest::StartsWith { chars: n }, Frag::sql(col), lit)),
+        CompareOp::Ew => part(Frag::test(TextTest::EndsWith { chars: n }, Frag::sql(col), lit)),
         _ if !exact => Part::unknown(),
         CompareOp::Gt => Part::exact(Frag::sql(format!("{col} > ")).text(lit)),
         CompareOp::Ge => Part::exact(Frag::sql(format!("{col} >= ")).text(lit)),
@@ -460,7 +491,7 @@ fn compare(t: Target, ce: bool, op: CompareOp, value: &CompValue) -> Part {
                 CompareOp::Ew => format!("{l}\n"),
                 _ => return Part::unknown(),
             };
-            Part::superset(Frag::test(TextTest::Contains, "r.emails_all", needle))
+            Part::superset(Frag::test(TextTest::Contains, Frag::sql("r.emails_all"), needle))
         }
         Target::Active => {
             // The evaluator reads "true"/"false" strings as booleans (Entra).
@@ -558,8 +589,26 @@ mod tests {
         fn boolean(&mut self, value: bool) {
             self.0.push_str(if value { "TRUE" } else { "FALSE" });
         }
-        fn text_test(&mut self, test: TextTest, column: &str, needle: String) {
-            self.0.push_str(&format!("{test:?}({column}, <{needle}>)"));
+        fn text_test(&mut self, test: TextTest, subject: &Frag, needle: String) {
+            self.0.push_str(&format!("{test:?}("));
+            subject.render(self);
+            self.0.push_str(&format!(", <{needle}>)"));
+        }
+        fn json_value(&mut self, at: &JsonRef) {
+            self.0.push_str(&format!("{:?}{:?}", at.base, at.keys));
+        }
+        fn json_is(&mut self, at: &JsonRef, kind: JsonKind) {
+            self.0.push_str(&format!("{:?}{:?} is {kind:?}", at.base, at.keys));
+        }
+        fn json_any(&mut self, keys: &[String], cond: &Frag) {
+            self.0.push_str(&format!("any {keys:?} ("));
+            cond.render(self);
+            self.0.push(')');
+        }
+        fn fold(&mut self, expr: &Frag) {
+            self.0.push_str("fold(");
+            expr.render(self);
+            self.0.push(')');
         }
     }
 
@@ -586,9 +635,29 @@ mod tests {
             spelled(r#"not (displayName co "x")"#),
             ("NOT coalesce((Contains(r.display_name_lower, <x>)), FALSE)".to_owned(), true)
         );
-        // A superset only: the evaluator decides.
-        assert_eq!(spelled(r#"emails co "@Example""#), ("Contains(r.emails_all, <@example>)".to_owned(), false));
-        assert_eq!(spelled(r#"title eq "x""#), (String::new(), false));
+        // The column narrows cheaply, the document decides.
+        assert_eq!(
+            spelled(r#"emails co "@Example""#),
+            (
+                r#"(Contains(r.emails_all, <@example>) AND any ["emails"] ((Element["value"] is Text AND Contains(fold(Element["value"]), <@example>))))"#
+                    .to_owned(),
+                true
+            )
+        );
+        // Attributes without a column: exact, in the document.
+        assert_eq!(
+            spelled(r#"title eq "X""#),
+            (r#"(Doc["title"] is Text AND fold(Doc["title"]) = <x>)"#.to_owned(), true)
+        );
+        assert_eq!(
+            spelled(r#"phoneNumbers[type eq "work"]"#),
+            (r#"any ["phoneNumbers"] ((Element["type"] is Text AND fold(Element["type"]) = <work>))"#.to_owned(), true)
+        );
+        // An extension's attribute, under its URN.
+        let (sql, exact) =
+            spelled(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName pr"#);
+        assert!(exact && sql.contains(r#"Doc["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "manager", "displayName"] is Text"#), "{sql}");
+        assert_eq!(spelled(r#"groups.display eq "x""#), (String::new(), false), "groups are not in the document");
     }
 
     #[test]

@@ -83,6 +83,7 @@ fn open_waiting(path: &Path, cache_kib: u32, busy_timeout: Duration, create: Ope
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     conn.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    super::sql::register_functions(&conn)?;
     Ok(conn)
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Params, Row, params_from_iter};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::pushdown::{Dialect, TextTest};
+use crate::pushdown::{Dialect, Frag, JsonBase, JsonKind, JsonRef, TextTest};
 
 /// A statement's text and its positional parameters, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -90,17 +90,88 @@ impl Dialect for Sql {
     fn boolean(&mut self, value: bool) {
         self.push(if value { "1" } else { "0" });
     }
-    fn text_test(&mut self, test: TextTest, column: &str, needle: String) {
+    fn text_test(&mut self, test: TextTest, subject: &Frag, needle: String) {
         match test {
-            TextTest::Contains => self.push(&format!("instr({column}, ")).bind(needle).push(") > 0"),
+            TextTest::Contains => {
+                self.push("instr(");
+                subject.render(self);
+                self.push(", ").bind(needle).push(") > 0");
+            }
             TextTest::StartsWith { chars } => {
-                self.push(&format!("substr({column}, 1, ")).bind(chars).push(") = ").bind(needle)
+                self.push("substr(");
+                subject.render(self);
+                self.push(", 1, ").bind(chars).push(") = ").bind(needle);
             }
             TextTest::EndsWith { chars } => {
-                self.push(&format!("substr({column}, ")).bind(-chars).push(") = ").bind(needle)
+                self.push("substr(");
+                subject.render(self);
+                self.push(", ").bind(-chars).push(") = ").bind(needle);
             }
+        }
+    }
+    fn json_value(&mut self, at: &JsonRef) {
+        match (at.base, at.keys.is_empty()) {
+            (JsonBase::Element, true) => self.push("e.value"),
+            (JsonBase::Element, false) => self.push("json_extract(e.value, ").bind(json_path(&at.keys)).push(")"),
+            (JsonBase::Doc, _) => self.push("json_extract(r.doc, ").bind(json_path(&at.keys)).push(")"),
         };
     }
+    fn json_is(&mut self, at: &JsonRef, kind: JsonKind) {
+        let name = match kind {
+            JsonKind::Text => "'text'",
+            JsonKind::Integer => "'integer'",
+            JsonKind::Real => "'real'",
+            JsonKind::True => "'true'",
+            JsonKind::False => "'false'",
+        };
+        match (at.base, at.keys.is_empty()) {
+            (JsonBase::Element, true) => self.push("e.type"),
+            (JsonBase::Element, false) => self.push("json_type(e.value, ").bind(json_path(&at.keys)).push(")"),
+            (JsonBase::Doc, _) => self.push("json_type(r.doc, ").bind(json_path(&at.keys)).push(")"),
+        };
+        self.push(" = ").push(name);
+    }
+    /// `LIMIT 1` for the reason `pushdown::exists` gives.
+    fn json_any(&mut self, keys: &[String], cond: &Frag) {
+        self.push("EXISTS (SELECT 1 FROM json_each(r.doc, ").bind(json_path(keys)).push(") e WHERE ");
+        cond.render(self);
+        self.push(" LIMIT 1)");
+    }
+    fn fold(&mut self, expr: &Frag) {
+        self.push(&format!("{FOLD_FUNCTION}("));
+        expr.render(self);
+        self.push(")");
+    }
+}
+
+/// The SQL function [`register_functions`] adds.
+const FOLD_FUNCTION: &str = "scim_fold";
+
+/// A JSON path to the value under `keys`, each quoted (`$."name"."familyName"`):
+/// URNs hold dots and colons. The pushdown leaves keys holding a quote or
+/// backslash to the evaluator.
+fn json_path(keys: &[String]) -> String {
+    let mut path = String::from("$");
+    for k in keys {
+        path.push_str(".\"");
+        path.push_str(k);
+        path.push('"');
+    }
+    path
+}
+
+/// Adds the functions the pushdown's conditions call to a connection:
+/// `scim_fold(text)`, the case folding of `scim_core::value::fold` (SQLite's
+/// own `lower()` folds ASCII only); NULL for anything but text.
+pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS;
+    conn.create_scalar_function(FOLD_FUNCTION, 1, flags, |ctx| {
+        Ok(match ctx.get_raw(0) {
+            rusqlite::types::ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok().map(scim_core::value::fold),
+            _ => None,
+        })
+    })
 }
 
 #[cfg(test)]

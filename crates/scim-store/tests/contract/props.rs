@@ -83,10 +83,17 @@ const USER_PATHS: &[&str] = &[
     "groups.display",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
     "name.givenName",
+    // No column: compared in the stored document.
+    "name.familyName",
+    "name",
+    "emails.type",
+    "emails.primary",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
 ];
 const GROUP_PATHS: &[&str] =
     &["displayName", "externalId", "members", "members.value", "members.type", "members.display", "id", "meta.created"];
-const USER_VP: &[&str] = &["emails", "groups"];
+const USER_VP: &[&str] = &["emails", "groups", "name"];
 const GROUP_VP: &[&str] = &["members"];
 const ELEMENT_PATHS: &[&str] = &["value", "type", "display", "primary"];
 const OPS: &[CompareOp] = &[
@@ -151,8 +158,8 @@ fn lit_spec() -> impl Strategy<Value = LitSpec> {
 
 fn leaf() -> impl Strategy<Value = FSpec> {
     prop_oneof![
-        4 => (0..16usize, 0..OPS.len(), lit_spec()).prop_map(|(p, o, l)| FSpec::Cmp(p, o, l)),
-        1 => (0..16usize).prop_map(FSpec::Pr),
+        4 => (0..24usize, 0..OPS.len(), lit_spec()).prop_map(|(p, o, l)| FSpec::Cmp(p, o, l)),
+        1 => (0..24usize).prop_map(FSpec::Pr),
     ]
 }
 
@@ -173,6 +180,7 @@ fn user_doc(i: usize, u: &UserSpec) -> Value {
     d.insert("userName".into(), json!(format!("{}{i}", WORDS[u.name])));
     if let Some(x) = u.display {
         d.insert("displayName".into(), json!(WORDS[x]));
+        d.insert("name".into(), json!({"givenName": WORDS[x], "familyName": WORDS[u.name]}));
     }
     if let Some(x) = u.ext {
         d.insert("externalId".into(), json!(WORDS[x]));
@@ -200,7 +208,11 @@ fn user_doc(i: usize, u: &UserSpec) -> Value {
         d.insert("title".into(), json!(WORDS[x]));
     }
     if let Some(x) = u.manager {
-        d.insert(ENTERPRISE_USER_URN.into(), json!({"manager": {"value": WORDS[x]}}));
+        let dept = WORDS[u.title.unwrap_or(x)];
+        d.insert(
+            ENTERPRISE_USER_URN.into(),
+            json!({"manager": {"value": WORDS[x], "displayName": WORDS[u.name]}, "department": dept}),
+        );
     }
     Value::Object(d)
 }
