@@ -337,6 +337,11 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A directory of this test's own: tests run in parallel in one process.
+    fn test_dir(test: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("scimd-config-{}-{test}", std::process::id()))
+    }
+
     #[test]
     fn unknown_keys_are_named_with_the_nearest_known_one() {
         let known = known_keys();
@@ -344,7 +349,7 @@ mod tests {
         assert_eq!(nearest("databse_url", &known).map(String::as_str), Some("database_url"));
         assert_eq!(nearest("zzzzzzzzzzzz", &known), None);
         assert_eq!(edits("kitten", "sitting"), 3);
-        let dir = std::env::temp_dir().join(format!("scimd-config-{}", std::process::id()));
+        let dir = test_dir("unknown-keys");
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("scimd.toml");
         std::fs::write(&file, "databse_url = \"sqlite://x.db\"\n").unwrap();
@@ -393,7 +398,7 @@ mod tests {
 
     #[test]
     fn file_is_overridden_by_flags() {
-        let dir = std::env::temp_dir().join(format!("scimd-config-{}", std::process::id()));
+        let dir = test_dir("file-and-flags");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("scimd.toml");
         std::fs::write(
