@@ -1,57 +1,8 @@
-//! Fuzz target for PATCH (RFC 7644 §3.5.2): bytes → JSON → parse_patch_request
-//! → apply to a fixed full User (RFC 7643 §8.2/§8.3) and, after
-//! split_member_operations, to a Group. Never panics; a failed PATCH leaves
-//! the document unchanged; a reported change is a real change.
+//! Fuzz target `patch`: the properties are in `checks/patch.rs`, shared with
+//! the corpus replay test on stable (`crates/scim-core/tests/fuzz_corpus.rs`).
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "../checks/mod.rs"]
+mod checks;
 
-use libfuzzer_sys::fuzz_target;
-use scim_core::patch::{apply, parse_patch_request, split_member_operations};
-use scim_core::schema::SchemaRegistry;
-use serde_json::{Value, json};
-
-struct Fixture {
-    reg: SchemaRegistry,
-    user: Value,
-    group: Value,
-}
-
-fn fixture() -> &'static Fixture {
-    static F: OnceLock<Fixture> = OnceLock::new();
-    F.get_or_init(|| Fixture {
-        reg: SchemaRegistry::standard(),
-        user: serde_json::from_str(include_str!("../../testdata/rfc7643-8.2-user.json"))
-            .expect("the RFC 7643 §8.2 fixture is JSON"),
-        group: json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-            "id": "e9e30dba-f08f-4109-8486-d5c6a331660a",
-            "displayName": "Tour Guides",
-            "members": [{"value": "2819c223-7f76-453a-919d-413861904646", "display": "Babs Jensen"}],
-            "meta": {"resourceType": "Group"}
-        }),
-    })
-}
-
-fn check(doc: &Value, ops: &[scim_core::patch::PatchOperation], rt_name: &str) {
-    let f = fixture();
-    let Some(rt) = f.reg.resource_type(rt_name) else { return };
-    let mut work = doc.clone();
-    match apply(&mut work, ops, &f.reg, rt) {
-        Err(e) => {
-            assert_eq!(&work, doc, "failed PATCH changed the document");
-            assert_eq!(e.status, 400);
-        }
-        Ok(changed) => assert_eq!(changed, work != *doc, "change flag is wrong"),
-    }
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(body) = serde_json::from_slice::<Value>(data) else { return };
-    let Ok(ops) = parse_patch_request(&body) else { return };
-    let f = fixture();
-    check(&f.user, &ops, "User");
-    if let Ok((rest, _members)) = split_member_operations(ops) {
-        check(&f.group, &rest, "Group");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::patch::check(data));

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::validate::{MAX_STRING_BYTES, quote};
+use super::validate::{quote, storable};
 use crate::error::ScimError;
 
 /// Validates a `members` value. Each member becomes `{"value", "type"?,
@@ -87,11 +87,6 @@ fn one(path: &str, value: Option<&Value>, ty: Option<&Value>, display: Option<&V
 }
 
 fn checked<'s>(path: &str, sub: &str, s: &'s str) -> Result<&'s str, ScimError> {
-    if s.len() > MAX_STRING_BYTES {
-        return Err(ScimError::invalid_value(format!(
-            "{path}.{sub} is {} bytes long; the limit is {MAX_STRING_BYTES} bytes",
-            s.len()
-        )));
-    }
+    storable(&format!("{path}.{sub}"), s)?;
     Ok(s)
 }

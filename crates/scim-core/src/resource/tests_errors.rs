@@ -171,6 +171,17 @@ fn huge_strings_are_refused_and_not_echoed() {
 }
 
 #[test]
+fn nul_characters_are_refused_and_other_control_characters_kept() {
+    refused(user(u(json!({"displayName": "a\u{0}b"}))), InvalidValue, "displayName holds the character U+0000");
+    refused(user(u(json!({"emails": [{"value": "\u{0}"}]}))), InvalidValue, "emails[0].value holds");
+    let members = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "g", "members": [{"value": "a", "display": "x\u{0}"}]});
+    refused(group(members), InvalidValue, "members[0].display holds");
+    let kept =
+        user(u(json!({"addresses": [{"formatted": "100 Universal City Plaza\nHollywood, CA\t91608"}]}))).unwrap();
+    assert_eq!(kept.doc["addresses"][0]["formatted"], "100 Universal City Plaza\nHollywood, CA\t91608");
+}
+
+#[test]
 fn deep_nesting_is_refused_or_dropped_without_recursion() {
     let mut deep = json!("leaf");
     for _ in 0..100 {

@@ -153,13 +153,25 @@ fn string<'v>(v: &'v Value, path: &str, ty: AttrType) -> Result<&'v str, ScimErr
         };
         return Err(type_error(path, what));
     };
+    storable(path, s)?;
+    Ok(s)
+}
+
+/// Refuses a string no store can keep as it is: longer than
+/// [`MAX_STRING_BYTES`], or holding U+0000 (PostgreSQL's `text` and `jsonb`
+/// cannot hold it, and no identity attribute needs it; other control
+/// characters, such as the newlines of `addresses.formatted`, are kept).
+pub(crate) fn storable(path: &str, s: &str) -> Result<(), ScimError> {
     if s.len() > MAX_STRING_BYTES {
         return Err(ScimError::invalid_value(format!(
             "{path} is {} bytes long; the limit is {MAX_STRING_BYTES} bytes",
             s.len()
         )));
     }
-    Ok(s)
+    if s.contains('\0') {
+        return Err(ScimError::invalid_value(format!("{path} holds the character U+0000, which cannot be stored")));
+    }
+    Ok(())
 }
 
 /// Booleans; the strings "true"/"false" in any case are coerced because

@@ -2,7 +2,8 @@
 //! SQLite file, tenants and tokens made with the CLI, and small HTTP helpers
 //! that speak `application/scim+json`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -106,6 +107,22 @@ pub fn cli_json(database: &str, args: &[&str]) -> Value {
     args.push("--json");
     let out = cli(database, &args);
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("scimd {args:?} printed no JSON ({e}): {out}"))
+}
+
+/// A plain TCP connection to `addr`, for what an HTTP client would not
+/// send (half requests, raw bytes, paths as they are); reads time out after
+/// a minute.
+pub fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s
+}
+
+/// Reads until the server closes the connection; what it sent.
+pub fn read_to_close(s: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A running `scimd serve`.

@@ -19,19 +19,6 @@ fn server_with(env: &[(&str, &str)]) -> (ServerProcess, String, TempDir) {
     (server, token, dir)
 }
 
-fn connect(addr: &str) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    s
-}
-
-/// Reads until the server closes the connection; what it sent.
-fn read_to_close(s: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[tokio::test]
 async fn a_half_sent_request_is_closed_after_the_header_timeout() {
     let (server, _, _dir) = server_with(&[("SCIMD_HEADER_READ_TIMEOUT_SECS", "1")]);

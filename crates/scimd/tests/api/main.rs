@@ -6,9 +6,11 @@
 
 mod audit;
 mod auth;
+mod bad_input;
 mod bulk;
 mod cli;
 mod discovery;
+mod durability;
 mod errors;
 mod etag;
 mod events;
