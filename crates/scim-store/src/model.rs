@@ -118,6 +118,38 @@ pub struct TokenInfo {
     pub revoked: Option<OffsetDateTime>,
 }
 
+/// An admin API token to store (DESIGN §3): only the hash of its secret.
+#[derive(Debug, Clone)]
+pub struct NewAdminToken {
+    pub name: String,
+    /// The visible start of the secret, to tell tokens apart.
+    pub prefix: String,
+    /// SHA-256 of the whole secret.
+    pub hash: [u8; 32],
+    /// What the token may do (`admin`, `tenants:read`, …; checked by the caller).
+    pub scopes: Vec<String>,
+    /// The tenants it is limited to; empty: every tenant.
+    pub tenants: Vec<Uuid>,
+    pub expires: Option<OffsetDateTime>,
+    /// The token this one replaces (a rotation).
+    pub replaces: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminTokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    pub scopes: Vec<String>,
+    pub tenants: Vec<Uuid>,
+    pub created: OffsetDateTime,
+    pub expires: Option<OffsetDateTime>,
+    pub last_used: Option<OffsetDateTime>,
+    pub revoked: Option<OffsetDateTime>,
+    pub replaces: Option<Uuid>,
+}
+
 /// What revoking a token did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Revocation {
@@ -226,7 +258,10 @@ fn reference_value(id: Uuid, kind: ResourceKind, base_url: Option<&str>, display
 /// Who asked, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditContext {
+    /// The SCIM token of the request, if any.
     pub token: Option<Uuid>,
+    /// The admin token of an admin API call, if any.
+    pub admin_token: Option<Uuid>,
     pub remote_addr: Option<String>,
     pub method: String,
     pub path: String,

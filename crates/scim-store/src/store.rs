@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Revocation, SharedGroupName, StoredResource, Tenant, TenantSettings, TokenInfo,
-    UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage,
+    ListQuery, Member, NewAdminToken, NewToken, ResourceKind, Result, Revocation, SharedGroupName, StoredResource,
+    Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -62,6 +62,24 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<Revocation>;
     /// Records that the token was used now. (Callers decide how often.)
     async fn touch_token(&self, token: Uuid) -> Result<()>;
+
+    // ---- admin tokens (the admin API) ----------------------------------
+    /// Stores an admin token (only its hash and visible prefix); `Conflict`
+    /// for a hash already stored.
+    async fn create_admin_token(&self, token: NewAdminToken) -> Result<AdminTokenInfo>;
+    /// The admin token whose secret hashes to `hash`, revoked or not, read
+    /// from the database itself (so a token made or revoked by another
+    /// process counts at once).
+    async fn admin_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<AdminTokenInfo>>;
+    /// Every admin token, oldest first.
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenInfo>>;
+    /// Marks an admin token revoked, keeping the time of an earlier revocation.
+    async fn revoke_admin_token(&self, token: Uuid) -> Result<Revocation>;
+    /// Makes an admin token expire at `at`, unless it expires earlier
+    /// already (the end of a rotation's overlap); `NotFound` for no such token.
+    async fn expire_admin_token(&self, token: Uuid, at: time::OffsetDateTime) -> Result<()>;
+    /// Records that the admin token was used now.
+    async fn touch_admin_token(&self, token: Uuid) -> Result<()>;
 
     /// Group names shared by more than one live group of a tenant (kept
     /// from before the name rule applied), at most `limit`.

@@ -1,10 +1,11 @@
 //! scimd: the SCIM 2.0 provisioning server (RFC 7643, RFC 7644) as a
 //! library: the operations every surface calls ([`ops`]), the surfaces
-//! (the SCIM API, the CLI), and the server that assembles them. `main.rs`
+//! (the SCIM API, the admin API, the CLI), and the server that assembles them. `main.rs`
 //! only parses the command line and runs it.
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+pub mod admin_api;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

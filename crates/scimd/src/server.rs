@@ -21,6 +21,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::access_log;
+use crate::admin_api;
 use crate::client_addr;
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
@@ -154,6 +155,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .merge(scim_api::router(&state))
+        .merge(admin_api::router())
         .fallback(scim_api::unknown_route)
         .method_not_allowed_fallback(scim_api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

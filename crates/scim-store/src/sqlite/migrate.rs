@@ -18,6 +18,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0005_server_settings", include_str!("../../migrations/sqlite/0005_server_settings.sql")),
     ("0006_unique_group_names", include_str!("../../migrations/sqlite/0006_unique_group_names.sql")),
+    ("0007_admin_tokens", include_str!("../../migrations/sqlite/0007_admin_tokens.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

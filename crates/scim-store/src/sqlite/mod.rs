@@ -29,6 +29,7 @@
 //! columns, the membership and list rules and the filter algebra come from
 //! the backend-neutral modules of this crate.
 
+mod admin_tokens;
 mod audit;
 mod checkpoint;
 mod connection;
@@ -58,9 +59,9 @@ use self::connection::{ReadKind, Readers};
 use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
-    AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage, ListQuery, Member,
-    NewToken, ResourceKind, Result, Revocation, SharedGroupName, Store, StoreError, StoreOptions, StoredResource,
-    Tenant, TenantSettings, TokenInfo, UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage,
+    ListQuery, Member, NewAdminToken, NewToken, ResourceKind, Result, Revocation, SharedGroupName, Store, StoreError,
+    StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -199,6 +200,25 @@ impl Store for SqliteStore {
     }
     async fn touch_token(&self, token: Uuid) -> Result<()> {
         self.touch_token_impl(token).await
+    }
+
+    async fn create_admin_token(&self, token: NewAdminToken) -> Result<AdminTokenInfo> {
+        self.create_admin_token_impl(token).await
+    }
+    async fn admin_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<AdminTokenInfo>> {
+        self.admin_token_by_hash_impl(hash)
+    }
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminTokenInfo>> {
+        self.list_admin_tokens_impl()
+    }
+    async fn revoke_admin_token(&self, token: Uuid) -> Result<Revocation> {
+        self.revoke_admin_token_impl(token).await
+    }
+    async fn expire_admin_token(&self, token: Uuid, at: time::OffsetDateTime) -> Result<()> {
+        self.expire_admin_token_impl(token, at).await
+    }
+    async fn touch_admin_token(&self, token: Uuid) -> Result<()> {
+        self.touch_admin_token_impl(token).await
     }
 
     async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>> {

@@ -46,6 +46,7 @@ impl Drop for TempDb {
 pub fn ctx(method: &str) -> AuditContext {
     AuditContext {
         token: None,
+        admin_token: None,
         remote_addr: Some("127.0.0.1".into()),
         method: method.into(),
         path: "/scim/v2/acme/Users".into(),

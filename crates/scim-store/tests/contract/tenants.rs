@@ -1,7 +1,9 @@
 //! Tenants (settings by compare-and-set), tokens, and audit entries
 //! written on their own.
 
-use scim_store::{AuditEntry, DeletePolicy, NewToken, ResourceKind, Revocation, StoreError, TenantSettings};
+use scim_store::{
+    AuditEntry, DeletePolicy, NewAdminToken, NewToken, ResourceKind, Revocation, StoreError, TenantSettings,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -129,6 +131,61 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
     assert_eq!(store.list_tokens(other.id).await.unwrap(), vec![]);
 }
 
+async fn admin_tokens_are_found_listed_revoked_expired_and_linked(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let new = |name: &str, hash: u8, replaces: Option<Uuid>| NewAdminToken {
+        name: name.into(),
+        prefix: "scimd_admin_AbC".into(),
+        hash: [hash; 32],
+        scopes: vec!["tenants:read".into(), "audit:read".into()],
+        tenants: vec![tenant.id],
+        expires: None,
+        replaces,
+    };
+    let first = store.create_admin_token(new("host app", 1, None)).await.unwrap();
+    assert_eq!(store.admin_token_by_hash(&[1; 32]).await.unwrap().as_ref(), Some(&first));
+    assert_eq!(first.scopes, ["tenants:read", "audit:read"]);
+    assert_eq!(first.tenants, [tenant.id]);
+    assert!(store.admin_token_by_hash(&[2; 32]).await.unwrap().is_none());
+    // A SCIM token's hash is not an admin token, nor the other way round.
+    assert!(store.token_by_hash(&[1; 32]).await.unwrap().is_none());
+    assert!(matches!(store.create_admin_token(new("dup", 1, None)).await, Err(StoreError::Conflict(_))));
+
+    let second = store.create_admin_token(new("rotated", 2, Some(first.id))).await.unwrap();
+    assert_eq!(second.replaces, Some(first.id));
+    let ids: Vec<Uuid> = store.list_admin_tokens().await.unwrap().iter().map(|t| t.id).collect();
+    assert_eq!(ids, [first.id, second.id]);
+
+    // Expiry only ever moves earlier.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    store.expire_admin_token(first.id, soon).await.unwrap();
+    store.expire_admin_token(first.id, soon + time::Duration::hours(1)).await.unwrap();
+    let expires = store.admin_token_by_hash(&[1; 32]).await.unwrap().unwrap().expires.unwrap();
+    assert!((expires - soon).abs() < time::Duration::seconds(1), "{expires} vs {soon}");
+    assert!(matches!(store.expire_admin_token(Uuid::now_v7(), soon).await, Err(StoreError::NotFound)));
+
+    store.touch_admin_token(second.id).await.unwrap();
+    assert!(store.admin_token_by_hash(&[2; 32]).await.unwrap().unwrap().last_used.is_some());
+    assert_eq!(store.revoke_admin_token(second.id).await.unwrap(), Revocation::Revoked);
+    let at = store.admin_token_by_hash(&[2; 32]).await.unwrap().unwrap().revoked.expect("revoked");
+    assert_eq!(store.revoke_admin_token(second.id).await.unwrap(), Revocation::AlreadyRevoked(at));
+    assert_eq!(store.revoke_admin_token(Uuid::now_v7()).await.unwrap(), Revocation::NotFound);
+
+    // Audit entries name the admin token that made a change.
+    let mut context = ctx("POST");
+    context.admin_token = Some(first.id);
+    let entry = AuditEntry {
+        tenant: Some(tenant.id),
+        context,
+        resource_kind: None,
+        resource_id: None,
+        status: 201,
+        detail: json!({"admin": "tenant created"}),
+    };
+    store.write_audit(entry.clone()).await.unwrap();
+    assert_eq!(store.list_audit(tenant.id, 1).await.unwrap()[0].entry, entry);
+}
+
 async fn write_audit_records_refusals_newest_first(b: Backend) {
     let (store, tenant, _db) = b.fresh().await;
     for status in [400u16, 409] {
@@ -167,6 +224,7 @@ contract! {
         server_settings_are_kept_by_name,
         tenants_round_trip_and_slugs_are_unique,
         tokens_are_found_by_hash_listed_revoked_and_touched,
+    admin_tokens_are_found_listed_revoked_expired_and_linked,
         write_audit_records_refusals_newest_first,
     ],
     threaded: [concurrent_settings_changes_cannot_both_win],

@@ -61,6 +61,7 @@ fn record_json(r: &AuditRecord) -> Value {
         "id": r.id,
         "at": format_datetime(r.at),
         "token": e.context.token,
+        "admin_token": e.context.admin_token,
         "remote_addr": e.context.remote_addr,
         "method": e.context.method,
         "path": e.context.path,

@@ -1,8 +1,9 @@
 //! The command line (clap): `scimd serve`, `scimd init` and the
-//! administration commands `scimd tenant …`, `scimd token …`, `scimd schema …`, `scimd audit …` and
+//! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`, `scimd audit …` and
 //! `scimd events …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
+pub mod admin_token;
 pub mod audit;
 pub mod events;
 pub mod schema;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Manages a tenant's custom schema extensions.
     #[command(subcommand)]
     Schema(schema::SchemaCommand),
+    /// Manages tokens of the admin API (`/admin/v1`).
+    #[command(subcommand)]
+    AdminToken(admin_token::AdminTokenCommand),
     /// Reads a tenant's audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -62,6 +66,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Tenant(cmd) => tenant::run(cmd).await,
         Command::Token(cmd) => token::run(cmd).await,
         Command::Schema(cmd) => schema::run(cmd).await,
+        Command::AdminToken(cmd) => admin_token::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Events(cmd) => events::run(cmd).await,
     }

@@ -126,6 +126,7 @@ impl Ops {
                 tenant: Some(key.tenant),
                 context: AuditContext {
                     token: None,
+                    admin_token: None,
                     remote_addr: Some(key.source),
                     method: count.method,
                     path: count.path,
@@ -170,6 +171,16 @@ impl Ops {
         };
         if let Err(e) = self.store.write_audit(entry).await {
             tracing::error!(error = %e, "could not write the audit entry of a refused request");
+        }
+    }
+
+    /// Writes the audit entry of a change made through the admin API (its
+    /// context names the admin token). A failure to write it is logged:
+    /// the change is made and answered.
+    pub async fn record_admin_change(&self, tenant: Option<Uuid>, context: AuditContext, status: u16, detail: Value) {
+        let entry = AuditEntry { tenant, context, resource_kind: None, resource_id: None, status, detail };
+        if let Err(e) = self.store.write_audit(entry).await {
+            tracing::warn!(error = %e, "could not write the audit entry of an admin change");
         }
     }
 

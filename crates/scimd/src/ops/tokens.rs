@@ -84,27 +84,32 @@ impl Ops {
 
     /// Records the token's use in the background, at most once a minute.
     pub fn touch_token(&self, token: Uuid) {
-        let now = Instant::now();
-        let due = match self.touched.lock() {
-            Ok(mut map) => {
-                let due = map.get(&token).is_none_or(|at| now.duration_since(*at) >= TOUCH_INTERVAL);
-                if due {
-                    if map.len() >= TOUCHED_SWEEP_AT {
-                        map.retain(|_, at| now.duration_since(*at) < TOUCH_INTERVAL);
-                    }
-                    map.insert(token, now);
-                }
-                due
-            }
-            Err(_) => false,
-        };
-        if due {
+        if self.touch_due(token) {
             let store = self.store.clone();
             tokio::spawn(async move {
                 if let Err(e) = store.touch_token(token).await {
                     tracing::warn!(error = %e, %token, "could not record token use");
                 }
             });
+        }
+    }
+
+    /// Whether the use of token `id` (a SCIM or an admin token) is to be
+    /// recorded now: not within the last [`TOUCH_INTERVAL`].
+    pub(super) fn touch_due(&self, id: Uuid) -> bool {
+        let now = Instant::now();
+        match self.touched.lock() {
+            Ok(mut map) => {
+                let due = map.get(&id).is_none_or(|at| now.duration_since(*at) >= TOUCH_INTERVAL);
+                if due {
+                    if map.len() >= TOUCHED_SWEEP_AT {
+                        map.retain(|_, at| now.duration_since(*at) < TOUCH_INTERVAL);
+                    }
+                    map.insert(id, now);
+                }
+                due
+            }
+            Err(_) => false,
         }
     }
 }

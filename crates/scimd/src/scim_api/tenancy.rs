@@ -221,6 +221,7 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
 fn audit_context(parts: &Parts) -> AuditContext {
     AuditContext {
         token: None,
+        admin_token: None,
         remote_addr: parts.extensions.get::<ClientAddr>().map(ClientAddr::to_string),
         method: parts.method.as_str().to_owned(),
         path: bounded(parts.uri.path(), MAX_TEXT),

@@ -4,6 +4,7 @@
 // Panicking on the unexpected is what a test is for.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod audit;
 mod auth;
 mod bad_input;

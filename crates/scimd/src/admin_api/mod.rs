@@ -1,0 +1,39 @@
+//! The admin API (`/admin/v1`, DESIGN §6): JSON over HTTP for the
+//! application that runs scimd, authenticated with admin tokens and
+//! scopes, errors as RFC 9457 problem+json, described by an OpenAPI 3.1
+//! document generated from the code. Each file holds one subject's
+//! handlers; the rules are in [`crate::ops`].
+
+pub mod auth;
+pub mod body;
+pub mod openapi;
+pub mod problem;
+pub mod tenants;
+
+use axum::Router;
+use axum::routing::get;
+
+use self::problem::Problem;
+use crate::state::AppState;
+
+/// The prefix every admin route lives under.
+pub const PREFIX: &str = "/admin/v1";
+
+/// The admin API's routes, to be merged at the root.
+pub fn router() -> Router<AppState> {
+    let routes = Router::new()
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
+        .route("/tenants/{slug}", get(tenants::get_tenant))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new().nest(PREFIX, routes)
+}
+
+async fn unknown_route() -> Problem {
+    Problem::not_found("no such admin API route; see /admin/v1/openapi.json")
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::method_not_allowed()
+}

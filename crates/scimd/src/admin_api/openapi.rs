@@ -1,0 +1,46 @@
+//! The OpenAPI 3.1 description of the admin API, generated from the
+//! handlers' annotations (utoipa), served at `/admin/v1/openapi.json`
+//! without a token.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::problem::Problem;
+use super::tenants::{NewTenant, TenantPage, TenantView};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "scimd admin API", description = "Tenant administration for the application that runs scimd. \
+        Authenticate with an admin token (`scimd admin-token create`) as `Authorization: Bearer <token>`; \
+        errors are RFC 9457 problem+json with a stable `type` URI."),
+    paths(super::tenants::create_tenant, super::tenants::list_tenants, super::tenants::get_tenant),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage)),
+    modifiers(&BearerAuth),
+    tags((name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"))
+)]
+pub struct AdminApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An admin token; its scopes: admin, tenants:read, tenants:write, audit:read, events:read, webhooks:write",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /admin/v1/openapi.json`
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(AdminApiDoc::openapi())
+}

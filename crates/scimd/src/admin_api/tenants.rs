@@ -1,0 +1,201 @@
+//! `/admin/v1/tenants`: create, list (cursor paging, in slug order) and
+//! read tenants. Handlers are thin: authenticate, check the scope, call
+//! [`crate::ops`], shape the answer.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scim_core::resource::format_datetime;
+use scim_store::Tenant;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Admin;
+use super::body::json_body;
+use super::problem::Problem;
+use crate::ops::Ops;
+use crate::ops::admin_tokens::Scope;
+use crate::state::AppState;
+
+/// A tenant as the admin API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantView {
+    pub id: Uuid,
+    /// The tenant's name in URLs.
+    pub slug: String,
+    pub name: String,
+    /// The SCIM base URL to give the identity provider.
+    pub scim_url: String,
+    /// RFC 3339.
+    pub created: String,
+    /// The settings' version: the ETag is `W/"<version>"`.
+    pub settings_version: i64,
+}
+
+impl TenantView {
+    fn of(ops: &Ops, t: &Tenant) -> TenantView {
+        TenantView {
+            id: t.id,
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            scim_url: ops.scim_url(&t.slug),
+            created: format_datetime(t.created),
+            settings_version: t.settings_version,
+        }
+    }
+}
+
+/// The body of `POST /admin/v1/tenants`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    /// Lowercase a-z, 0-9 and '-', 1 to 63 characters.
+    pub slug: String,
+    /// Display name (default: the slug).
+    pub name: Option<String>,
+}
+
+/// A page of tenants.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantPage {
+    pub items: Vec<TenantView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Paging of a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1000;
+
+fn etag(t: &Tenant) -> HeaderValue {
+    HeaderValue::from_str(&format!("W/\"{}\"", t.settings_version)).unwrap_or(HeaderValue::from_static("W/\"0\""))
+}
+
+fn with_etag(status: StatusCode, ops: &Ops, t: &Tenant) -> Response {
+    let mut resp = (status, Json(TenantView::of(ops, t))).into_response();
+    resp.headers_mut().insert(header::ETAG, etag(t));
+    resp
+}
+
+/// Creates a tenant.
+#[utoipa::path(
+    post, path = "/admin/v1/tenants", tag = "tenants",
+    request_body(content = NewTenant, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = TenantView,
+         headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:write missing, or a token limited to some tenants", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A malformed slug", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    if admin.principal.is_limited() {
+        return Err(Problem::tenant_not_allowed("a token limited to some tenants cannot create tenants"));
+    }
+    let new: NewTenant = json_body(&headers, &body)?;
+    let ops = &state.ops;
+    let tenant = ops.create_tenant(&new.slug, new.name.as_deref()).await?;
+    ops.record_admin_change(Some(tenant.id), admin.audit, 201, json!({"tenant": {"created": tenant.slug}})).await;
+    let mut resp = with_etag(StatusCode::CREATED, ops, &tenant);
+    if let Ok(location) = HeaderValue::from_str(&format!("{}/admin/v1/tenants/{}", ops.public_base(), tenant.slug)) {
+        resp.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(resp)
+}
+
+/// Lists the tenants the token may see, in slug order.
+#[utoipa::path(
+    get, path = "/admin/v1/tenants", tag = "tenants",
+    params(PageParams),
+    responses(
+        (status = 200, body = TenantPage),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A limit out of range or a cursor that is not one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:read"]))
+)]
+pub async fn list_tenants(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(page): Query<PageParams>,
+) -> Result<Json<TenantPage>, Problem> {
+    admin.require(Scope::TenantsRead)?;
+    let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::new(422, "invalid-value", "Invalid value", format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    let after = match page.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(decode_cursor(c)?),
+    };
+    let mut tenants: Vec<Tenant> =
+        state.ops.list_tenants().await?.into_iter().filter(|t| admin.principal.may_act_on(t)).collect();
+    tenants.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let rest: Vec<&Tenant> = tenants.iter().filter(|t| after.as_deref().is_none_or(|a| t.slug.as_str() > a)).collect();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let items: Vec<TenantView> = rest.iter().take(limit).map(|t| TenantView::of(&state.ops, t)).collect();
+    let next_cursor = (rest.len() > limit).then(|| items.last().map(|t| URL_SAFE_NO_PAD.encode(&t.slug))).flatten();
+    Ok(Json(TenantPage { items, next_cursor }))
+}
+
+fn decode_cursor(c: &str) -> Result<String, Problem> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| Problem::new(422, "invalid-cursor", "Invalid cursor", "the cursor is not one this server gave"))
+}
+
+/// One tenant.
+#[utoipa::path(
+    get, path = "/admin/v1/tenants/{slug}", tag = "tenants",
+    params(("slug" = String, Path, description = "The tenant's slug")),
+    responses(
+        (status = 200, body = TenantView, headers(("ETag" = String))),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant (or not one the token may see)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:read"]))
+)]
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Response, Problem> {
+    admin.require(Scope::TenantsRead)?;
+    let ctx = state.ops.tenant(&slug).await?.ok_or_else(|| Problem::not_found(format!("no tenant {slug:?}")))?;
+    let tenant = admin.tenant(ctx.tenant.clone())?;
+    Ok(with_etag(StatusCode::OK, &state.ops, &tenant))
+}
