@@ -102,6 +102,8 @@ pub struct NewToken {
     pub hash: [u8; 32],
     pub scopes: Vec<String>,
     pub expires: Option<OffsetDateTime>,
+    /// The token this one replaces (a rotation).
+    pub replaces: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +118,7 @@ pub struct TokenInfo {
     pub expires: Option<OffsetDateTime>,
     pub last_used: Option<OffsetDateTime>,
     pub revoked: Option<OffsetDateTime>,
+    pub replaces: Option<Uuid>,
 }
 
 /// An admin API token to store (DESIGN §3): only the hash of its secret.

@@ -60,6 +60,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tokens(&self, tenant: Uuid) -> Result<Vec<TokenInfo>>;
     /// Marks a token revoked, keeping the time of an earlier revocation.
     async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<Revocation>;
+    /// Makes one of a tenant's tokens expire at `at`, unless it expires
+    /// earlier already (the end of a rotation's overlap); `NotFound` for no
+    /// such token in that tenant.
+    async fn expire_token(&self, tenant: Uuid, token: Uuid, at: time::OffsetDateTime) -> Result<()>;
     /// Records that the token was used now. (Callers decide how often.)
     async fn touch_token(&self, token: Uuid) -> Result<()>;
 

@@ -19,3 +19,6 @@ CREATE UNIQUE INDEX admin_tokens_hash ON admin_tokens (hash);
 
 -- Who made an admin change: the admin token, beside `token` (SCIM tokens).
 ALTER TABLE audit_log ADD COLUMN admin_token BLOB;
+
+-- A rotated SCIM token names the one it replaced.
+ALTER TABLE tokens ADD COLUMN replaces BLOB;

@@ -198,6 +198,9 @@ impl Store for SqliteStore {
     async fn revoke_token(&self, tenant: Uuid, token: Uuid) -> Result<Revocation> {
         self.revoke_token_impl(tenant, token).await
     }
+    async fn expire_token(&self, tenant: Uuid, token: Uuid, at: time::OffsetDateTime) -> Result<()> {
+        self.expire_token_impl(tenant, token, at).await
+    }
     async fn touch_token(&self, token: Uuid) -> Result<()> {
         self.touch_token_impl(token).await
     }

@@ -2,6 +2,7 @@
 //! prefix are stored (DESIGN §6).
 
 use rusqlite::{OptionalExtension, Row, params};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::SqliteStore;
@@ -11,7 +12,7 @@ use super::convert::{
 use super::sql::all;
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
-const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked";
+const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked, replaces";
 
 fn token_from_row(row: &Row<'_>) -> Result<TokenInfo> {
     let hash: Vec<u8> = row.get("hash")?;
@@ -30,6 +31,7 @@ fn token_from_row(row: &Row<'_>) -> Result<TokenInfo> {
         expires: opt_from_ms(row.get("expires")?),
         last_used: opt_from_ms(row.get("last_used")?),
         revoked: opt_from_ms(row.get("revoked")?),
+        replaces: row.get("replaces")?,
     })
 }
 
@@ -46,13 +48,14 @@ impl SqliteStore {
             expires: token.expires,
             last_used: None,
             revoked: None,
+            replaces: token.replaces,
         };
         let row = info.clone();
         self.write(move |c| {
             let res = c
                 .prepare_cached(
-                    "INSERT INTO tokens (id, tenant, name, prefix, hash, scopes, created, expires) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tokens (id, tenant, name, prefix, hash, scopes, created, expires, replaces) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )?
                 .execute(params![
                     row.id,
@@ -63,6 +66,7 @@ impl SqliteStore {
                     to_json(&row.scopes)?,
                     to_ms(row.created),
                     row.expires.map(to_ms),
+                    row.replaces,
                 ]);
             match res {
                 Err(e) if is_unique_violation(&e, "hash") => {
@@ -112,6 +116,21 @@ impl SqliteStore {
                 Some(Some(at)) => Revocation::AlreadyRevoked(from_ms(at)),
                 _ => Revocation::NotFound,
             })
+        })
+        .await
+    }
+
+    pub(crate) async fn expire_token_impl(&self, tenant: Uuid, token: Uuid, at: OffsetDateTime) -> Result<()> {
+        let at = to_ms(at);
+        self.write(move |c| {
+            // Only ever earlier: a rotation's overlap cannot lengthen a token's life.
+            let done = c
+                .prepare_cached(
+                    "UPDATE tokens SET expires = CASE WHEN expires IS NULL OR expires > ?1 THEN ?1 ELSE expires END \
+                     WHERE id = ?2 AND tenant = ?3",
+                )?
+                .execute(params![at, token, tenant])?;
+            if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
         .await
     }

@@ -87,6 +87,7 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
             hash,
             scopes: vec!["scim".into()],
             expires: None,
+            replaces: None,
         })
         .await
         .unwrap();
@@ -94,6 +95,14 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
     assert_eq!(found, token);
     assert!(store.token_by_hash(&[8u8; 32]).await.unwrap().is_none());
     assert_eq!(store.list_tokens(tenant.id).await.unwrap(), vec![token.clone()]);
+
+    // Expiry only ever moves earlier, and only for the tenant's own token.
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    store.expire_token(tenant.id, token.id, soon).await.unwrap();
+    store.expire_token(tenant.id, token.id, soon + time::Duration::hours(1)).await.unwrap();
+    let expires = store.token_by_hash(&hash).await.unwrap().unwrap().expires.unwrap();
+    assert!((expires - soon).abs() < time::Duration::seconds(1), "{expires} vs {soon}");
+    assert!(matches!(store.expire_token(Uuid::now_v7(), token.id, soon).await, Err(StoreError::NotFound)));
 
     store.touch_token(token.id).await.unwrap();
     let touched = store.token_by_hash(&hash).await.unwrap().unwrap();
@@ -115,6 +124,7 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
         hash,
         scopes: vec![],
         expires: None,
+        replaces: None,
     };
     assert!(matches!(store.create_token(dup).await, Err(StoreError::Conflict(_))));
     let orphan = NewToken {
@@ -124,6 +134,7 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
         hash: [9u8; 32],
         scopes: vec![],
         expires: None,
+        replaces: None,
     };
     assert!(matches!(store.create_token(orphan).await, Err(StoreError::NotFound)));
     // Another tenant sees none of them.

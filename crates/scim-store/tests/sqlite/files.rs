@@ -12,7 +12,7 @@ use crate::{TempDb, create, file, group_doc, user_doc};
 pub fn back_to_schema_5(db: &TempDb) {
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
-        "DROP TABLE admin_tokens; ALTER TABLE audit_log DROP COLUMN admin_token; \
+        "DROP TABLE admin_tokens; ALTER TABLE audit_log DROP COLUMN admin_token; ALTER TABLE tokens DROP COLUMN replaces; \
          DROP INDEX resources_group_name_live; ALTER TABLE resources DROP COLUMN group_name_key; \
          DROP TABLE server_settings; PRAGMA user_version = 4;",
     )

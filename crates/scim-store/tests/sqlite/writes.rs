@@ -47,6 +47,7 @@ async fn reads_see_other_processes_writes() {
         hash: [7; 32],
         scopes: vec![],
         expires: None,
+        replaces: None,
     };
     cli.create_token(token).await.unwrap();
     assert!(server.token_by_hash(&[7; 32]).await.unwrap().is_some(), "a CLI token works at once");

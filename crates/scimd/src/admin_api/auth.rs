@@ -3,17 +3,19 @@
 //! tokens (401 without one or with a bad one), and each handler asks for
 //! the scope it needs ([`Admin::require`], 403 without it).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use scim_store::{AuditContext, Tenant};
+use scim_store::AuditContext;
 
 use super::problem::Problem;
 use crate::auth::bearer_token;
 use crate::client_addr::ClientAddr;
 use crate::ops::admin_tokens::{AdminAuthRefusal, AdminPrincipal, Scope};
 use crate::ops::audit::{MAX_TEXT, bounded};
+use crate::ops::{Ops, TenantCtx};
 use crate::state::AppState;
 
 /// An authenticated admin API caller, with what its audit entries say of
@@ -29,14 +31,13 @@ impl Admin {
         if self.principal.allows(scope) { Ok(()) } else { Err(Problem::insufficient_scope(scope.as_str())) }
     }
 
-    /// `tenant` if the token may act on it; else 404, as if there were no
-    /// such tenant (a token limited to some tenants learns nothing of the
-    /// others).
-    pub fn tenant(&self, tenant: Tenant) -> Result<Tenant, Problem> {
-        if self.principal.may_act_on(&tenant) {
-            Ok(tenant)
-        } else {
-            Err(Problem::not_found(format!("no tenant {:?}", tenant.slug)))
+    /// The tenant named `slug` if the token may act on it; else 404, as if
+    /// there were no such tenant (a token limited to some tenants learns
+    /// nothing of the others).
+    pub async fn tenant(&self, ops: &Ops, slug: &str) -> Result<Arc<TenantCtx>, Problem> {
+        match ops.tenant(slug).await? {
+            Some(ctx) if self.principal.may_act_on(&ctx.tenant) => Ok(ctx),
+            _ => Err(Problem::not_found(format!("no tenant {:?}", bounded(slug, 64)))),
         }
     }
 }

@@ -9,9 +9,10 @@ pub mod body;
 pub mod openapi;
 pub mod problem;
 pub mod tenants;
+pub mod tokens;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use self::problem::Problem;
 use crate::state::AppState;
@@ -25,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
         .route("/tenants/{slug}", get(tenants::get_tenant))
+        .route("/tenants/{slug}/tokens", get(tokens::list_tokens).post(tokens::create_token))
+        .route("/tenants/{slug}/tokens/{id}", get(tokens::get_token))
+        .route("/tenants/{slug}/tokens/{id}/revoke", post(tokens::revoke_token))
+        .route("/tenants/{slug}/tokens/{id}/rotate", post(tokens::rotate_token))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest(PREFIX, routes)

@@ -8,16 +8,24 @@ use utoipa::{Modify, OpenApi};
 
 use super::problem::Problem;
 use super::tenants::{NewTenant, TenantPage, TenantView};
+use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "scimd admin API", description = "Tenant administration for the application that runs scimd. \
         Authenticate with an admin token (`scimd admin-token create`) as `Authorization: Bearer <token>`; \
         errors are RFC 9457 problem+json with a stable `type` URI."),
-    paths(super::tenants::create_tenant, super::tenants::list_tenants, super::tenants::get_tenant),
-    components(schemas(Problem, TenantView, NewTenant, TenantPage)),
+    paths(
+        super::tenants::create_tenant, super::tenants::list_tenants, super::tenants::get_tenant,
+        super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
+        super::tokens::revoke_token, super::tokens::rotate_token,
+    ),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
     modifiers(&BearerAuth),
-    tags((name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"))
+    tags(
+        (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
+        (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
+    )
 )]
 pub struct AdminApiDoc;
 

@@ -195,7 +195,6 @@ pub async fn get_tenant(
     Path(slug): Path<String>,
 ) -> Result<Response, Problem> {
     admin.require(Scope::TenantsRead)?;
-    let ctx = state.ops.tenant(&slug).await?.ok_or_else(|| Problem::not_found(format!("no tenant {slug:?}")))?;
-    let tenant = admin.tenant(ctx.tenant.clone())?;
-    Ok(with_etag(StatusCode::OK, &state.ops, &tenant))
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    Ok(with_etag(StatusCode::OK, &state.ops, &ctx.tenant))
 }

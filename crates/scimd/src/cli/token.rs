@@ -19,6 +19,9 @@ pub enum TokenCommand {
         /// A label to tell tokens apart, e.g. the IdP's name [default: default]
         #[arg(long)]
         name: Option<String>,
+        /// Makes it expire this many seconds from now [default: never]
+        #[arg(long, value_name = "SECONDS")]
+        expires_in: Option<u64>,
         /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -38,8 +41,7 @@ pub enum TokenCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Revokes a token. Running servers refuse it within a few seconds
-    /// (their token cache's lifetime).
+    /// Revokes a token. Running servers refuse it within a second.
     Revoke {
         /// The tenant (its slug).
         #[arg(long)]
@@ -53,10 +55,11 @@ pub enum TokenCommand {
 
 pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { tenant, name, json, common, url } => {
+        TokenCommand::Create { tenant, name, expires_in, json, common, url } => {
             let ops = common.ops_with_urls(&url).await?;
             let ctx = ops.require_tenant(&tenant).await?;
-            let issued = ops.issue_token(&ctx.tenant, name.as_deref().unwrap_or("default")).await?;
+            let name = name.as_deref().unwrap_or("default");
+            let issued = ops.issue_token(&ctx.tenant, name, expires_in.map(std::time::Duration::from_secs)).await?;
             let (info, url) = (&issued.info, &ctx.base_url);
             if json {
                 println!(
@@ -113,5 +116,6 @@ fn token_json(t: &TokenInfo, tenant: &str) -> Value {
         "expires": ts(t.expires),
         "last_used": ts(t.last_used),
         "revoked": ts(t.revoked),
+        "replaces": t.replaces,
     })
 }

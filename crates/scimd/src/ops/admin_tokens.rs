@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::Ops;
 use super::error::{OpError, OpResult};
+use super::tokens::expiry_after;
 use crate::secrets;
 
 /// What an admin token may do.
@@ -233,13 +234,6 @@ impl Ops {
 
 fn no_such_admin_token(token: Uuid) -> OpError {
     OpError::Refused(ScimError::not_found(format!("no admin token {token}")))
-}
-
-/// Now plus `d`; `400 invalidValue` past what a date can hold.
-fn expiry_after(d: Duration) -> OpResult<OffsetDateTime> {
-    let d = time::Duration::try_from(d).ok();
-    d.and_then(|d| OffsetDateTime::now_utc().checked_add(d))
-        .ok_or_else(|| OpError::Refused(ScimError::invalid_value("the expiry is too far in the future")))
 }
 
 #[cfg(test)]

@@ -67,7 +67,9 @@ impl Ops {
             public_base,
             tenants: TtlCache::default(),
             unknown_tenants: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
-            tokens: TtlCache::default(),
+            // A revoked token is refused within a second by every process
+            // and node (DESIGN §6): a token is read again at most once a second.
+            tokens: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
             touched: Mutex::default(),
             refusals: audit::Tally::default(),
             max_values: scim_core::schema::DEFAULT_MAX_VALUES,

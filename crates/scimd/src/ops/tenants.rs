@@ -157,7 +157,7 @@ impl Ops {
             Err(StoreError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let token = self.issue_token(&tenant, "first-run").await?;
+        let token = self.issue_token(&tenant, "first-run", None).await?;
         Ok(Some((tenant, token)))
     }
 }

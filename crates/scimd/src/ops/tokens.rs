@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use scim_core::ScimError;
 use scim_store::{NewToken, Revocation, Tenant, TokenInfo};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Ops;
@@ -28,8 +29,25 @@ pub struct IssuedToken {
 }
 
 impl Ops {
-    /// Issues a token for `tenant`, labelled `name`.
-    pub async fn issue_token(&self, tenant: &Tenant, name: &str) -> OpResult<IssuedToken> {
+    /// Issues a token for `tenant`, labelled `name`, expiring after
+    /// `expires_in` if given.
+    pub async fn issue_token(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        expires_in: Option<Duration>,
+    ) -> OpResult<IssuedToken> {
+        let expires = expires_in.map(expiry_after).transpose()?;
+        self.store_token(tenant, name, expires, None).await
+    }
+
+    async fn store_token(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        expires: Option<OffsetDateTime>,
+        replaces: Option<Uuid>,
+    ) -> OpResult<IssuedToken> {
         let generated = secrets::generate();
         let info = self
             .store
@@ -39,10 +57,31 @@ impl Ops {
                 prefix: generated.prefix,
                 hash: generated.hash,
                 scopes: Vec::new(),
-                expires: None,
+                expires,
+                replaces,
             })
             .await?;
         Ok(IssuedToken { info, secret: generated.secret })
+    }
+
+    /// Issues a new secret in place of one of `tenant`'s tokens (same name
+    /// and expiry); the old secret keeps working for `overlap` (zero: it
+    /// stops at once), then stops, so an identity provider can be switched
+    /// over without a failed sync. A revoked or expired token is 409.
+    pub async fn rotate_token(&self, tenant: &Tenant, token: Uuid, overlap: Duration) -> OpResult<IssuedToken> {
+        let old = self.store.list_tokens(tenant.id).await?.into_iter().find(|t| t.id == token);
+        let old = old.ok_or_else(|| no_such_token(tenant, token))?;
+        if old.revoked.is_some() || old.expires.is_some_and(|at| at <= OffsetDateTime::now_utc()) {
+            return Err(OpError::Refused(ScimError::new(
+                409,
+                None,
+                format!("token {token} is revoked or expired; create a new one"),
+            )));
+        }
+        let issued = self.store_token(tenant, &old.name, old.expires, Some(old.id)).await?;
+        self.store.expire_token(tenant.id, old.id, expiry_after(overlap)?).await?;
+        self.tokens.invalidate(|_, info| info.id == token);
+        Ok(issued)
     }
 
     /// A tenant's tokens (never their secrets), oldest first.
@@ -53,14 +92,11 @@ impl Ops {
     /// Revokes one of `tenant`'s tokens (404 for another tenant's):
     /// [`Revocation::Revoked`], or [`Revocation::AlreadyRevoked`] with the
     /// time it was, which stays. This process refuses the token at once;
-    /// others within the cache's lifetime.
+    /// others within the token cache's lifetime (a second).
     pub async fn revoke_token(&self, tenant: &Tenant, token: Uuid) -> OpResult<Revocation> {
         let outcome = self.store.revoke_token(tenant.id, token).await?;
         if outcome == Revocation::NotFound {
-            return Err(OpError::Refused(ScimError::not_found(format!(
-                "no token {token} in tenant {:?}",
-                tenant.slug
-            ))));
+            return Err(no_such_token(tenant, token));
         }
         self.tokens.invalidate(|_, info| info.id == token);
         Ok(outcome)
@@ -112,4 +148,15 @@ impl Ops {
             Err(_) => false,
         }
     }
+}
+
+fn no_such_token(tenant: &Tenant, token: Uuid) -> OpError {
+    OpError::Refused(ScimError::not_found(format!("no token {token} in tenant {:?}", tenant.slug)))
+}
+
+/// Now plus `d`; `400 invalidValue` past what a date can hold.
+pub(super) fn expiry_after(d: Duration) -> OpResult<OffsetDateTime> {
+    let d = time::Duration::try_from(d).ok();
+    d.and_then(|d| OffsetDateTime::now_utc().checked_add(d))
+        .ok_or_else(|| OpError::Refused(ScimError::invalid_value("the expiry is too far in the future")))
 }

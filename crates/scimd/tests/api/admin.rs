@@ -221,7 +221,14 @@ async fn the_openapi_document_is_public_and_names_every_route() {
     let doc = app.admin(Method::GET, "/openapi.json", None, None).await.expect(200);
     assert!(doc.body["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc.text);
     let paths = doc.body["paths"].as_object().unwrap();
-    for (path, methods) in [("/admin/v1/tenants", &["get", "post"][..]), ("/admin/v1/tenants/{slug}", &["get"][..])] {
+    for (path, methods) in [
+        ("/admin/v1/tenants", &["get", "post"][..]),
+        ("/admin/v1/tenants/{slug}", &["get"][..]),
+        ("/admin/v1/tenants/{slug}/tokens", &["get", "post"][..]),
+        ("/admin/v1/tenants/{slug}/tokens/{id}", &["get"][..]),
+        ("/admin/v1/tenants/{slug}/tokens/{id}/revoke", &["post"][..]),
+        ("/admin/v1/tenants/{slug}/tokens/{id}/rotate", &["post"][..]),
+    ] {
         for m in methods {
             let op = &paths[path][m];
             assert!(op.is_object(), "{path} {m} missing");
@@ -252,4 +259,75 @@ async fn guessing_admin_tokens_is_rate_limited_per_source() {
     assert!(limited.header("retry-after").is_some());
     // A valid token is not held back by its address's refusals.
     send(http.get(&url).bearer_auth(token["token"].as_str().unwrap())).await.expect(200);
+}
+
+#[tokio::test]
+async fn scim_tokens_are_issued_listed_rotated_and_revoked_over_http() {
+    let app = TestServer::spawn().await;
+    let admin = secret(&app.admin_token(&["--scope", "tenants:read", "--scope", "tenants:write"]));
+    let a = Some(admin.as_str());
+    let made = app.admin(Method::POST, "/tenants/acme/tokens", a, Some(json!({"name": "okta"}))).await.expect(201);
+    let scim = made.body["token"].as_str().unwrap().to_owned();
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(made.body["name"], "okta");
+    assert!(scim.starts_with(made.body["prefix"].as_str().unwrap()));
+    assert!(made.body["scim_url"].as_str().unwrap().ends_with("/scim/v2/acme"));
+    assert!(made.header("location").is_some_and(|l| l.ends_with(&format!("/tenants/acme/tokens/{id}"))));
+    assert_eq!(made.header("cache-control"), Some("no-store"));
+    // It works on its tenant's SCIM URL, and only there.
+    let users =
+        |token: String, tenant: &'static str| send(app.http.get(app.url_for(tenant, "/Users")).bearer_auth(token));
+    assert_eq!(users(scim.clone(), "acme").await.status.as_u16(), 200);
+    assert_eq!(users(scim.clone(), "other").await.status.as_u16(), 401);
+
+    // Listed and read without secrets.
+    let list = app.admin(Method::GET, "/tenants/acme/tokens", a, None).await.expect(200);
+    assert!(!list.text.contains(&scim), "{}", list.text);
+    let names: Vec<&str> = list.body["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["tests", "okta"]);
+    let one = app.admin(Method::GET, &format!("/tenants/acme/tokens/{id}"), a, None).await.expect(200);
+    assert_eq!(one.body["id"], json!(id));
+    assert!(one.body.get("token").is_none());
+    assert_problem(&app.admin(Method::GET, "/tenants/acme/tokens/not-an-id", a, None).await, 404, "not-found");
+    assert_problem(&app.admin(Method::GET, &format!("/tenants/other/tokens/{id}"), a, None).await, 404, "not-found");
+
+    // Rotation: both secrets work during the overlap, then only the new one.
+    let path = format!("/tenants/acme/tokens/{id}/rotate");
+    let rotated = app.admin(Method::POST, &path, a, Some(json!({"overlap_seconds": 1}))).await.expect(201);
+    let new = rotated.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(rotated.body["replaces"], json!(id));
+    assert_eq!(users(scim.clone(), "acme").await.status.as_u16(), 200);
+    assert_eq!(users(new.clone(), "acme").await.status.as_u16(), 200);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(users(scim.clone(), "acme").await.status.as_u16(), 401);
+    assert_eq!(users(new.clone(), "acme").await.status.as_u16(), 200);
+    assert_problem(&app.admin(Method::POST, &path, a, None).await, 409, "conflict");
+
+    // Revoked by the CLI in another process: refused within a second.
+    let new_id = rotated.body["id"].as_str().unwrap().to_owned();
+    app.cli(&["token", "revoke", "--tenant", "acme", &new_id]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(users(new.clone(), "acme").await.status.as_u16(), 401);
+    // Revoked over HTTP: at once; again: the same answer, the first time kept.
+    let tests_id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let revoke = format!("/tenants/acme/tokens/{tests_id}/revoke");
+    let first = app.admin(Method::POST, &revoke, a, None).await.expect(200);
+    assert!(first.body["revoked"].is_string());
+    assert_eq!(users(app.tenant.token.clone(), "acme").await.status.as_u16(), 401);
+    let again = app.admin(Method::POST, &revoke, a, None).await.expect(200);
+    assert_eq!(again.body["revoked"], first.body["revoked"]);
+
+    // Each change is audited, never with a secret.
+    let log = app.cli_json(&["audit", "list", "--tenant", "acme"]).to_string();
+    for s in [&admin, &scim, &new] {
+        assert!(!log.contains(s.as_str()), "a secret in the audit log");
+    }
+    assert!(log.contains("rotated") && log.contains("revoked"), "{log}");
+    // Expiry set at issue.
+    let brief = app.admin(Method::POST, "/tenants/acme/tokens", a, Some(json!({"expires_in": 3600}))).await.expect(201);
+    assert!(brief.body["expires"].is_string());
+    // A reader cannot issue.
+    let reader = secret(&app.admin_token(&["--scope", "tenants:read"]));
+    let denied = app.admin(Method::POST, "/tenants/acme/tokens", Some(&reader), Some(json!({}))).await;
+    assert_problem(&denied, 403, "insufficient-scope");
 }

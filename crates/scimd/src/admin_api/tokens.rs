@@ -1,0 +1,275 @@
+//! `/admin/v1/tenants/{slug}/tokens`: a tenant's SCIM bearer tokens —
+//! issue one (the secret in `token`, shown once), list, read, revoke, and
+//! rotate with an overlap during which the old secret still works.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use scim_core::resource::format_datetime;
+use scim_store::TokenInfo;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Admin;
+use super::body::json_body;
+use super::problem::Problem;
+use crate::ops::admin_tokens::Scope;
+use crate::ops::tokens::IssuedToken;
+use crate::state::AppState;
+
+/// A SCIM token as the admin API shows it (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: Uuid,
+    pub name: String,
+    /// The visible start of the secret, to tell tokens apart.
+    pub prefix: String,
+    /// RFC 3339 times; absent when not set.
+    pub created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<String>,
+    /// The token this one replaced (a rotation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Uuid>,
+}
+
+impl From<&TokenInfo> for TokenView {
+    fn from(t: &TokenInfo) -> TokenView {
+        TokenView {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created: format_datetime(t.created),
+            expires: t.expires.map(format_datetime),
+            last_used: t.last_used.map(format_datetime),
+            revoked: t.revoked.map(format_datetime),
+            replaces: t.replaces,
+        }
+    }
+}
+
+/// A token just issued: its representation, the secret (once) and the
+/// SCIM URL it is for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedTokenView {
+    #[serde(flatten)]
+    pub token: TokenView,
+    /// The secret, `scimd_…`: shown only in this answer.
+    #[serde(rename = "token")]
+    pub secret: String,
+    pub scim_url: String,
+}
+
+/// The body of `POST …/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// A label, e.g. the identity provider's name (default: `default`).
+    pub name: Option<String>,
+    /// Seconds until it expires (default: never).
+    pub expires_in: Option<u64>,
+}
+
+/// The body of `POST …/tokens/{id}/rotate`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Seconds the old secret keeps working (default 0: it stops at once).
+    pub overlap_seconds: Option<u64>,
+}
+
+/// A tenant's tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenView>,
+}
+
+fn issued(state: &AppState, slug: &str, issued: &IssuedToken) -> Response {
+    let view = IssuedTokenView {
+        token: TokenView::from(&issued.info),
+        secret: issued.secret.clone(),
+        scim_url: state.ops.scim_url(slug),
+    };
+    let mut resp = (StatusCode::CREATED, Json(view)).into_response();
+    let location = format!("{}/admin/v1/tenants/{slug}/tokens/{}", state.ops.public_base(), issued.info.id);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    // A secret must not be kept by a cache on the way (RFC 6749 §5.1 asks the same of token answers).
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Issues a SCIM token for the tenant.
+#[utoipa::path(
+    post, path = "/admin/v1/tenants/{slug}/tokens", tag = "tokens",
+    params(("slug" = String, Path, description = "The tenant's slug")),
+    request_body(content = NewToken, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Issued; the secret is in `token`, shown only now", body = IssuedTokenView, headers(("Location" = String))),
+        (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An expiry too far away", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn create_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let new: NewToken = json_body(&headers, &body)?;
+    let name = new.name.as_deref().unwrap_or("default");
+    let token = state.ops.issue_token(&ctx.tenant, name, new.expires_in.map(Duration::from_secs)).await?;
+    let detail = json!({"token": {"created": token.info.id, "name": token.info.name}});
+    state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 201, detail).await;
+    Ok(issued(&state, &ctx.tenant.slug, &token))
+}
+
+/// Lists the tenant's tokens, oldest first.
+#[utoipa::path(
+    get, path = "/admin/v1/tenants/{slug}/tokens", tag = "tokens",
+    params(("slug" = String, Path, description = "The tenant's slug")),
+    responses(
+        (status = 200, body = TokenList),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:read"]))
+)]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+) -> Result<Json<TokenList>, Problem> {
+    admin.require(Scope::TenantsRead)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let items = state.ops.list_tokens(&ctx.tenant).await?.iter().map(TokenView::from).collect();
+    Ok(Json(TokenList { items }))
+}
+
+/// One of the tenant's tokens.
+#[utoipa::path(
+    get, path = "/admin/v1/tenants/{slug}/tokens/{id}", tag = "tokens",
+    params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, body = TokenView),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:read"]))
+)]
+pub async fn get_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<TokenView>, Problem> {
+    admin.require(Scope::TenantsRead)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let id = token_id(&id)?;
+    let tokens = state.ops.list_tokens(&ctx.tenant).await?;
+    let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| no_such_token(id))?;
+    Ok(Json(TokenView::from(token)))
+}
+
+/// Revokes one of the tenant's tokens: refused within a second by every
+/// server. Revoking again answers the same, with the first time.
+#[utoipa::path(
+    post, path = "/admin/v1/tenants/{slug}/tokens/{id}/revoke", tag = "tokens",
+    params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 200, description = "Revoked (now or before)", body = TokenView),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Json<TokenView>, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let id = token_id(&id)?;
+    let outcome = state.ops.revoke_token(&ctx.tenant, id).await?;
+    if outcome == scim_store::Revocation::Revoked {
+        state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 200, json!({"token": {"revoked": id}})).await;
+    }
+    let tokens = state.ops.list_tokens(&ctx.tenant).await?;
+    let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| no_such_token(id))?;
+    Ok(Json(TokenView::from(token)))
+}
+
+/// Issues a new secret in place of a token; the old one keeps working for
+/// `overlap_seconds`, then stops.
+#[utoipa::path(
+    post, path = "/admin/v1/tenants/{slug}/tokens/{id}/rotate", tag = "tokens",
+    params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
+    request_body(content = Rotation, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new token; the secret is in `token`, shown only now", body = IssuedTokenView, headers(("Location" = String))),
+        (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The token is revoked or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An overlap too long", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn rotate_token(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let id = token_id(&id)?;
+    let rotation: Rotation = if body.is_empty() { Rotation::default() } else { json_body(&headers, &body)? };
+    let overlap = Duration::from_secs(rotation.overlap_seconds.unwrap_or(0));
+    let token = state.ops.rotate_token(&ctx.tenant, id, overlap).await?;
+    let detail = json!({"token": {"rotated": id, "to": token.info.id, "overlap_seconds": overlap.as_secs()}});
+    state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 201, detail).await;
+    Ok(issued(&state, &ctx.tenant.slug, &token))
+}
+
+fn token_id(s: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(s).map_err(|_| no_such_token_text(s))
+}
+
+fn no_such_token(id: Uuid) -> Problem {
+    Problem::not_found(format!("no token {id} in this tenant"))
+}
+
+fn no_such_token_text(s: &str) -> Problem {
+    Problem::not_found(format!("no token {:?} in this tenant", crate::ops::audit::bounded(s, 64)))
+}
