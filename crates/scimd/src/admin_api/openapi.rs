@@ -7,7 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::Problem;
-use super::tenants::{NewTenant, TenantPage, TenantView};
+use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
 
 #[derive(OpenApi)]
@@ -17,10 +17,11 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         errors are RFC 9457 problem+json with a stable `type` URI."),
     paths(
         super::tenants::create_tenant, super::tenants::list_tenants, super::tenants::get_tenant,
+        super::tenants::update_tenant,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
         super::tokens::revoke_token, super::tokens::rotate_token,
     ),
-    components(schemas(Problem, TenantView, NewTenant, TenantPage, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scim_core::resource::format_datetime;
-use scim_store::Tenant;
+use scim_core::schema::UnknownExtensions;
+use scim_store::{DeletePolicy, Tenant, TenantSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -19,8 +20,8 @@ use uuid::Uuid;
 use super::auth::Admin;
 use super::body::json_body;
 use super::problem::Problem;
-use crate::ops::Ops;
 use crate::ops::admin_tokens::Scope;
+use crate::ops::{Ops, Precondition};
 use crate::state::AppState;
 
 /// A tenant as the admin API shows it.
@@ -36,6 +37,60 @@ pub struct TenantView {
     pub created: String,
     /// The settings' version: the ETag is `W/"<version>"`.
     pub settings_version: i64,
+    pub settings: SettingsView,
+}
+
+/// A tenant's settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    /// What a SCIM DELETE does: `soft` (hidden, kept for the audit) or `hard` (erased).
+    #[schema(value_type = String, pattern = "^(soft|hard)$")]
+    pub delete_policy: DeletePolicy,
+    /// What a body may do with an extension URN no schema declares: `reject` or `keep`.
+    #[schema(value_type = String, pattern = "^(reject|keep)$")]
+    pub unknown_extensions: UnknownExtensions,
+    /// Requests a second the tenant may make (0: no limit); absent: the server's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    /// Whether group displayNames are unique in the tenant, case-insensitively.
+    pub unique_group_names: bool,
+    /// How many custom schema extensions the tenant has.
+    pub extensions: usize,
+}
+
+impl SettingsView {
+    fn of(s: &TenantSettings) -> SettingsView {
+        SettingsView {
+            delete_policy: s.delete_policy,
+            unknown_extensions: s.unknown_extensions,
+            rate_limit: s.rate_limit,
+            unique_group_names: s.unique_group_names,
+            extensions: s.extensions.len(),
+        }
+    }
+}
+
+/// A partial change of a tenant's settings (JSON merge patch, RFC 7396):
+/// fields left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// `soft` or `hard`.
+    #[schema(value_type = Option<String>, pattern = "^(soft|hard)$")]
+    pub delete_policy: Option<DeletePolicy>,
+    /// `reject` or `keep`.
+    #[schema(value_type = Option<String>, pattern = "^(reject|keep)$")]
+    pub unknown_extensions: Option<UnknownExtensions>,
+    /// A number (0: no limit), or `null` to follow the server's default.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    pub rate_limit: Option<Option<u32>>,
+    pub unique_group_names: Option<bool>,
+}
+
+/// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl TenantView {
@@ -47,6 +102,7 @@ impl TenantView {
             scim_url: ops.scim_url(&t.slug),
             created: format_datetime(t.created),
             settings_version: t.settings_version,
+            settings: SettingsView::of(&t.settings),
         }
     }
 }
@@ -197,4 +253,81 @@ pub async fn get_tenant(
     admin.require(Scope::TenantsRead)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
     Ok(with_etag(StatusCode::OK, &state.ops, &ctx.tenant))
+}
+
+/// Changes a tenant's settings: a partial JSON object of the settings
+/// fields. With `If-Match`, a settings version other than the one named is
+/// 412 (two admins editing at once cannot lose each other's change).
+#[utoipa::path(
+    patch, path = "/admin/v1/tenants/{slug}", tag = "tenants",
+    params(
+        ("slug" = String, Path, description = "The tenant's slug"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change was made from"),
+    ),
+    request_body(content = SettingsChange, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The tenant as changed (or unchanged)", body = TenantView, headers(("ETag" = String))),
+        (status = 400, description = "Not JSON, unknown fields, or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a version that is no longer current", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn update_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let change: SettingsChange = json_body(&headers, &body)?;
+    let if_version = match headers.get(header::IF_MATCH) {
+        None => None,
+        Some(v) => {
+            let v = v.to_str().map_err(|_| Problem::invalid_body("If-Match is not an entity tag"))?;
+            let pre = Precondition::parse(v).map_err(Problem::from)?;
+            match pre.single() {
+                Some(version) => Some(version),
+                // `*`, or a list: checked against the current version here.
+                None if pre.matches(ctx.tenant.settings_version) => Some(ctx.tenant.settings_version),
+                None => {
+                    return Err(Problem::from(crate::ops::OpError::precondition_failed(ctx.tenant.settings_version)));
+                }
+            }
+        }
+    };
+    let before = ctx.tenant.settings.clone();
+    let updated = state
+        .ops
+        .update_settings(&ctx.tenant.slug, if_version, |settings| {
+            if let Some(p) = change.delete_policy {
+                settings.delete_policy = p;
+            }
+            if let Some(u) = change.unknown_extensions {
+                settings.unknown_extensions = u;
+            }
+            if let Some(r) = change.rate_limit {
+                settings.rate_limit = r;
+            }
+            if let Some(u) = change.unique_group_names {
+                settings.unique_group_names = u;
+            }
+            Ok(())
+        })
+        .await?;
+    if updated.settings != before {
+        let detail = json!({"settings": {
+            "version": updated.settings_version,
+            "before": serde_json::to_value(SettingsView::of(&before)).unwrap_or_default(),
+            "after": serde_json::to_value(SettingsView::of(&updated.settings)).unwrap_or_default(),
+        }});
+        state.ops.record_admin_change(Some(updated.id), admin.audit, 200, detail).await;
+    }
+    Ok(with_etag(StatusCode::OK, &state.ops, &updated))
 }

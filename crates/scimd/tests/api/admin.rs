@@ -223,7 +223,7 @@ async fn the_openapi_document_is_public_and_names_every_route() {
     let paths = doc.body["paths"].as_object().unwrap();
     for (path, methods) in [
         ("/admin/v1/tenants", &["get", "post"][..]),
-        ("/admin/v1/tenants/{slug}", &["get"][..]),
+        ("/admin/v1/tenants/{slug}", &["get", "patch"][..]),
         ("/admin/v1/tenants/{slug}/tokens", &["get", "post"][..]),
         ("/admin/v1/tenants/{slug}/tokens/{id}", &["get"][..]),
         ("/admin/v1/tenants/{slug}/tokens/{id}/revoke", &["post"][..]),
@@ -330,4 +330,56 @@ async fn scim_tokens_are_issued_listed_rotated_and_revoked_over_http() {
     let reader = secret(&app.admin_token(&["--scope", "tenants:read"]));
     let denied = app.admin(Method::POST, "/tenants/acme/tokens", Some(&reader), Some(json!({}))).await;
     assert_problem(&denied, 403, "insufficient-scope");
+}
+
+#[tokio::test]
+async fn settings_change_by_partial_json_and_a_stale_etag_is_412() {
+    let app = TestServer::spawn().await;
+    let admin = secret(&app.admin_token(&["--scope", "tenants:write", "--scope", "tenants:read"]));
+    let patch = |body: &'static str, if_match: Option<String>| {
+        let mut rb = app
+            .http
+            .patch(format!("{}/admin/v1/tenants/acme", app.base))
+            .bearer_auth(&admin)
+            .header("content-type", "application/merge-patch+json")
+            .body(body);
+        if let Some(tag) = if_match {
+            rb = rb.header("if-match", tag);
+        }
+        send(rb)
+    };
+    let before = app.admin(Method::GET, "/tenants/acme", Some(&admin), None).await.expect(200);
+    assert_eq!(before.body["settings"]["delete_policy"], "soft");
+    let etag = before.etag();
+
+    let changed = patch(r#"{"delete_policy": "hard", "rate_limit": 50}"#, Some(etag.clone())).await.expect(200);
+    assert_eq!(changed.body["settings"]["delete_policy"], "hard");
+    assert_eq!(changed.body["settings"]["rate_limit"], 50);
+    assert_eq!(changed.body["settings"]["unique_group_names"], true, "left out, left alone");
+    assert_ne!(changed.etag(), etag);
+    // The setting is in force: a SCIM DELETE now erases.
+    let id = app.create_user("gone").await["id"].as_str().unwrap().to_owned();
+    app.delete(&format!("/Users/{id}")).await.expect(204);
+    app.create_user("gone").await;
+
+    // Two admins edited from the same version: the second is 412.
+    let stale = patch(r#"{"unique_group_names": false}"#, Some(etag.clone())).await;
+    assert_problem(&stale, 412, "precondition-failed");
+    let unchanged = app.admin(Method::GET, "/tenants/acme", Some(&admin), None).await.expect(200);
+    assert_eq!(unchanged.body["settings"]["unique_group_names"], true);
+    // Without If-Match the change applies to whatever is current; null
+    // returns the rate limit to the server's default.
+    let cleared = patch(r#"{"rate_limit": null}"#, None).await.expect(200);
+    assert!(cleared.body["settings"].get("rate_limit").is_none(), "{}", cleared.text);
+    assert_eq!(cleared.body["settings"]["delete_policy"], "hard");
+    // Refusals.
+    assert_problem(&patch(r#"{"delete_policy": "shred"}"#, None).await, 400, "invalid-body");
+    assert_problem(&patch(r#"{"owner": "me"}"#, None).await, 400, "invalid-body");
+    assert_problem(&patch(r#"{}"#, Some("garbage".into())).await, 400, "invalid-request");
+    let reader = secret(&app.admin_token(&["--scope", "tenants:read"]));
+    let denied = app.admin(Method::PATCH, "/tenants/acme", Some(&reader), Some(json!({"delete_policy": "soft"}))).await;
+    assert_problem(&denied, 403, "insufficient-scope");
+    // Audited with before and after.
+    let log = app.cli_json(&["audit", "list", "--tenant", "acme"]).to_string();
+    assert!(log.contains(r#""before""#) && log.contains(r#""after""#), "{log}");
 }
