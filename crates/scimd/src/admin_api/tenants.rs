@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -112,6 +113,7 @@ impl TenantView {
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     /// Lowercase a-z, 0-9 and '-', 1 to 63 characters.
+    #[schema(pattern = "^[a-z0-9-]{1,63}$")]
     pub slug: String,
     /// Display name (default: the slug).
     pub name: Option<String>,
@@ -133,6 +135,7 @@ pub struct PageParams {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -192,7 +195,7 @@ pub async fn create_tenant(
     get, path = "/admin/v1/tenants", tag = "tenants",
     params(PageParams),
     responses(
-        (status = 200, body = TenantPage),
+        (status = 200, description = "A page of tenants", body = TenantPage),
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A limit out of range or a cursor that is not one", body = Problem, content_type = "application/problem+json"),
@@ -203,9 +206,17 @@ pub async fn create_tenant(
 pub async fn list_tenants(
     State(state): State<AppState>,
     admin: Admin,
-    Query(page): Query<PageParams>,
+    page: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Json<TenantPage>, Problem> {
     admin.require(Scope::TenantsRead)?;
+    let Query(page) = page.map_err(|_| {
+        Problem::new(
+            422,
+            "invalid-value",
+            "Invalid value",
+            format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+        )
+    })?;
     let limit = page.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Problem::new(422, "invalid-value", "Invalid value", format!("limit must be 1 to {MAX_LIMIT}")));
@@ -237,7 +248,7 @@ fn decode_cursor(c: &str) -> Result<String, Problem> {
     get, path = "/admin/v1/tenants/{slug}", tag = "tenants",
     params(("slug" = String, Path, description = "The tenant's slug")),
     responses(
-        (status = 200, body = TenantView, headers(("ETag" = String))),
+        (status = 200, description = "The tenant", body = TenantView, headers(("ETag" = String))),
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant (or not one the token may see)", body = Problem, content_type = "application/problem+json"),
@@ -262,7 +273,8 @@ pub async fn get_tenant(
     patch, path = "/admin/v1/tenants/{slug}", tag = "tenants",
     params(
         ("slug" = String, Path, description = "The tenant's slug"),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change was made from"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change was made from, e.g. W/\"3\"",
+         pattern = r#"^(\*|(W/)?"[0-9]+")$"#),
     ),
     request_body(content = SettingsChange, content_type = "application/merge-patch+json"),
     responses(

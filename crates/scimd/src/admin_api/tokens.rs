@@ -17,11 +17,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Admin;
-use super::body::json_body;
+use super::body::{at_most, json_body, seconds};
 use super::problem::Problem;
 use crate::ops::admin_tokens::Scope;
 use crate::ops::tokens::IssuedToken;
 use crate::state::AppState;
+
+/// The longest expiry a token can be issued with: ten years.
+const MAX_EXPIRES_IN: u64 = 315_360_000;
+/// The longest overlap of a rotation: 30 days.
+const MAX_OVERLAP: u64 = 2_592_000;
 
 /// A SCIM token as the admin API shows it (never its secret).
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,7 +81,9 @@ pub struct IssuedTokenView {
 pub struct NewToken {
     /// A label, e.g. the identity provider's name (default: `default`).
     pub name: Option<String>,
-    /// Seconds until it expires (default: never).
+    /// Seconds until it expires, at most ten years (default: never).
+    #[serde(default, deserialize_with = "seconds")]
+    #[schema(value_type = Option<u64>, minimum = 0, maximum = 315_360_000)]
     pub expires_in: Option<u64>,
 }
 
@@ -84,7 +91,10 @@ pub struct NewToken {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rotation {
-    /// Seconds the old secret keeps working (default 0: it stops at once).
+    /// Seconds the old secret keeps working, at most 30 days (default 0:
+    /// it stops at once).
+    #[serde(default, deserialize_with = "seconds")]
+    #[schema(value_type = Option<u64>, minimum = 0, maximum = 2_592_000)]
     pub overlap_seconds: Option<u64>,
 }
 
@@ -122,7 +132,7 @@ fn issued(state: &AppState, slug: &str, issued: &IssuedToken) -> Response {
         (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An expiry too far away", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An expiry past ten years", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = ["tenants:write"]))
@@ -138,7 +148,8 @@ pub async fn create_token(
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let new: NewToken = json_body(&headers, &body)?;
     let name = new.name.as_deref().unwrap_or("default");
-    let token = state.ops.issue_token(&ctx.tenant, name, new.expires_in.map(Duration::from_secs)).await?;
+    let expires_in = at_most("expires_in", new.expires_in, MAX_EXPIRES_IN)?;
+    let token = state.ops.issue_token(&ctx.tenant, name, expires_in.map(Duration::from_secs)).await?;
     let detail = json!({"token": {"created": token.info.id, "name": token.info.name}});
     state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 201, detail).await;
     Ok(issued(&state, &ctx.tenant.slug, &token))
@@ -149,7 +160,7 @@ pub async fn create_token(
     get, path = "/admin/v1/tenants/{slug}/tokens", tag = "tokens",
     params(("slug" = String, Path, description = "The tenant's slug")),
     responses(
-        (status = 200, body = TokenList),
+        (status = 200, description = "The tenant's tokens", body = TokenList),
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
@@ -173,7 +184,7 @@ pub async fn list_tokens(
     get, path = "/admin/v1/tenants/{slug}/tokens/{id}", tag = "tokens",
     params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
     responses(
-        (status = 200, body = TokenView),
+        (status = 200, description = "The token", body = TokenView),
         (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
@@ -239,7 +250,7 @@ pub async fn revoke_token(
         (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The token is revoked or expired", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An overlap too long", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An overlap past 30 days", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = ["tenants:write"]))
@@ -255,7 +266,7 @@ pub async fn rotate_token(
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let id = token_id(&id)?;
     let rotation: Rotation = if body.is_empty() { Rotation::default() } else { json_body(&headers, &body)? };
-    let overlap = Duration::from_secs(rotation.overlap_seconds.unwrap_or(0));
+    let overlap = Duration::from_secs(at_most("overlap_seconds", rotation.overlap_seconds, MAX_OVERLAP)?.unwrap_or(0));
     let token = state.ops.rotate_token(&ctx.tenant, id, overlap).await?;
     let detail = json!({"token": {"rotated": id, "to": token.info.id, "overlap_seconds": overlap.as_secs()}});
     state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 201, detail).await;
