@@ -1,4 +1,4 @@
-//! `scimd token create|list|revoke`: SCIM bearer tokens of a tenant. The
+//! `scimd token create|list|rotate|revoke`: SCIM bearer tokens of a tenant. The
 //! secret is printed once at creation and never again (DESIGN §6).
 
 use clap::Subcommand;
@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{CommonArgs, UrlArgs};
+use crate::ops::tokens::IssuedToken;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -41,6 +42,25 @@ pub enum TokenCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Issues a new secret in place of a token (same name and expiry); the
+    /// old secret keeps working for the overlap, then stops.
+    Rotate {
+        /// The tenant (its slug).
+        #[arg(long)]
+        tenant: String,
+        /// The token's id (`scimd token list` shows it).
+        token_id: Uuid,
+        /// Seconds the old secret keeps working [default: 0, it stops at once]
+        #[arg(long, value_name = "SECONDS")]
+        overlap: Option<u64>,
+        /// Prints JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(flatten)]
+        url: UrlArgs,
+    },
     /// Revokes a token. Running servers refuse it within a second.
     Revoke {
         /// The tenant (its slug).
@@ -60,21 +80,14 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             let ctx = ops.require_tenant(&tenant).await?;
             let name = name.as_deref().unwrap_or("default");
             let issued = ops.issue_token(&ctx.tenant, name, expires_in.map(std::time::Duration::from_secs)).await?;
-            let (info, url) = (&issued.info, &ctx.base_url);
-            if json {
-                println!(
-                    "{}",
-                    json!({
-                        "id": info.id, "tenant": ctx.tenant.slug, "name": info.name, "prefix": info.prefix,
-                        "token": issued.secret, "scim_url": url,
-                    })
-                );
-            } else {
-                println!("Token id: {}", info.id);
-                println!("SCIM base URL: {url}");
-                println!("SCIM token: {}", issued.secret);
-                println!("(the token is shown only now; store it in your identity provider)");
-            }
+            print_issued(&issued, &ctx.tenant.slug, &ctx.base_url, json);
+        }
+        TokenCommand::Rotate { tenant, token_id, overlap, json, common, url } => {
+            let ops = common.ops_with_urls(&url).await?;
+            let ctx = ops.require_tenant(&tenant).await?;
+            let overlap = std::time::Duration::from_secs(overlap.unwrap_or(0));
+            let issued = ops.rotate_token(&ctx.tenant, token_id, overlap).await?;
+            print_issued(&issued, &ctx.tenant.slug, &ctx.base_url, json);
         }
         TokenCommand::List { tenant, json, common } => {
             let ops = common.ops().await?;
@@ -102,6 +115,22 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A token just issued or rotated: its secret, shown once.
+fn print_issued(issued: &IssuedToken, tenant: &str, url: &str, json: bool) {
+    let info = &issued.info;
+    if json {
+        let mut v = token_json(info, tenant);
+        v["token"] = Value::String(issued.secret.clone());
+        v["scim_url"] = Value::String(url.to_owned());
+        println!("{v}");
+    } else {
+        println!("Token id: {}", info.id);
+        println!("SCIM base URL: {url}");
+        println!("SCIM token: {}", issued.secret);
+        println!("(the token is shown only now; store it in your identity provider)");
+    }
 }
 
 fn token_json(t: &TokenInfo, tenant: &str) -> Value {

@@ -127,3 +127,27 @@ fn every_flag_says_its_default_or_variable() {
     .into_owned();
     assert!(!audit.contains("--public-url"), "{audit}");
 }
+
+#[tokio::test]
+async fn token_rotate_keeps_the_old_secret_for_the_overlap() {
+    let app = TestServer::spawn().await;
+    let made = app.cli_json(&["token", "create", "--tenant", "acme", "--name", "okta"]);
+    let old = made["token"].as_str().unwrap().to_owned();
+    let id = made["id"].as_str().unwrap().to_owned();
+    let rotated = app.cli_json(&["token", "rotate", "--tenant", "acme", &id, "--overlap", "1"]);
+    let new = rotated["token"].as_str().unwrap().to_owned();
+    assert_eq!(rotated["replaces"], serde_json::json!(id));
+    assert_eq!(rotated["name"], "okta");
+    assert!(rotated["scim_url"].as_str().unwrap().ends_with("/scim/v2/acme"));
+    let server = &app;
+    let status =
+        |t: String| async move { send(server.http.get(server.url("/Users")).bearer_auth(t)).await.status.as_u16() };
+    assert_eq!(status(old.clone()).await, 200);
+    assert_eq!(status(new.clone()).await, 200);
+    // Past the overlap (and the server's one-second token cache): only the new one.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(status(old).await, 401);
+    assert_eq!(status(new).await, 200);
+    let err = cli_fails(&app.database, &["token", "rotate", "--tenant", "acme", &id]);
+    assert!(err.contains("revoked or expired"), "{err}");
+}
