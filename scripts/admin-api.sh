@@ -15,47 +15,21 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="$TARGET_DIR/admin-api-venv"
 REQS="$ROOT/scripts/admin-api/requirements.txt"
 SECONDS_BUDGET="${SCHEMATHESIS_SECONDS:-60}"
-PYTHON="${PYTHON:-python3}"
 
 echo "== admin API: python environment ($VENV)"
-stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    rm -rf "$VENV"
-    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
-        if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
-            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-            rm -rf "$VENV"
-            "$PYTHON" -m venv "$VENV"
-        else
-            echo "cannot create a virtualenv with $PYTHON" >&2
-            exit 1
-        fi
-    fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$REQS"
-    "$VENV/bin/python" -m pip check
-    echo "$want" >"$stamp"
-fi
+ensure_venv "$VENV" "$REQS"
 
 echo "== admin API: building scimd"
 cargo build -p scimd ${CI:+--locked}
 SCIMD="$TARGET_DIR/debug/scimd"
 
 WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 DB="sqlite://$WORK/scimd.db"
 "$SCIMD" init --database "$DB" >/dev/null
 ADMIN_TOKEN="$("$SCIMD" admin-token create --name schemathesis --json --database "$DB" |
@@ -63,19 +37,7 @@ ADMIN_TOKEN="$("$SCIMD" admin-token create --name schemathesis --json --database
 
 echo "== admin API: starting scimd on a fresh database"
 # Without the per-source limit: schemathesis sends refused requests by the thousand.
-SCIMD_RATE_LIMIT_PER_SOURCE=0 "$SCIMD" serve --listen 127.0.0.1:0 --database "$DB" >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-    grep -q '^scimd listening on http://' "$WORK/stdout" 2>/dev/null && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "scimd exited before listening:" >&2
-        cat "$WORK/stdout" "$WORK/stderr" >&2
-        exit 1
-    fi
-    sleep 0.2
-done
-ADDR="$(sed -n 's#^scimd listening on http://##p' "$WORK/stdout" | head -n1 | tr -d '\r')"
-[[ -n "$ADDR" ]] || { echo "scimd did not print its listening line" >&2; exit 1; }
+SCIMD_RATE_LIMIT_PER_SOURCE=0 start_scimd "$SCIMD" "$WORK"
 SPEC="http://$ADDR/admin/v1/openapi.json"
 
 echo "== admin API: validating $SPEC"

@@ -11,67 +11,24 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="$TARGET_DIR/conformance-venv"
 REQS="$ROOT/scripts/conformance/requirements.txt"
 # The first full run (scimd of 2026-11-23, scim2-tester 0.5.2) executed 135 checks.
 MIN_CHECKS="${MIN_CHECKS:-130}"
-PYTHON="${PYTHON:-python3}"
 
 echo "== conformance: python environment ($VENV)"
-stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" ]] || [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    rm -rf "$VENV"
-    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
-        # Debian's python3 lacks ensurepip until python3-venv is installed.
-        if command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
-            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-            rm -rf "$VENV"
-            "$PYTHON" -m venv "$VENV"
-        else
-            echo "cannot create a virtualenv with $PYTHON" >&2
-            exit 1
-        fi
-    fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$REQS"
-    "$VENV/bin/python" -m pip check
-    echo "$want" >"$stamp"
-fi
+ensure_venv "$VENV" "$REQS"
 
 echo "== conformance: building scimd"
 cargo build -p scimd ${CI:+--locked}
 SCIMD="$TARGET_DIR/debug/scimd"
 
 WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
 echo "== conformance: starting scimd on a fresh database"
-"$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" >"$WORK/stdout" 2>"$WORK/stderr" &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-    grep -q '^scimd listening on http://' "$WORK/stdout" 2>/dev/null && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "scimd exited before listening:" >&2
-        cat "$WORK/stdout" "$WORK/stderr" >&2
-        exit 1
-    fi
-    sleep 0.2
-done
-if ! grep -q '^scimd listening on http://' "$WORK/stdout"; then
-    echo "scimd did not print its listening line in 60 s" >&2
-    cat "$WORK/stdout" "$WORK/stderr" >&2
-    exit 1
-fi
-ADDR="$(sed -n 's#^scimd listening on http://##p' "$WORK/stdout" | head -n1 | tr -d '\r')"
+start_scimd "$SCIMD" "$WORK"
 TOKEN="$(sed -n 's#^SCIM token: ##p' "$WORK/stdout" | head -n1 | tr -d '\r')"
 # The tenant path comes from the first-run line; the origin from where it really listens.
 TENANT_PATH="$(sed -n 's#^SCIM base URL: https\{0,1\}://[^/]*##p' "$WORK/stdout" | head -n1 | tr -d '\r')"
