@@ -18,6 +18,23 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// are stable across versions.
 const TYPE_BASE: &str = "urn:scimd:problem:";
 
+/// The refusals every authenticated admin route can answer, documented once
+/// for the OpenAPI description (`responses(…, AuthRefusals)`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only its OpenAPI description is used.
+pub enum AuthRefusals {
+    /// No admin token, or not a valid one.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The token lacks the scope the call needs (see its security), or is
+    /// limited to other tenants.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Too many requests without a valid token from one address.
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
+}
+
 /// An RFC 9457 problem details object.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {

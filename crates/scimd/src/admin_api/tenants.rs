@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::auth::Admin;
 use super::body::json_body;
-use super::problem::Problem;
+use super::problem::{AuthRefusals, Problem};
 use crate::ops::admin_tokens::Scope;
 use crate::ops::{Ops, Precondition};
 use crate::state::AppState;
@@ -160,12 +160,10 @@ fn with_etag(status: StatusCode, ops: &Ops, t: &Tenant) -> Response {
         (status = 201, description = "Created; `Location` names it", body = TenantView,
          headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:write missing, or a token limited to some tenants", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A malformed slug", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
 )]
@@ -196,10 +194,8 @@ pub async fn create_tenant(
     params(PageParams),
     responses(
         (status = 200, description = "A page of tenants", body = TenantPage),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A limit out of range or a cursor that is not one", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:read"]))
 )]
@@ -249,10 +245,8 @@ fn decode_cursor(c: &str) -> Result<String, Problem> {
     params(("slug" = String, Path, description = "The tenant's slug")),
     responses(
         (status = 200, description = "The tenant", body = TenantView, headers(("ETag" = String))),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant (or not one the token may see)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:read"]))
 )]
@@ -280,12 +274,10 @@ pub async fn get_tenant(
     responses(
         (status = 200, description = "The tenant as changed (or unchanged)", body = TenantView, headers(("ETag" = String))),
         (status = 400, description = "Not JSON, unknown fields, or a malformed If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version that is no longer current", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
 )]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::auth::Admin;
 use super::body::{at_most, json_body, seconds};
-use super::problem::Problem;
+use super::problem::{AuthRefusals, Problem};
 use crate::ops::admin_tokens::Scope;
 use crate::ops::tokens::IssuedToken;
 use crate::state::AppState;
@@ -128,12 +128,10 @@ fn issued(state: &AppState, slug: &str, issued: &IssuedToken) -> Response {
     responses(
         (status = 201, description = "Issued; the secret is in `token`, shown only now", body = IssuedTokenView, headers(("Location" = String))),
         (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An expiry past ten years", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
 )]
@@ -161,10 +159,8 @@ pub async fn create_token(
     params(("slug" = String, Path, description = "The tenant's slug")),
     responses(
         (status = 200, description = "The tenant's tokens", body = TokenList),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:read"]))
 )]
@@ -185,10 +181,8 @@ pub async fn list_tokens(
     params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
     responses(
         (status = 200, description = "The token", body = TokenView),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:read missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:read"]))
 )]
@@ -212,10 +206,8 @@ pub async fn get_token(
     params(("slug" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The token's id")),
     responses(
         (status = 200, description = "Revoked (now or before)", body = TokenView),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
 )]
@@ -245,13 +237,11 @@ pub async fn revoke_token(
     responses(
         (status = 201, description = "The new token; the secret is in `token`, shown only now", body = IssuedTokenView, headers(("Location" = String))),
         (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid admin token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Scope tenants:write missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tenant or token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The token is revoked or expired", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An overlap past 30 days", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Rate limited", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
 )]
