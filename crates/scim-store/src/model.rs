@@ -44,6 +44,9 @@ pub struct TenantSettings {
     /// endpoints integrated with Entra ID). Groups that shared a name
     /// before the rule applied keep it; every new name is checked.
     pub unique_group_names: bool,
+    /// Provisioning stopped by the operator: every authenticated SCIM
+    /// resource request is refused with 403 (discovery still answers).
+    pub suspended: bool,
 }
 
 impl Default for TenantSettings {
@@ -54,6 +57,7 @@ impl Default for TenantSettings {
             unknown_extensions: UnknownExtensions::default(),
             rate_limit: None,
             unique_group_names: true,
+            suspended: false,
         }
     }
 }

@@ -31,8 +31,10 @@ async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
         unknown_extensions: scim_core::schema::UnknownExtensions::Keep,
         rate_limit: Some(50),
         unique_group_names: false,
+        suspended: true,
     };
     assert!(tenant.settings.unique_group_names, "on for a new tenant");
+    assert!(!tenant.settings.suspended, "a new tenant provisions");
     assert_eq!(tenant.settings_version, 1);
     let updated = store.update_tenant_settings(tenant.id, 1, &settings).await.unwrap();
     assert_eq!((updated.settings_version, &updated.settings), (2, &settings));

@@ -57,6 +57,8 @@ pub struct SettingsView {
     pub unique_group_names: bool,
     /// How many custom schema extensions the tenant has.
     pub extensions: usize,
+    /// Provisioning stopped: authenticated SCIM resource requests are 403.
+    pub suspended: bool,
 }
 
 impl SettingsView {
@@ -67,6 +69,7 @@ impl SettingsView {
             rate_limit: s.rate_limit,
             unique_group_names: s.unique_group_names,
             extensions: s.extensions.len(),
+            suspended: s.suspended,
         }
     }
 }
@@ -87,6 +90,8 @@ pub struct SettingsChange {
     #[schema(value_type = Option<u32>)]
     pub rate_limit: Option<Option<u32>>,
     pub unique_group_names: Option<bool>,
+    /// `true` stops provisioning (SCIM resource requests answer 403), `false` resumes it.
+    pub suspended: Option<bool>,
 }
 
 /// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
@@ -321,6 +326,9 @@ pub async fn update_tenant(
             }
             if let Some(u) = change.unique_group_names {
                 settings.unique_group_names = u;
+            }
+            if let Some(on) = change.suspended {
+                settings.suspended = on;
             }
             Ok(())
         })

@@ -55,6 +55,11 @@ pub enum TenantCommand {
         /// [default for a new tenant: on]
         #[arg(long, value_enum, value_name = "on|off")]
         unique_group_names: Option<Switch>,
+        /// Whether provisioning is suspended: every SCIM resource request
+        /// with a valid token is refused with 403 (discovery still answers)
+        /// [default for a new tenant: off]
+        #[arg(long, value_enum, value_name = "on|off")]
+        suspended: Option<Switch>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -109,7 +114,8 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                         json!({ "id": t.id, "slug": t.slug, "name": t.name, "scim_url": ops.scim_url(&t.slug),
                                 "delete_policy": t.settings.delete_policy,
                                 "rate_limit": t.settings.rate_limit,
-                                "unique_group_names": t.settings.unique_group_names })
+                                "unique_group_names": t.settings.unique_group_names,
+                                "suspended": t.settings.suspended })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
@@ -119,10 +125,10 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        TenantCommand::Set { slug, delete_policy, rate_limit, unique_group_names, common } => {
-            if delete_policy.is_none() && rate_limit.is_none() && unique_group_names.is_none() {
+        TenantCommand::Set { slug, delete_policy, rate_limit, unique_group_names, suspended, common } => {
+            if delete_policy.is_none() && rate_limit.is_none() && unique_group_names.is_none() && suspended.is_none() {
                 anyhow::bail!(
-                    "nothing changed: give --delete-policy, --rate-limit or --unique-group-names \
+                    "nothing changed: give --delete-policy, --rate-limit, --unique-group-names or --suspended \
                      (see `scimd tenant set --help`)"
                 );
             }
@@ -141,6 +147,9 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
                 if let Some(switch) = unique_group_names {
                     settings.unique_group_names = switch == Switch::On;
+                }
+                if let Some(switch) = suspended {
+                    settings.suspended = switch == Switch::On;
                 }
             };
             let current = ops.require_tenant(&slug).await?.tenant.clone();
@@ -170,5 +179,6 @@ fn describe(settings: &TenantSettings) -> String {
     };
     let rate = settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
     let unique = if settings.unique_group_names { "on" } else { "off" };
-    format!("delete policy {policy}, rate limit {rate}, unique group names {unique}")
+    let suspended = if settings.suspended { ", provisioning suspended" } else { "" };
+    format!("delete policy {policy}, rate limit {rate}, unique group names {unique}{suspended}")
 }

@@ -113,6 +113,10 @@ fn source_ip(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<ClientAddr>().map(|c| c.ip)
 }
 
+/// The refusal of every SCIM resource request of a suspended tenant.
+pub const SUSPENDED: &str =
+    "provisioning is suspended for this tenant: the service provider's administrator must resume it";
+
 /// Middleware: finds the tenant of the path, if it names one.
 pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let slug = tenant_slug(req.uri().path()).unwrap_or("").to_owned();
@@ -192,6 +196,13 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
         let resp = too_many(wait);
         let error = error_of(&resp);
         state.ops.tally_refusal(ctx.tenant.id, source, parts.method.as_str(), parts.uri.path(), 429, &error.detail);
+        return resp;
+    }
+    // After authentication: suspension tells nothing to a caller without a
+    // valid token. Refusals are counted into the audit log like others.
+    if ctx.tenant.settings.suspended {
+        let resp = ApiError::from(ScimError::new(403, None, SUSPENDED)).into_response();
+        state.ops.tally_refusal(ctx.tenant.id, source, parts.method.as_str(), parts.uri.path(), 403, SUSPENDED);
         return resp;
     }
     let is_write = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)

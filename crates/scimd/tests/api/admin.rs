@@ -383,3 +383,34 @@ async fn settings_change_by_partial_json_and_a_stale_etag_is_412() {
     let log = app.cli_json(&["audit", "list", "--tenant", "acme"]).to_string();
     assert!(log.contains(r#""before""#) && log.contains(r#""after""#), "{log}");
 }
+
+#[tokio::test]
+async fn a_suspended_tenant_refuses_provisioning_after_authentication() {
+    let app = TestServer::spawn().await;
+    let admin = secret(&app.admin_token(&["--scope", "tenants:write", "--scope", "tenants:read"]));
+    let a = Some(admin.as_str());
+    let id = app.create_user("before").await["id"].as_str().unwrap().to_owned();
+    let on = app.admin(Method::PATCH, "/tenants/acme", a, Some(json!({"suspended": true}))).await.expect(200);
+    assert_eq!(on.body["settings"]["suspended"], true);
+
+    // With a valid token: 403, saying why, for reads and writes, and nothing written.
+    let r = app.get("/Users").await;
+    assert_scim_error(&r, 403, None);
+    assert!(r.body["detail"].as_str().unwrap().contains("suspended"), "{}", r.text);
+    assert_scim_error(&app.post("/Users", &json!({"schemas": [USER_SCHEMA], "userName": "during"})).await, 403, None);
+    assert_scim_error(&app.delete(&format!("/Users/{id}")).await, 403, None);
+    // Without one, or with a wrong one: 401 as always (suspension is not revealed).
+    let anonymous = send(app.http.get(app.url("/Users")).bearer_auth("scimd_wrong")).await;
+    assert_scim_error(&anonymous, 401, None);
+    // Discovery still answers; the other tenant is untouched.
+    send(app.req(Method::GET, "/ServiceProviderConfig")).await.expect(200);
+    send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&app.other.token)).await.expect(200);
+
+    // Resumed (here by the CLI): provisioning works again, nothing was lost or added.
+    assert!(app.cli(&["tenant", "set", "acme", "--suspended", "off"]).contains("Updated"));
+    eventually(Duration::from_secs(10), "the tenant resumed", || async {
+        (app.get("/Users").await.status.as_u16() == 200).then_some(())
+    })
+    .await;
+    assert_eq!(user_names(&app.get("/Users").await), ["before"]);
+}
