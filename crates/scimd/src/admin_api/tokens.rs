@@ -194,9 +194,7 @@ pub async fn get_token(
     admin.require(Scope::TenantsRead)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let id = token_id(&id)?;
-    let tokens = state.ops.list_tokens(&ctx.tenant).await?;
-    let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| no_such_token(id))?;
-    Ok(Json(TokenView::from(token)))
+    Ok(Json(find_token(&state, &ctx.tenant, id).await?))
 }
 
 /// Revokes one of the tenant's tokens: refused within a second by every
@@ -223,9 +221,7 @@ pub async fn revoke_token(
     if outcome == scim_store::Revocation::Revoked {
         state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 200, json!({"token": {"revoked": id}})).await;
     }
-    let tokens = state.ops.list_tokens(&ctx.tenant).await?;
-    let token = tokens.iter().find(|t| t.id == id).ok_or_else(|| no_such_token(id))?;
-    Ok(Json(TokenView::from(token)))
+    Ok(Json(find_token(&state, &ctx.tenant, id).await?))
 }
 
 /// Issues a new secret in place of a token; the old one keeps working for
@@ -261,6 +257,12 @@ pub async fn rotate_token(
     let detail = json!({"token": {"rotated": id, "to": token.info.id, "overlap_seconds": overlap.as_secs()}});
     state.ops.record_admin_change(Some(ctx.tenant.id), admin.audit, 201, detail).await;
     Ok(issued(&state, &ctx.tenant.slug, &token))
+}
+
+/// One of `tenant`'s tokens as shown, or 404.
+async fn find_token(state: &AppState, tenant: &scim_store::Tenant, id: Uuid) -> Result<TokenView, Problem> {
+    let tokens = state.ops.list_tokens(tenant).await?;
+    tokens.iter().find(|t| t.id == id).map(TokenView::from).ok_or_else(|| no_such_token(id))
 }
 
 fn token_id(s: &str) -> Result<Uuid, Problem> {
