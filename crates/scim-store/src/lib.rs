@@ -65,6 +65,12 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 
 /// Opens the store named by `url`: `sqlite://path` (created if missing and
 /// `options.create`). Applies migrations.
+/// The file of a `sqlite:` database URL; `None` for other backends (and
+/// for URLs that name no file).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    sqlite::connection::path_of(url).ok()
+}
+
 pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         sqlite::open(url, options).await

@@ -47,6 +47,61 @@ pub struct TenantSettings {
     /// Provisioning stopped by the operator: every authenticated SCIM
     /// resource request is refused with 403 (discovery still answers).
     pub suspended: bool,
+    /// How SCIM callers authenticate (DESIGN §6).
+    #[serde(skip_serializing_if = "AuthSettings::is_default")]
+    pub auth: AuthSettings,
+}
+
+/// Which bearer credentials a tenant's SCIM URL takes. scimd's own OAuth
+/// access tokens are taken whatever the mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// scimd's tokens only.
+    #[default]
+    Token,
+    /// JWTs of the tenant's issuer only.
+    Jwt,
+    /// Either.
+    Both,
+}
+
+/// A tenant's authentication settings: the mode and, for JWTs, whom to
+/// trust and what a token must carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    /// The `iss` a JWT must carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The `aud` a JWT must carry (one of, when it is a list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// Where the issuer publishes its keys (JWKS, RFC 7517).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_url: Option<String>,
+    /// The issuer's keys, given inline (a JWKS document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Value>,
+    /// An HS256 shared secret, sealed with the server's secrets key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hs256_secret: Option<String>,
+    /// The scope a token must carry; `None`: `admin`; empty: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<String>,
+    /// The group a JWT must name; `None`: `admins`; empty: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_group: Option<String>,
+    /// The claim holding the groups; `None`: `groups`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_claim: Option<String>,
+}
+
+impl AuthSettings {
+    fn is_default(&self) -> bool {
+        *self == AuthSettings::default()
+    }
 }
 
 impl Default for TenantSettings {
@@ -58,6 +113,7 @@ impl Default for TenantSettings {
             rate_limit: None,
             unique_group_names: true,
             suspended: false,
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -157,6 +213,47 @@ pub struct AdminTokenInfo {
     pub replaces: Option<Uuid>,
 }
 
+/// A new OAuth 2.0 client of a tenant (RFC 6749 §2): of its secret only
+/// the hash and a visible prefix.
+#[derive(Debug, Clone)]
+pub struct NewOAuthClient {
+    pub tenant: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    pub scopes: Vec<String>,
+}
+
+/// A stored OAuth 2.0 client; its `client_id` is `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthClient {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    pub scopes: Vec<String>,
+    pub created: OffsetDateTime,
+    pub last_used: Option<OffsetDateTime>,
+    pub revoked: Option<OffsetDateTime>,
+}
+
+/// A key scimd signs its access tokens with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKey {
+    /// The JWK `kid`.
+    pub kid: String,
+    /// The JWS `alg`: `EdDSA` or `ES256`.
+    pub alg: String,
+    /// The private key, sealed with the server's secrets key.
+    pub private_key: String,
+    /// The public key as a JWK (with `kid`, `alg`, `use`).
+    pub public_jwk: Value,
+    pub created: OffsetDateTime,
+    /// When it stopped signing; `None` for the key in use.
+    pub retired: Option<OffsetDateTime>,
+}
+
 /// What revoking a token did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Revocation {
@@ -166,6 +263,17 @@ pub enum Revocation {
     AlreadyRevoked(OffsetDateTime),
     /// No such token in that tenant.
     NotFound,
+}
+
+/// What erasing a tenant removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Users and groups, live and soft-deleted.
+    pub resources: u64,
+    pub memberships: u64,
+    pub events: u64,
+    pub audit_entries: u64,
+    pub tokens: u64,
 }
 
 /// A stored resource: the normalised document plus the common attributes
@@ -269,6 +377,9 @@ pub struct AuditContext {
     pub token: Option<Uuid>,
     /// The admin token of an admin API call, if any.
     pub admin_token: Option<Uuid>,
+    /// Who, when it was no token of scimd's: `jwt:<sub>` for a tenant
+    /// issuer's JWT, `client:<client_id>` for an OAuth client's.
+    pub subject: Option<String>,
     pub remote_addr: Option<String>,
     pub method: String,
     pub path: String,

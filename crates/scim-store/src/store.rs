@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage,
-    ListQuery, Member, NewAdminToken, NewToken, ResourceKind, Result, Revocation, SharedGroupName, StoredResource,
-    Tenant, TenantSettings, TokenInfo, UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Erasure, EventRecord, GroupRef, ListPage,
+    ListQuery, Member, NewAdminToken, NewOAuthClient, NewToken, OAuthClient, ResourceKind, Result, Revocation,
+    SharedGroupName, SigningKey, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -38,6 +38,13 @@ pub trait Store: Send + Sync + 'static {
     async fn tenant_by_id(&self, id: Uuid) -> Result<Option<Tenant>>;
     /// All tenants, oldest first.
     async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    /// Erases a tenant and everything it holds: tokens, resources,
+    /// memberships, events and audit entries. Large tenants go in batches,
+    /// each its own short write, so that other tenants' writes are not
+    /// held up; the tokens go first, and the tenant row last, so an
+    /// interrupted erasure leaves a tenant nobody can write to, which a
+    /// second call finishes. `NotFound` when there is no such tenant.
+    async fn erase_tenant(&self, tenant: Uuid) -> Result<Erasure>;
     /// Replaces a tenant's settings if their version is still
     /// `expected_version` (compare-and-set), giving them the next version;
     /// `VersionMismatch` with the current version otherwise, `NotFound` for
@@ -84,6 +91,26 @@ pub trait Store: Send + Sync + 'static {
     async fn expire_admin_token(&self, token: Uuid, at: time::OffsetDateTime) -> Result<()>;
     /// Records that the admin token was used now.
     async fn touch_admin_token(&self, token: Uuid) -> Result<()>;
+
+    /// Stores a new OAuth client of a tenant.
+    async fn create_oauth_client(&self, client: NewOAuthClient) -> Result<OAuthClient>;
+    /// The client with this `client_id`, revoked or not (the caller checks).
+    async fn oauth_client(&self, id: Uuid) -> Result<Option<OAuthClient>>;
+    /// A tenant's clients, oldest first.
+    async fn list_oauth_clients(&self, tenant: Uuid) -> Result<Vec<OAuthClient>>;
+    /// Revokes one of a tenant's clients (like [`Self::revoke_token`]).
+    async fn revoke_oauth_client(&self, tenant: Uuid, id: Uuid) -> Result<Revocation>;
+    /// Records that a client was just issued a token.
+    async fn touch_oauth_client(&self, id: Uuid) -> Result<()>;
+
+    /// Stores a new signing key and retires, at the same instant and in
+    /// the same transaction, the one that was in use: once there is a key,
+    /// exactly one is in use.
+    async fn add_signing_key(&self, key: SigningKey) -> Result<()>;
+    /// Every signing key, newest first (retired ones included).
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+    /// Deletes the keys retired before `retired_before`; how many.
+    async fn drop_signing_keys(&self, retired_before: time::OffsetDateTime) -> Result<u64>;
 
     /// Group names shared by more than one live group of a tenant (kept
     /// from before the name rule applied), at most `limit`.

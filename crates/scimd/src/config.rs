@@ -83,6 +83,25 @@ pub struct Config {
     /// `X-Forwarded-For` (see `client_addr.rs`). Empty: nobody's header is
     /// believed.
     pub trusted_proxies: String,
+    /// The key that seals the secrets scimd must read back (signing keys,
+    /// HS256 secrets): 32 bytes as unpadded base64url. Better given as
+    /// `SCIMD_SECRETS_KEY` than in a file others can read.
+    pub secrets_key: Option<SecretText>,
+    /// A file holding that key. Default (without `secrets_key`): the
+    /// database file's path plus `.key`, generated at first start,
+    /// readable only by scimd's user.
+    pub secrets_key_file: Option<PathBuf>,
+}
+
+/// A secret given in the configuration: never printed by `Debug`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
 }
 
 impl Default for Config {
@@ -112,6 +131,8 @@ impl Default for Config {
             max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_request_work: crate::ops::work::DEFAULT_MAX_WORK,
             trusted_proxies: String::new(),
+            secrets_key: None,
+            secrets_key_file: None,
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod metrics;
 pub mod ops;
 pub mod rate_limit;
 pub mod scim_api;
+pub mod sealing;
 pub mod secrets;
+pub mod secrets_key;
 pub mod server;
 pub mod state;

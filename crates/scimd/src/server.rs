@@ -22,6 +22,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::access_log;
 use crate::admin_api;
+use crate::auth::token_endpoint;
 use crate::client_addr;
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
@@ -31,6 +32,7 @@ use crate::metrics;
 use crate::ops::Ops;
 use crate::rate_limit::Rate;
 use crate::scim_api;
+use crate::secrets_key;
 use crate::state::{AppState, BulkSettings, RateLimits};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -53,10 +55,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let ops =
-        Ops::new(store, public_base).with_max_values(config.max_multi_values).with_max_work(config.max_request_work);
+    let sealing = secrets_key::load(&config)?;
+    let ops = Ops::new(store, public_base)
+        .with_max_values(config.max_multi_values)
+        .with_max_work(config.max_request_work)
+        .with_sealing_key(sealing);
     // The CLI prints SCIM URLs with the URL the server really serves at.
     ops.record_public_base().await?;
+    // The key access tokens are signed with, from the first start on.
+    ops.ensure_signing_key().await?;
     first_run::ensure_default_tenant(&ops).await?;
     warn_about_public_url(ops.public_base());
     tracing::info!(database = %redact_url(&config.database_url), %addr, public_url = %ops.public_base(), "starting");
@@ -154,6 +161,9 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
+        .route(token_endpoint::TOKEN_PATH, axum::routing::post(token_endpoint::issue_token))
+        .route(token_endpoint::JWKS_PATH, get(token_endpoint::jwks))
+        .route(token_endpoint::METADATA_PATH, get(token_endpoint::metadata))
         .merge(scim_api::router(&state))
         .merge(admin_api::router())
         .fallback(scim_api::unknown_route)

@@ -51,11 +51,19 @@ pub struct RateLimits {
     /// Per source address, for requests without a valid token.
     pub sources: Limiter<Option<IpAddr>>,
     pub source_rate: Rate,
+    /// Per OAuth client id, at the token endpoint.
+    pub clients: Limiter<Uuid>,
 }
 
 impl RateLimits {
     pub fn new(tenant_rate: Rate, source_rate: Rate) -> Self {
-        RateLimits { tenants: Limiter::default(), tenant_rate, sources: Limiter::default(), source_rate }
+        RateLimits {
+            tenants: Limiter::default(),
+            tenant_rate,
+            sources: Limiter::default(),
+            source_rate,
+            clients: Limiter::default(),
+        }
     }
 }
 

@@ -13,14 +13,15 @@ use crate::{AuditContext, AuditEntry, AuditRecord, ResourceKind, Result, StoreEr
 pub(crate) fn insert(conn: &Connection, entry: &AuditEntry, at: OffsetDateTime) -> Result<()> {
     let ctx = &entry.context;
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO audit_log (tenant, at, token, admin_token, remote_addr, method, path, request_id, \
-         resource_kind, resource_id, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (tenant, at, token, admin_token, subject, remote_addr, method, path, request_id, \
+         resource_kind, resource_id, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?;
     stmt.execute(params![
         entry.tenant,
         to_ms(at),
         ctx.token,
         ctx.admin_token,
+        ctx.subject.as_deref(),
         ctx.remote_addr.as_deref(),
         &ctx.method,
         &ctx.path,
@@ -45,6 +46,7 @@ fn record_from_row(row: &Row<'_>) -> Result<AuditRecord> {
             context: AuditContext {
                 token: row.get("token")?,
                 admin_token: row.get("admin_token")?,
+                subject: row.get("subject")?,
                 remote_addr: row.get("remote_addr")?,
                 method: row.get("method")?,
                 path: row.get("path")?,
@@ -61,7 +63,7 @@ fn record_from_row(row: &Row<'_>) -> Result<AuditRecord> {
 pub(crate) fn list(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<AuditRecord>> {
     all(
         conn,
-        "SELECT id, tenant, at, token, admin_token, remote_addr, method, path, request_id, resource_kind, resource_id, status, \
+        "SELECT id, tenant, at, token, admin_token, subject, remote_addr, method, path, request_id, resource_kind, resource_id, status, \
          detail FROM audit_log WHERE tenant = ? ORDER BY id DESC LIMIT ?",
         params![tenant, i64::from(limit)],
         record_from_row,

@@ -99,7 +99,10 @@ pub(crate) fn list(conn: &Connection, tenant: Uuid, after: i64, limit: u32) -> R
 pub(crate) fn list_all(conn: &Connection, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
     all(
         conn,
-        &format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"),
+        // An erased tenant's placeholder (see tenants.rs) is no event.
+        &format!(
+            "SELECT {COLUMNS} FROM events WHERE position > ? AND event_type <> 'erased' ORDER BY position LIMIT ?"
+        ),
         params![after, i64::from(limit)],
         record_from_row,
     )

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_server_settings", include_str!("../../migrations/sqlite/0005_server_settings.sql")),
     ("0006_unique_group_names", include_str!("../../migrations/sqlite/0006_unique_group_names.sql")),
     ("0007_admin_tokens", include_str!("../../migrations/sqlite/0007_admin_tokens.sql")),
+    ("0008_oauth_and_signing_keys", include_str!("../../migrations/sqlite/0008_oauth_and_signing_keys.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

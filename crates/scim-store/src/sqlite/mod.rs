@@ -32,13 +32,14 @@
 mod admin_tokens;
 mod audit;
 mod checkpoint;
-mod connection;
+pub(crate) mod connection;
 mod convert;
 mod events;
 mod group_names;
 mod list;
 mod members;
 mod migrate;
+mod oauth;
 mod resources;
 mod scans;
 mod server_settings;
@@ -59,9 +60,10 @@ use self::connection::{ReadKind, Readers};
 use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, EventRecord, GroupRef, ListPage,
-    ListQuery, Member, NewAdminToken, NewToken, ResourceKind, Result, Revocation, SharedGroupName, Store, StoreError,
-    StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Erasure, EventRecord, GroupRef, ListPage,
+    ListQuery, Member, NewAdminToken, NewOAuthClient, NewToken, OAuthClient, ResourceKind, Result, Revocation,
+    SharedGroupName, SigningKey, Store, StoreError, StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo,
+    UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -173,6 +175,9 @@ impl Store for SqliteStore {
     async fn create_tenant(&self, slug: &str, name: &str) -> Result<Tenant> {
         self.create_tenant_impl(slug, name).await
     }
+    async fn erase_tenant(&self, tenant: Uuid) -> Result<Erasure> {
+        self.erase_tenant_impl(tenant).await
+    }
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
         self.tenant_by_slug_impl(slug)
     }
@@ -222,6 +227,31 @@ impl Store for SqliteStore {
     }
     async fn touch_admin_token(&self, token: Uuid) -> Result<()> {
         self.touch_admin_token_impl(token).await
+    }
+
+    async fn create_oauth_client(&self, client: NewOAuthClient) -> Result<OAuthClient> {
+        self.create_oauth_client_impl(client).await
+    }
+    async fn oauth_client(&self, id: Uuid) -> Result<Option<OAuthClient>> {
+        self.oauth_client_impl(id)
+    }
+    async fn list_oauth_clients(&self, tenant: Uuid) -> Result<Vec<OAuthClient>> {
+        self.list_oauth_clients_impl(tenant).await
+    }
+    async fn revoke_oauth_client(&self, tenant: Uuid, id: Uuid) -> Result<Revocation> {
+        self.revoke_oauth_client_impl(tenant, id).await
+    }
+    async fn touch_oauth_client(&self, id: Uuid) -> Result<()> {
+        self.touch_oauth_client_impl(id).await
+    }
+    async fn add_signing_key(&self, key: SigningKey) -> Result<()> {
+        self.add_signing_key_impl(key).await
+    }
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+        self.signing_keys_impl().await
+    }
+    async fn drop_signing_keys(&self, retired_before: time::OffsetDateTime) -> Result<u64> {
+        self.drop_signing_keys_impl(retired_before).await
     }
 
     async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>> {

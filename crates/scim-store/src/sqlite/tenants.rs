@@ -1,5 +1,5 @@
-//! Tenants on SQLite: create, look up by slug or id, list, and settings
-//! replaced by compare-and-set on their version.
+//! Tenants on SQLite: create, look up by slug or id, list, settings
+//! replaced by compare-and-set on their version, and erasure in batches.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::SqliteStore;
 use super::convert::{from_ms, is_unique_violation, now, parse_json, to_json, to_ms};
 use super::sql::all;
-use crate::{Result, StoreError, Tenant, TenantSettings};
+use crate::{Erasure, Result, StoreError, Tenant, TenantSettings};
 
 const SELECT: &str = "SELECT id, slug, name, settings, settings_version, created FROM tenants";
 
@@ -103,5 +103,65 @@ impl SqliteStore {
             Ok(current)
         })
         .await
+    }
+
+    pub(crate) async fn erase_tenant_impl(&self, tenant: Uuid) -> Result<Erasure> {
+        // Rows per write: a batch holds the write lock for a few
+        // milliseconds, so other tenants' writes interleave.
+        const BATCH: i64 = 2_000;
+        // First nobody can write any more: the tokens go (the caller also
+        // forgets its caches).
+        let tokens = self
+            .write(move |c| {
+                by_id(c, tenant)?.ok_or(StoreError::NotFound)?;
+                Ok(c.prepare_cached("DELETE FROM tokens WHERE tenant = ?")?.execute([tenant])? as u64)
+            })
+            .await?;
+        let mut erased = Erasure { tokens, ..Erasure::default() };
+        type Count = fn(&mut Erasure) -> &mut u64;
+        let batches: [(&str, Count); 4] = [
+            (
+                "DELETE FROM group_members WHERE (tenant, group_id, member_id) IN \
+                 (SELECT tenant, group_id, member_id FROM group_members WHERE tenant = ?1 LIMIT ?2)",
+                |e| &mut e.memberships,
+            ),
+            ("DELETE FROM resources WHERE rowid IN (SELECT rowid FROM resources WHERE tenant = ?1 LIMIT ?2)", |e| {
+                &mut e.resources
+            }),
+            // The newest event of all keeps its position (see events.rs:
+            // positions are never handed out twice), emptied below.
+            (
+                "DELETE FROM events WHERE position IN (SELECT position FROM events WHERE tenant = ?1 \
+                 AND position < (SELECT max(position) FROM events) LIMIT ?2)",
+                |e| &mut e.events,
+            ),
+            ("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE tenant = ?1 LIMIT ?2)", |e| {
+                &mut e.audit_entries
+            }),
+        ];
+        for (sql, count) in batches {
+            loop {
+                let n = self.write(move |c| Ok(c.prepare_cached(sql)?.execute(params![tenant, BATCH])?)).await?;
+                *count(&mut erased) += n as u64;
+                if (n as i64) < BATCH {
+                    break;
+                }
+            }
+        }
+        self.write(move |c| {
+            // The kept newest event becomes a placeholder of no tenant that
+            // says nothing (the feeds skip it); an older one goes.
+            c.prepare_cached("DELETE FROM events WHERE tenant = ?1 AND position < (SELECT max(position) FROM events)")?
+                .execute([Uuid::nil()])?;
+            c.prepare_cached(
+                "UPDATE events SET tenant = ?2, seq = -position, event_type = 'erased', resource_id = ?2, \
+                 data = '{}' WHERE tenant = ?1",
+            )?
+            .execute(params![tenant, Uuid::nil()])?;
+            c.prepare_cached("DELETE FROM tenants WHERE id = ?")?.execute([tenant])?;
+            Ok(())
+        })
+        .await?;
+        Ok(erased)
     }
 }

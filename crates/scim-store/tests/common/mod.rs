@@ -47,6 +47,7 @@ pub fn ctx(method: &str) -> AuditContext {
     AuditContext {
         token: None,
         admin_token: None,
+        subject: None,
         remote_addr: Some("127.0.0.1".into()),
         method: method.into(),
         path: "/scim/v2/acme/Users".into(),

@@ -32,6 +32,11 @@ async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
         rate_limit: Some(50),
         unique_group_names: false,
         suspended: true,
+        auth: scim_store::AuthSettings {
+            mode: scim_store::AuthMode::Both,
+            issuer: Some("https://idp.example.com".into()),
+            ..Default::default()
+        },
     };
     assert!(tenant.settings.unique_group_names, "on for a new tenant");
     assert!(!tenant.settings.suspended, "a new tenant provisions");
@@ -232,8 +237,63 @@ async fn server_settings_are_kept_by_name(b: Backend) {
     assert_eq!(store.server_setting("PUBLIC_URL").await.unwrap(), None, "names are exact");
 }
 
+/// Erasing a tenant takes everything it holds and nothing of another's;
+/// the all-tenants feed keeps its positions.
+async fn erasing_a_tenant_takes_all_it_holds_and_nothing_else(b: Backend) {
+    let (store, acme, _db) = b.fresh().await;
+    let other = crate::churn(&store, acme.id).await;
+    let user = crate::create(&store, acme.id, ResourceKind::User, crate::user_doc("member")).await;
+    crate::create_with(&store, acme.id, ResourceKind::Group, crate::group_doc("team"), vec![crate::member(user.id)])
+        .await;
+    for tenant in [acme.id, other.id] {
+        let token = NewToken {
+            tenant,
+            name: "t".into(),
+            prefix: "scimd_x".into(),
+            hash: rand_hash(),
+            scopes: vec![],
+            expires: None,
+            replaces: None,
+        };
+        store.create_token(token).await.unwrap();
+    }
+    let others_before = store.list_events(other.id, 0, 1000).await.unwrap();
+    let all_before = store.list_all_events(0, 10_000).await.unwrap();
+    let last_position = all_before.last().unwrap().position;
+    assert!(all_before.last().unwrap().tenant == acme.id, "the newest event is acme's");
+
+    let erased = store.erase_tenant(acme.id).await.unwrap();
+    assert_eq!(erased.tokens, 1);
+    assert!(erased.resources >= 8, "{erased:?}");
+    assert_eq!(erased.memberships, 1);
+    assert!(erased.events >= 8 && erased.audit_entries >= 1, "{erased:?}");
+    assert_eq!(store.tenant_by_id(acme.id).await.unwrap(), None);
+    assert_eq!(store.tenant_by_slug("acme").await.unwrap(), None);
+    assert!(store.list_tokens(acme.id).await.unwrap().is_empty());
+    assert!(store.list_events(acme.id, 0, 1000).await.unwrap().is_empty());
+    assert!(store.list_audit(acme.id, 1000).await.unwrap().is_empty());
+    assert_eq!(store.get_resource(acme.id, ResourceKind::User, user.id).await.unwrap(), None);
+    // The other tenant keeps everything.
+    assert_eq!(store.list_tokens(other.id).await.unwrap().len(), 1);
+    assert_eq!(store.list_events(other.id, 0, 1000).await.unwrap(), others_before);
+    assert!(store.list_all_events(0, 10_000).await.unwrap().iter().all(|e| e.tenant == other.id));
+    // A new event takes a position past every one handed out before.
+    let later = crate::create(&store, other.id, ResourceKind::User, crate::user_doc("later")).await;
+    let newest = store.list_all_events(0, 10_000).await.unwrap().pop().unwrap();
+    assert_eq!(newest.resource_id, later.id);
+    assert!(newest.position > last_position, "{} after {last_position}", newest.position);
+    // The slug is free again; a second erasure of the same id finds nothing.
+    store.create_tenant("acme", "Acme again").await.unwrap();
+    assert!(matches!(store.erase_tenant(acme.id).await, Err(StoreError::NotFound)));
+}
+
+fn rand_hash() -> [u8; 32] {
+    *Uuid::new_v4().as_bytes().repeat(2).first_chunk().unwrap()
+}
+
 contract! {
     tokio: [
+        erasing_a_tenant_takes_all_it_holds_and_nothing_else,
         server_settings_are_kept_by_name,
         tenants_round_trip_and_slugs_are_unique,
         tokens_are_found_by_hash_listed_revoked_and_touched,

@@ -82,6 +82,7 @@ impl FromRequestParts<AppState> for Admin {
         let audit = AuditContext {
             token: None,
             admin_token: Some(principal.token),
+            subject: None,
             remote_addr: parts.extensions.get::<ClientAddr>().map(ClientAddr::to_string),
             method: parts.method.as_str().to_owned(),
             path: bounded(parts.uri.path(), MAX_TEXT),

@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
     let routes = Router::new()
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
-        .route("/tenants/{slug}", get(tenants::get_tenant).patch(tenants::update_tenant))
+        .route("/tenants/{slug}", get(tenants::get_tenant).patch(tenants::update_tenant).delete(tenants::delete_tenant))
         .route("/tenants/{slug}/tokens", get(tokens::list_tokens).post(tokens::create_token))
         .route("/tenants/{slug}/tokens/{id}", get(tokens::get_token))
         .route("/tenants/{slug}/tokens/{id}/revoke", post(tokens::revoke_token))

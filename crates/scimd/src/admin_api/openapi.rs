@@ -17,7 +17,7 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         errors are RFC 9457 problem+json with a stable `type` URI."),
     paths(
         super::tenants::create_tenant, super::tenants::list_tenants, super::tenants::get_tenant,
-        super::tenants::update_tenant,
+        super::tenants::update_tenant, super::tenants::delete_tenant,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
         super::tokens::revoke_token, super::tokens::rotate_token,
     ),

@@ -343,3 +343,38 @@ pub async fn update_tenant(
     }
     Ok(with_etag(StatusCode::OK, &state.ops, &updated))
 }
+
+/// `?confirm=` of a tenant's erasure.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConfirmParams {
+    /// The tenant's slug again: erasure cannot be undone.
+    pub confirm: Option<String>,
+}
+
+/// Erases a tenant and all its data: tokens, users, groups, memberships,
+/// events and audit entries. The erasure itself is audited (as a server
+/// entry, which outlives the tenant).
+#[utoipa::path(
+    delete, path = "/admin/v1/tenants/{slug}", tag = "tenants",
+    params(("slug" = String, Path, description = "The tenant's slug"), ConfirmParams),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "confirm does not repeat the slug", body = Problem, content_type = "application/problem+json"),
+        AuthRefusals,
+    ),
+    security(("admin_token" = ["tenants:write"]))
+)]
+pub async fn delete_tenant(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    confirm: Result<Query<ConfirmParams>, QueryRejection>,
+) -> Result<StatusCode, Problem> {
+    admin.require(Scope::TenantsWrite)?;
+    let ctx = admin.tenant(&state.ops, &slug).await?;
+    let confirm = confirm.ok().and_then(|Query(c)| c.confirm);
+    state.ops.erase_tenant(&ctx.tenant.slug, confirm.as_deref(), admin.audit).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

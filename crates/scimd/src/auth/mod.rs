@@ -1,7 +1,12 @@
-//! Authenticating requests (DESIGN §6, RFC 6750). Today: SCIM bearer
-//! tokens ([`scim`]); admin tokens and JWTs join here.
+//! Authenticating requests (DESIGN §6, RFC 6750): a SCIM request's bearer
+//! credential ([`scim`]): scimd tokens, tenants' JWTs ([`jwt`], keys from
+//! [`jwks`]) and the access tokens of scimd's OAuth token endpoint
+//! ([`token_endpoint`]).
 
+pub mod jwks;
+pub mod jwt;
 pub mod scim;
+pub mod token_endpoint;
 
 /// The token of an `Authorization: Bearer <token>` header value (scheme
 /// case-insensitive, RFC 6750 §2.1), or `None` when it is not one.

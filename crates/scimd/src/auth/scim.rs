@@ -1,16 +1,31 @@
-//! SCIM bearer tokens (DESIGN §6): `Authorization: Bearer <secret>` →
-//! SHA-256 → the token (cached, see [`crate::ops`]) → constant-time hash
-//! compare → not revoked, of this very tenant, not expired.
+//! Authenticating a SCIM request (DESIGN §6, RFC 6750) for the tenant its
+//! URL names. The bearer credential is one of:
+//! - a scimd token (`scimd_…`): SHA-256 → the token (cached, see
+//!   [`crate::ops`]) → constant-time hash compare → not revoked, of this
+//!   very tenant, not expired. Taken in the `token` and `both` modes.
+//! - an access token scimd's token endpoint issued (a JWT signed by one of
+//!   scimd's keys): valid on its tenant's URL whatever the mode, when its
+//!   client is not revoked and it carries the tenant's required scope.
+//! - a JWT of the tenant's issuer (`jwt` and `both` modes), validated by
+//!   [`super::jwt`].
 //!
 //! A tenant path that names no tenant is answered exactly like a known
 //! tenant with a wrong token — the same look-up, the same refusal — so that
 //! nobody can list customers by guessing slugs. The refusal says what to
-//! check, not which of the two was wrong.
+//! check, not which of the two was wrong. Invalid credentials are 401 with
+//! `error="invalid_token"`, a valid one lacking a scope or group 403 with
+//! `error="insufficient_scope"` (RFC 6750 §3.1).
+
+use std::borrow::Cow;
 
 use axum::http::HeaderValue;
+use scim_store::AuthMode;
 use uuid::Uuid;
 
 use super::bearer_token;
+use super::jwt::{self, Policy, looks_like_jwt};
+use crate::ops::oauth::issuer_of;
+use crate::ops::tenant_auth::TenantJwt;
 use crate::ops::{OpError, Ops, TenantCtx};
 use crate::secrets;
 
@@ -24,11 +39,62 @@ pub const MISSING: &str = "missing bearer token";
 /// The refusal of a token past its expiry.
 pub const EXPIRED: &str = "the bearer token has expired";
 
+/// Who a request authenticated as.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Principal {
+    /// A scimd token, by id.
+    Token(Uuid),
+    /// A JWT of the tenant's issuer, by subject.
+    Jwt(Option<String>),
+    /// An access token of one of scimd's OAuth clients.
+    Client(Uuid),
+}
+
+impl Principal {
+    /// The token id, for the audit's `token` column.
+    pub fn token(&self) -> Option<Uuid> {
+        match self {
+            Principal::Token(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Who, when it was no scimd token, for the audit's `subject`.
+    pub fn subject(&self) -> Option<String> {
+        match self {
+            Principal::Token(_) => None,
+            Principal::Jwt(sub) => Some(format!("jwt:{}", sub.as_deref().unwrap_or("(no sub)"))),
+            Principal::Client(id) => Some(format!("client:{id}")),
+        }
+    }
+}
+
+/// A refusal: its status, what it says, and the RFC 6750 error code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// 401 or 403.
+    pub status: u16,
+    pub detail: Cow<'static, str>,
+    /// `invalid_token` or `insufficient_scope`; none for a missing token.
+    pub bearer_error: Option<&'static str>,
+}
+
+impl Refusal {
+    pub fn missing() -> Refusal {
+        Refusal { status: 401, detail: Cow::Borrowed(MISSING), bearer_error: None }
+    }
+    pub fn invalid(detail: impl Into<Cow<'static, str>>) -> Refusal {
+        Refusal { status: 401, detail: detail.into(), bearer_error: Some("invalid_token") }
+    }
+    pub fn insufficient(detail: impl Into<Cow<'static, str>>) -> Refusal {
+        Refusal { status: 403, detail: detail.into(), bearer_error: Some("insufficient_scope") }
+    }
+}
+
 /// Why a request was not authenticated.
 #[derive(Debug)]
 pub enum AuthError {
-    /// 401, with this reason.
-    Refused(&'static str),
+    Refused(Refusal),
     /// The look-up failed (the store is busy or broken).
     Failed(OpError),
 }
@@ -39,27 +105,113 @@ impl From<OpError> for AuthError {
     }
 }
 
-/// The id of the token an `Authorization` header presents for `tenant`
-/// (`None`: the path names no tenant).
+fn refused<T>(r: Refusal) -> Result<T, AuthError> {
+    Err(AuthError::Refused(r))
+}
+
+/// Who the `Authorization` header presents for `tenant` (`None`: the path
+/// names no tenant).
 pub async fn authenticate(
     ops: &Ops,
     authorization: Option<&HeaderValue>,
     tenant: Option<&TenantCtx>,
-) -> Result<Uuid, AuthError> {
-    let header = authorization.ok_or(AuthError::Refused(MISSING))?;
-    let header = header.to_str().map_err(|_| AuthError::Refused(NOT_VALID_HERE))?;
-    let secret = bearer_token(header).ok_or(AuthError::Refused(MISSING))?;
+) -> Result<Principal, AuthError> {
+    let Some(header) = authorization else { return refused(Refusal::missing()) };
+    let Ok(header) = header.to_str() else { return refused(Refusal::invalid(NOT_VALID_HERE)) };
+    let Some(credential) = bearer_token(header) else { return refused(Refusal::missing()) };
+    if let Some(ctx) = tenant
+        && looks_like_jwt(credential)
+    {
+        return authenticate_jwt(ops, credential, ctx).await;
+    }
+    authenticate_token(ops, credential, tenant).await.map(Principal::Token)
+}
+
+async fn authenticate_token(ops: &Ops, secret: &str, tenant: Option<&TenantCtx>) -> Result<Uuid, AuthError> {
     let hash = secrets::hash(secret);
-    let info = ops.token_by_hash(&hash).await?.ok_or(AuthError::Refused(NOT_VALID_HERE))?;
+    let Some(info) = ops.token_by_hash(&hash).await? else { return refused(Refusal::invalid(NOT_VALID_HERE)) };
     // The look-up was by hash; comparing again in constant time keeps a
     // backend's index comparison from being the only check.
     let ours = tenant.is_some_and(|t| info.tenant == t.tenant.id);
     if !secrets::hashes_equal(&info.hash, &hash) || info.revoked.is_some() || !ours {
-        return Err(AuthError::Refused(NOT_VALID_HERE));
+        return refused(Refusal::invalid(NOT_VALID_HERE));
+    }
+    if tenant.is_some_and(|t| t.tenant.settings.auth.mode == AuthMode::Jwt) {
+        return refused(Refusal::invalid("this tenant takes JWTs only, not scimd tokens"));
     }
     if info.expires.is_some_and(|at| at <= time::OffsetDateTime::now_utc()) {
-        return Err(AuthError::Refused(EXPIRED));
+        return refused(Refusal::invalid(EXPIRED));
     }
     ops.touch_token(info.id);
     Ok(info.id)
+}
+
+async fn authenticate_jwt(ops: &Ops, token: &str, ctx: &TenantCtx) -> Result<Principal, AuthError> {
+    let required_scope = ctx.tenant.settings.auth.required_scope.as_deref().unwrap_or("admin");
+    // scimd's own access tokens first: their kid names one of its keys.
+    let ring = ops.key_ring().await?;
+    let kid = jwt::kid_of(token);
+    if kid.is_some() && ring.verifying.iter().any(|k| k.kid == kid) {
+        let issuer = issuer_of(ops.public_base());
+        let policy = Policy {
+            issuer: &issuer,
+            audience: &ctx.base_url,
+            required_scope,
+            required_group: "",
+            group_claim: "groups",
+            typ: Some("at+jwt"),
+        };
+        let verified = match jwt::validate(token, &ring.verifying, &policy) {
+            Ok(v) => v,
+            Err(r) => return refused(refusal_of(r)),
+        };
+        let client = verified.claims.get("client_id").and_then(|c| c.as_str()).and_then(|c| Uuid::parse_str(c).ok());
+        let Some(client) = client else { return refused(Refusal::invalid("the token names no client")) };
+        let live = ops.oauth_client(client).await?;
+        if !live.is_some_and(|c| c.revoked.is_none() && c.tenant == ctx.tenant.id) {
+            return refused(Refusal::invalid("the token's client has been revoked"));
+        }
+        return Ok(Principal::Client(client));
+    }
+    let Some(config) = ctx.jwt.as_deref() else {
+        return refused(Refusal::invalid(NOT_VALID_HERE));
+    };
+    let verified = validate_tenant_jwt(ops, token, config).await?;
+    Ok(Principal::Jwt(verified.subject))
+}
+
+async fn validate_tenant_jwt(ops: &Ops, token: &str, config: &TenantJwt) -> Result<jwt::Verified, AuthError> {
+    let policy = Policy {
+        issuer: &config.issuer,
+        audience: &config.audience,
+        required_scope: &config.required_scope,
+        required_group: &config.required_group,
+        group_claim: &config.group_claim,
+        typ: None,
+    };
+    let Some(url) = &config.jwks_url else {
+        return jwt::validate(token, &config.keys, &policy).map_err(|r| AuthError::Refused(refusal_of(r)));
+    };
+    let keys = ops.issuer_keys(url, false).await.map_err(unavailable)?;
+    match jwt::validate(token, &keys, &policy) {
+        Err(jwt::Refusal::UnknownKey(_)) => {
+            // Perhaps the issuer rotated its keys: fetch again (at most
+            // once per 30 s per URL).
+            let keys = ops.issuer_keys(url, true).await.map_err(unavailable)?;
+            jwt::validate(token, &keys, &policy).map_err(|r| AuthError::Refused(refusal_of(r)))
+        }
+        other => other.map_err(|r| AuthError::Refused(refusal_of(r))),
+    }
+}
+
+fn refusal_of(r: jwt::Refusal) -> Refusal {
+    match r {
+        jwt::Refusal::Invalid(m) | jwt::Refusal::UnknownKey(m) => Refusal::invalid(m),
+        jwt::Refusal::Insufficient(m) => Refusal::insufficient(m),
+    }
+}
+
+/// The issuer's keys could not be had at all: 503, for the caller to retry.
+fn unavailable(e: String) -> AuthError {
+    AuthError::Failed(OpError::Refused(scim_core::ScimError::new(503, None, e)))
 }

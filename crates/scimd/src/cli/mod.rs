@@ -159,7 +159,13 @@ impl CommonArgs {
                 }
             },
         };
-        Ok(Ops::new(store, public_base))
+        let ops = Ops::new(store, public_base);
+        // The CLI never generates the key (run as another user, it would
+        // make a file the server cannot read): it uses the server's.
+        Ok(match crate::secrets_key::load_existing(&config)? {
+            Some(key) => ops.with_sealing_key(key),
+            None => ops,
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-//! `scimd tenant create|list|set`: tenants, each with its own SCIM base URL
+//! `scimd tenant create|list|set|delete`: tenants, each with its own SCIM base URL
 //! `/scim/v2/{slug}` (DESIGN §6), and their settings (the delete policy of
 //! DESIGN §5).
 
@@ -60,6 +60,20 @@ pub enum TenantCommand {
         /// [default for a new tenant: off]
         #[arg(long, value_enum, value_name = "on|off")]
         suspended: Option<Switch>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Erases a tenant and all its data (tokens, users, groups, events,
+    /// audit entries). Cannot be undone; the erasure itself is audited.
+    Delete {
+        /// The tenant (its slug).
+        slug: String,
+        /// The slug again, to confirm.
+        #[arg(long)]
+        confirm: String,
+        /// Prints JSON instead of text.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -166,6 +180,27 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 })
                 .await?;
             println!("Updated tenant {}: {}", tenant.slug, describe(&tenant.settings));
+        }
+        TenantCommand::Delete { slug, confirm, json, common } => {
+            let ops = common.ops().await?;
+            let who = scim_store::AuditContext {
+                method: "CLI".into(),
+                path: "scimd tenant delete".into(),
+                ..Default::default()
+            };
+            let erased = ops.erase_tenant(&slug, Some(&confirm), who).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "erased": slug, "resources": erased.resources, "memberships": erased.memberships,
+                            "events": erased.events, "audit_entries": erased.audit_entries, "tokens": erased.tokens })
+                );
+            } else {
+                println!(
+                    "Erased tenant {slug}: {} users and groups, {} memberships, {} events, {} audit entries, {} tokens",
+                    erased.resources, erased.memberships, erased.events, erased.audit_entries, erased.tokens
+                );
+            }
         }
     }
     Ok(())

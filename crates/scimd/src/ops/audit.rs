@@ -127,6 +127,7 @@ impl Ops {
                 context: AuditContext {
                     token: None,
                     admin_token: None,
+                    subject: None,
                     remote_addr: Some(key.source),
                     method: count.method,
                     path: count.path,

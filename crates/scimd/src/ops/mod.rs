@@ -14,12 +14,15 @@ pub mod audit;
 mod cache;
 pub mod error;
 pub mod events;
+pub mod oauth;
 pub mod password;
 pub mod precondition;
 pub mod resources;
 mod retry;
 pub mod schemas;
+pub mod signing_keys;
 pub mod slug;
+pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
 pub mod work;
@@ -28,13 +31,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use scim_store::{Store, TokenInfo};
+use scim_store::{OAuthClient, Store, TokenInfo};
 use uuid::Uuid;
 
 use self::cache::TtlCache;
 pub use self::error::{OpError, OpResult};
 pub use self::precondition::Precondition;
+use self::signing_keys::KeyRing;
 pub use self::tenants::TenantCtx;
+use crate::auth::jwks::JwksCache;
+use crate::sealing::SealingKey;
 
 /// The operations, over one store.
 /// The server setting holding the public base URL.
@@ -58,6 +64,15 @@ pub struct Ops {
     max_values: usize,
     /// The most units of work one write may take (see `work.rs`).
     max_work: u64,
+    /// Seals the secrets scimd reads back (`None`: none configured, and
+    /// what needs one fails).
+    sealing: Option<Arc<SealingKey>>,
+    /// Tenants' issuer keys (see `auth/jwks.rs`).
+    jwks: JwksCache,
+    /// OAuth clients by id, for a second (see `oauth.rs`).
+    clients: TtlCache<Uuid, OAuthClient>,
+    /// scimd's signing keys, for a second (see `signing_keys.rs`).
+    key_ring: TtlCache<(), KeyRing>,
 }
 
 impl Ops {
@@ -74,7 +89,29 @@ impl Ops {
             refusals: audit::Tally::default(),
             max_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_work: work::DEFAULT_MAX_WORK,
+            sealing: None,
+            jwks: JwksCache::default(),
+            clients: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
+            key_ring: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
         }
+    }
+
+    /// Seals and opens secrets with `key` (see `sealing.rs`).
+    pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
+        self.sealing = Some(Arc::new(key));
+        self
+    }
+
+    /// The secrets key, or an error saying there is none.
+    fn sealing(&self) -> OpResult<&SealingKey> {
+        self.sealing.as_deref().ok_or_else(|| {
+            OpError::Refused(scim_core::ScimError::new(
+                503,
+                None,
+                "no secrets key: start the server once (it generates one beside the database), or set \
+                 secrets_key or secrets_key_file",
+            ))
+        })
     }
 
     /// Refuses writes estimated at more than `max` units of work.

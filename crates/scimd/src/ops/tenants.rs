@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use scim_core::ScimError;
 use scim_core::schema::{SchemaRegistry, parse_extension_schema};
-use scim_store::{StoreError, Tenant, TenantExtension, TenantSettings};
+use scim_store::{AuditContext, Erasure, StoreError, Tenant, TenantExtension, TenantSettings};
 
 use super::Ops;
 use super::error::{OpError, OpResult};
 use super::retry::Retries;
 use super::slug::{self, Slug};
+use super::tenant_auth::TenantJwt;
 use super::tokens::IssuedToken;
 
 /// The tenant a first start on an empty store creates.
@@ -25,6 +26,8 @@ pub struct TenantCtx {
     pub registry: Arc<SchemaRegistry>,
     /// `<public_url>/scim/v2/<slug>`, no trailing slash.
     pub base_url: String,
+    /// How its JWTs are checked, in the `jwt` and `both` modes.
+    pub jwt: Option<Arc<TenantJwt>>,
 }
 
 impl Ops {
@@ -89,7 +92,8 @@ impl Ops {
             let urn = tenant.settings.extensions.get(*i).and_then(declared_urn).unwrap_or("(no id)");
             tracing::warn!(tenant = %tenant.slug, schema = %urn, error = %e.detail, "schema extension skipped");
         }
-        TenantCtx { base_url: self.scim_url(&tenant.slug), registry: Arc::new(registry), tenant }
+        let jwt = self.tenant_jwt(&tenant);
+        TenantCtx { base_url: self.scim_url(&tenant.slug), registry: Arc::new(registry), jwt, tenant }
     }
 
     /// Creates a tenant; the name defaults to the slug. A malformed slug is
@@ -142,6 +146,34 @@ impl Ops {
         // cache's lifetime.
         self.tenants.invalidate(|key, _| key == slug);
         Ok(updated)
+    }
+
+    /// Erases a tenant and all it holds (its tokens first, so nothing can
+    /// write meanwhile). `confirm` must repeat the slug: erasure cannot be
+    /// undone. A 404 for no such tenant; calling again finishes an erasure
+    /// that was interrupted. The erasure is audited as a server entry
+    /// (no tenant: it outlives the tenant), by `who`.
+    pub async fn erase_tenant(&self, slug: &str, confirm: Option<&str>, who: AuditContext) -> OpResult<Erasure> {
+        if confirm != Some(slug) {
+            return Err(OpError::Refused(ScimError::invalid_value(format!(
+                "erasing a tenant cannot be undone: repeat its slug as confirm={slug}"
+            ))));
+        }
+        let tenant = self.store.tenant_by_slug(slug).await?.ok_or_else(|| no_tenant(slug))?;
+        let erased = match self.store.erase_tenant(tenant.id).await {
+            Err(StoreError::NotFound) => return Err(no_tenant(slug)),
+            other => other?,
+        };
+        self.tenants.invalidate(|key, _| key == slug);
+        self.tokens.invalidate(|_, info| info.tenant == tenant.id);
+        let detail = serde_json::json!({"tenant": {
+            "erased": tenant.slug, "id": tenant.id, "name": tenant.name,
+            "resources": erased.resources, "memberships": erased.memberships, "events": erased.events,
+            "audit_entries": erased.audit_entries, "tokens": erased.tokens,
+        }});
+        self.record_admin_change(None, who, 204, detail).await;
+        tracing::info!(tenant = %tenant.slug, id = %tenant.id, resources = erased.resources, "tenant erased");
+        Ok(erased)
     }
 
     /// On a store without tenants (a first start): creates the tenant

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use scim_core::ScimError;
 
 use super::response::scim_response;
+use crate::auth::scim::Refusal;
 use crate::ops::OpError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +17,8 @@ pub enum ApiError {
     Op(#[from] OpError),
     /// 401 with `WWW-Authenticate` (RFC 6750 §3); the detail is generic so
     /// it says nothing about which tokens exist.
-    #[error("unauthorized: {0}")]
-    Unauthorized(&'static str),
+    #[error("unauthorized: {}", .0.detail)]
+    Unauthorized(Refusal),
 }
 
 /// What went wrong, left on the response for the audit of refused writes.
@@ -43,19 +44,25 @@ impl ApiError {
     pub fn into_scim(self) -> ScimError {
         match self {
             ApiError::Op(e) => e.into_scim(),
-            ApiError::Unauthorized(detail) => ScimError::new(401, None, detail),
+            ApiError::Unauthorized(r) => ScimError::new(r.status, None, r.detail),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let www_auth = matches!(self, ApiError::Unauthorized(_));
+        let www_auth = match &self {
+            ApiError::Unauthorized(r) => Some(match r.bearer_error {
+                Some(code) => format!("Bearer realm=\"scimd\", error=\"{code}\""),
+                None => "Bearer realm=\"scimd\"".to_owned(),
+            }),
+            _ => None,
+        };
         let err = self.into_scim();
         let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = scim_response(status, &err.to_json());
-        if www_auth {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"scimd\""));
+        if let Some(value) = www_auth.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // IdPs retry 5xx; this says when.
@@ -81,10 +88,15 @@ mod tests {
 
     #[test]
     fn unauthorized_has_www_authenticate() {
-        let r = ApiError::Unauthorized("missing token").into_response();
+        let r = ApiError::Unauthorized(Refusal::missing()).into_response();
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"scimd\"");
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/scim+json");
+        let r = ApiError::Unauthorized(Refusal::invalid("expired")).into_response();
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"scimd\", error=\"invalid_token\"");
+        let r = ApiError::Unauthorized(Refusal::insufficient("no scope")).into_response();
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"scimd\", error=\"insufficient_scope\"");
     }
 
     #[test]

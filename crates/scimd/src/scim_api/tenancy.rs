@@ -30,7 +30,7 @@ use scim_store::AuditContext;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorNote};
-use crate::auth::scim::{AuthError, authenticate};
+use crate::auth::scim::{AuthError, Refusal, authenticate};
 use crate::client_addr::ClientAddr;
 use crate::ops::TenantCtx;
 use crate::ops::audit::{MAX_TEXT, Target, bounded};
@@ -165,7 +165,7 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
         (Err(AuthError::Failed(e)), _) => return ApiError::Op(e).into_response(),
         (Err(AuthError::Refused(why)), _) => Err(why),
         // (`authenticate` accepts no token without a tenant.)
-        (Ok(_), None) => Err(crate::auth::scim::NOT_VALID_HERE),
+        (Ok(_), None) => Err(Refusal::invalid(crate::auth::scim::NOT_VALID_HERE)),
     };
     let (ctx, token) = match refused {
         Ok(found) => found,
@@ -208,7 +208,8 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
     let is_write = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
         && !parts.uri.path().ends_with("/.search");
     let mut audit = if is_write { audit_context(&parts) } else { AuditContext::default() };
-    audit.token = Some(token);
+    audit.token = token.token();
+    audit.subject = token.subject();
     let audit_copy = is_write.then(|| audit.clone());
     req = Request::from_parts(parts, body);
     req.extensions_mut().insert(Caller { tenant: Arc::clone(&ctx), audit });
@@ -233,6 +234,7 @@ fn audit_context(parts: &Parts) -> AuditContext {
     AuditContext {
         token: None,
         admin_token: None,
+        subject: None,
         remote_addr: parts.extensions.get::<ClientAddr>().map(ClientAddr::to_string),
         method: parts.method.as_str().to_owned(),
         path: bounded(parts.uri.path(), MAX_TEXT),

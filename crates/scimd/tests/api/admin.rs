@@ -414,3 +414,63 @@ async fn a_suspended_tenant_refuses_provisioning_after_authentication() {
     .await;
     assert_eq!(user_names(&app.get("/Users").await), ["before"]);
 }
+
+#[tokio::test]
+async fn a_tenant_is_erased_only_when_confirmed_and_then_is_gone() {
+    let app = TestServer::spawn().await;
+    let admin = secret(&app.admin_token(&["--scope", "tenants:write", "--scope", "tenants:read"]));
+    let reader = secret(&app.admin_token(&["--scope", "tenants:read"]));
+    let user = app.create_user("erased@example.com").await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    app.create_group("team", &[&id]).await;
+    let others = app.http.get(app.url_for("other", "/Users")).bearer_auth(&app.other.token);
+    let others = send(others).await.expect(200);
+
+    // Scope, confirmation, tenant: each refused with its problem, nothing erased.
+    let path = "/tenants/acme?confirm=acme";
+    assert_problem(&app.admin(Method::DELETE, path, Some(&reader), None).await, 403, "insufficient-scope");
+    for unconfirmed in ["/tenants/acme", "/tenants/acme?confirm=other", "/tenants/acme?confirm="] {
+        let r = app.admin(Method::DELETE, unconfirmed, Some(&admin), None).await;
+        assert_problem(&r, 422, "invalid-value");
+        assert!(r.body["detail"].as_str().unwrap().contains("confirm=acme"), "{}", r.text);
+    }
+    assert_problem(
+        &app.admin(Method::DELETE, "/tenants/nope?confirm=nope", Some(&admin), None).await,
+        404,
+        "not-found",
+    );
+    app.get(&format!("/Users/{id}")).await.expect(200);
+
+    let erased = app.admin(Method::DELETE, path, Some(&admin), None).await;
+    assert_eq!(erased.status.as_u16(), 204, "{}", erased.text);
+    // Gone at once for the admin API, and the token with it.
+    assert_problem(&app.admin(Method::GET, "/tenants/acme", Some(&admin), None).await, 404, "not-found");
+    let r = app.get(&format!("/Users/{id}")).await;
+    assert_scim_error(&r, 401, None);
+    // The other tenant is untouched.
+    let still = send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&app.other.token)).await.expect(200);
+    assert_eq!(still.body, others.body);
+    // The slug can be taken again, and the new tenant starts empty.
+    app.admin(Method::POST, "/tenants", Some(&admin), Some(json!({"slug": "acme"}))).await.expect(201);
+    let fresh = app.cli_json(&["token", "create", "--tenant", "acme"]);
+    let list = app.http.get(app.url("/Users")).bearer_auth(fresh["token"].as_str().unwrap());
+    assert_eq!(send(list).await.expect(200).total(), 0);
+    // The CLI erases too, with the same confirmation.
+    let err = cli_fails(&app.database, &["tenant", "delete", "acme", "--confirm", "acm"]);
+    assert!(err.contains("confirm=acme"), "{err}");
+    let out = app.cli_json(&["tenant", "delete", "acme", "--confirm", "acme"]);
+    assert_eq!(out["erased"], "acme", "{out}");
+    // Erased by another process: the server's token cache forgets within a
+    // second, its tenant cache within its lifetime (5 s).
+    let fresh = fresh["token"].as_str().unwrap().to_owned();
+    eventually(Duration::from_secs(2), "the erased tenant's token refused", || async {
+        let r = send(app.http.get(app.url("/Users")).bearer_auth(&fresh)).await;
+        (r.status.as_u16() == 401).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(7), "the erased tenant gone", || async {
+        let r = app.admin(Method::GET, "/tenants/acme", Some(&admin), None).await;
+        (r.status.as_u16() == 404).then_some(())
+    })
+    .await;
+}

@@ -1,0 +1,235 @@
+//! A tenant's authentication settings (DESIGN §6, issue 11 item 8): the
+//! mode (scimd tokens, JWTs of the tenant's issuer, or both), whom to
+//! trust and what a JWT must carry; checked whole when changed, the HS256
+//! secret sealed before it is stored; and the verifier a tenant's requests
+//! use, built once per tenant load.
+
+use std::sync::Arc;
+
+use scim_core::ScimError;
+use scim_store::{AuthMode, AuthSettings, Tenant};
+use serde_json::Value;
+
+use super::Ops;
+use super::error::{OpError, OpResult};
+use crate::auth::jwt::{TrustedKey, keys_of_jwks};
+
+/// The least length of an HS256 secret (RFC 7518 §3.2: a key of at least
+/// the hash's size).
+pub const MIN_HS256_BYTES: usize = 32;
+
+/// A change of the auth settings: `None` leaves a field, `Some(None)`
+/// clears it. The HS256 secret is given in plain and sealed here.
+#[derive(Debug, Default, Clone)]
+pub struct AuthChange {
+    pub mode: Option<AuthMode>,
+    pub issuer: Option<Option<String>>,
+    pub audience: Option<Option<String>>,
+    pub jwks_url: Option<Option<String>>,
+    pub jwks: Option<Option<Value>>,
+    pub hs256_secret: Option<Option<String>>,
+    pub required_scope: Option<Option<String>>,
+    pub required_group: Option<Option<String>>,
+    pub group_claim: Option<Option<String>>,
+}
+
+impl AuthChange {
+    pub fn is_empty(&self) -> bool {
+        self.mode.is_none()
+            && self.issuer.is_none()
+            && self.audience.is_none()
+            && self.jwks_url.is_none()
+            && self.jwks.is_none()
+            && self.hs256_secret.is_none()
+            && self.required_scope.is_none()
+            && self.required_group.is_none()
+            && self.group_claim.is_none()
+    }
+}
+
+/// How a tenant's JWTs are checked.
+#[derive(Debug)]
+pub struct TenantJwt {
+    pub issuer: String,
+    pub audience: String,
+    /// Keys given inline (a JWKS) or the shared secret; empty with a URL.
+    pub keys: Vec<TrustedKey>,
+    pub jwks_url: Option<String>,
+    pub required_scope: String,
+    pub required_group: String,
+    pub group_claim: String,
+}
+
+fn purpose(tenant: &Tenant) -> String {
+    format!("hs256:{}", tenant.id)
+}
+
+fn set<T>(field: &mut Option<T>, change: Option<Option<T>>) {
+    if let Some(v) = change {
+        *field = v;
+    }
+}
+
+impl Ops {
+    /// Applies `change` to `settings` of `tenant`, sealing a new HS256
+    /// secret, and checks the result whole (`400 invalidValue` saying what
+    /// is missing or wrong).
+    pub fn change_auth(&self, tenant: &Tenant, settings: &mut AuthSettings, change: AuthChange) -> OpResult<()> {
+        if let Some(mode) = change.mode {
+            settings.mode = mode;
+        }
+        set(&mut settings.issuer, change.issuer);
+        set(&mut settings.audience, change.audience);
+        set(&mut settings.jwks_url, change.jwks_url);
+        set(&mut settings.jwks, change.jwks);
+        set(&mut settings.required_scope, change.required_scope);
+        set(&mut settings.required_group, change.required_group);
+        set(&mut settings.group_claim, change.group_claim);
+        match change.hs256_secret {
+            None => {}
+            Some(None) => settings.hs256_secret = None,
+            Some(Some(secret)) => {
+                if secret.len() < MIN_HS256_BYTES {
+                    return Err(invalid(format!("an HS256 secret is at least {MIN_HS256_BYTES} bytes")));
+                }
+                settings.hs256_secret = Some(self.sealing()?.seal(&purpose(tenant), secret.as_bytes()));
+            }
+        }
+        check(settings).map_err(invalid)
+    }
+
+    /// The keys a tenant's issuer publishes at `url` (see `auth/jwks.rs`).
+    pub async fn issuer_keys(&self, url: &str, unknown_kid: bool) -> Result<Arc<[TrustedKey]>, String> {
+        self.jwks.keys(url, unknown_kid).await
+    }
+
+    /// The JWT verifier of a tenant whose mode takes JWTs; `None` in token
+    /// mode, or (logged) when its settings no longer load.
+    pub(super) fn tenant_jwt(&self, tenant: &Tenant) -> Option<Arc<TenantJwt>> {
+        let auth = &tenant.settings.auth;
+        if auth.mode == AuthMode::Token {
+            return None;
+        }
+        match self.build_jwt(tenant) {
+            Ok(jwt) => Some(Arc::new(jwt)),
+            Err(e) => {
+                tracing::warn!(tenant = %tenant.slug, error = %e, "the tenant's JWT settings do not load: JWTs are refused");
+                None
+            }
+        }
+    }
+
+    fn build_jwt(&self, tenant: &Tenant) -> Result<TenantJwt, String> {
+        let auth = &tenant.settings.auth;
+        check(auth)?;
+        let mut keys = Vec::new();
+        if let Some(jwks) = &auth.jwks {
+            keys = keys_of_jwks(jwks).0;
+        }
+        if let Some(sealed) = &auth.hs256_secret {
+            let sealing = self.sealing().map_err(|e| e.into_scim().detail)?;
+            let secret = sealing.open(&purpose(tenant), sealed).map_err(|e| e.to_string())?;
+            keys.push(TrustedKey::hs256(&secret));
+        }
+        Ok(TenantJwt {
+            issuer: auth.issuer.clone().unwrap_or_default(),
+            audience: auth.audience.clone().unwrap_or_default(),
+            keys,
+            jwks_url: auth.jwks_url.clone(),
+            required_scope: auth.required_scope.clone().unwrap_or_else(|| "admin".into()),
+            required_group: auth.required_group.clone().unwrap_or_else(|| "admins".into()),
+            group_claim: auth.group_claim.clone().unwrap_or_else(|| "groups".into()),
+        })
+    }
+}
+
+fn invalid(detail: String) -> OpError {
+    OpError::Refused(ScimError::invalid_value(detail))
+}
+
+/// Whether auth settings are whole: in a JWT mode an issuer, an audience
+/// and exactly one source of keys; the JWKS URL HTTPS (or HTTP to this
+/// machine, for tests and sidecars); inline keys usable.
+pub fn check(auth: &AuthSettings) -> Result<(), String> {
+    if let Some(url) = &auth.jwks_url {
+        check_jwks_url(url)?;
+    }
+    if let Some(jwks) = &auth.jwks {
+        let (keys, skipped) = keys_of_jwks(jwks);
+        if keys.is_empty() {
+            return Err(format!("the inline jwks holds no usable signature key: {}", skipped.join("; ")));
+        }
+    }
+    if let Some(claim) = &auth.group_claim
+        && claim.is_empty()
+    {
+        return Err("group_claim cannot be empty".into());
+    }
+    if auth.mode == AuthMode::Token {
+        return Ok(());
+    }
+    if auth.issuer.as_deref().is_none_or(str::is_empty) || auth.audience.as_deref().is_none_or(str::is_empty) {
+        return Err("JWT mode needs an issuer and an audience".into());
+    }
+    let sources = [auth.jwks_url.is_some(), auth.jwks.is_some(), auth.hs256_secret.is_some()];
+    if sources.iter().filter(|&&s| s).count() != 1 {
+        return Err("JWT mode needs exactly one of jwks_url, jwks and hs256_secret".into());
+    }
+    Ok(())
+}
+
+fn check_jwks_url(url: &str) -> Result<(), String> {
+    let loopback = |rest: &str| {
+        let host = rest.split(['/', '?']).next().unwrap_or_default();
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    };
+    match url.split_once("://") {
+        Some(("https", rest)) if !rest.is_empty() => Ok(()),
+        Some(("http", rest)) if loopback(rest) => Ok(()),
+        _ => Err(format!("jwks_url must be an https:// URL (http:// only to this machine): {url:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn jwt_mode() -> AuthSettings {
+        AuthSettings {
+            mode: AuthMode::Jwt,
+            issuer: Some("https://idp.example.com".into()),
+            audience: Some("scimd".into()),
+            jwks_url: Some("https://idp.example.com/jwks".into()),
+            ..AuthSettings::default()
+        }
+    }
+
+    #[test]
+    fn jwt_mode_needs_issuer_audience_and_one_key_source() {
+        assert!(check(&AuthSettings::default()).is_ok());
+        assert!(check(&jwt_mode()).is_ok());
+        let no_issuer = AuthSettings { issuer: None, ..jwt_mode() };
+        assert!(check(&no_issuer).unwrap_err().contains("issuer"));
+        let two = AuthSettings { hs256_secret: Some("sealed".into()), ..jwt_mode() };
+        assert!(check(&two).unwrap_err().contains("exactly one"));
+        let none = AuthSettings { jwks_url: None, ..jwt_mode() };
+        assert!(check(&none).unwrap_err().contains("exactly one"));
+        let bad_inline = AuthSettings { jwks_url: None, jwks: Some(json!({"keys": [{"kty": "oct"}]})), ..jwt_mode() };
+        assert!(check(&bad_inline).unwrap_err().contains("no usable"));
+    }
+
+    #[test]
+    fn jwks_urls_are_https_or_loopback() {
+        for ok in
+            ["https://idp.example.com/keys", "http://127.0.0.1:9000/jwks", "http://localhost/x", "http://[::1]:8/k"]
+        {
+            assert!(check_jwks_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://idp.example.com/keys", "ftp://x", "https://", "http://127.0.0.1.evil.com/", "file:///etc"] {
+            assert!(check_jwks_url(bad).is_err(), "{bad}");
+        }
+    }
+}
