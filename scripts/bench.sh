@@ -62,7 +62,7 @@ trap cleanup EXIT INT TERM
 
 echo "== starting scimd on a fresh database ($WORK)"
 # No per-tenant rate limit: the benchmark measures the server, not the limit.
-SCIMD_RATE_LIMIT_PER_TENANT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
+SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
     >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -156,6 +156,34 @@ run "POST /Users" create_users.lua BENCH_PREFIX=load BENCH_QUOTA=0
 cat "$WORK"/load-*.ids >"$WORK/pool.ids"
 export BENCH_POOL="$WORK/pool.ids"
 run "GET /Users/{id}" get_user.lua
+# The same GET with the other credentials (issue 11): an access token of
+# scimd's token endpoint (EdDSA JWT), and a JWT of the tenant's own issuer
+# (HS256, tenant in mode "both"); and the token endpoint itself.
+TENANT="${BENCH_BASE_PATH##*/}"
+CLIENT_JSON=$("$SCIMD" oauth-client create --tenant "$TENANT" --json --database "sqlite://$WORK/scimd.db")
+CLIENT_ID=$(echo "$CLIENT_JSON" | json_field "['client_id']")
+CLIENT_SECRET=$(echo "$CLIENT_JSON" | json_field "['client_secret']")
+BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
+ACCESS=$(curl -sS -f -X POST "$ORIGIN/oauth2/token" -H "Authorization: Basic $BASIC" \
+    -d grant_type=client_credentials | json_field "['access_token']")
+run "GET /Users/{id}, OAuth access token (EdDSA JWT)" get_user.lua BENCH_TOKEN="$ACCESS"
+HS_SECRET="$(head -c 32 /dev/urandom | base64 -w0)"
+printf '%s' "$HS_SECRET" >"$WORK/hs256"
+"$SCIMD" tenant-auth set "$TENANT" --mode both --issuer https://bench.example --audience bench \
+    --hs256-secret-file "$WORK/hs256" --required-group "" --database "sqlite://$WORK/scimd.db" >/dev/null
+ISSUER_JWT=$(python3 - "$HS_SECRET" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+body = b64(json.dumps({"iss": "https://bench.example", "aud": "bench", "sub": "bench",
+                       "exp": int(time.time()) + 86400, "scope": "admin"}).encode())
+sig = hmac.new(sys.argv[1].encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+print(f"{head}.{body}.{b64(sig)}")
+PY
+)
+sleep 6 # the server's tenant cache takes the new settings up
+run "GET /Users/{id}, tenant issuer's JWT (HS256)" get_user.lua BENCH_TOKEN="$ISSUER_JWT"
+run "POST /oauth2/token (client credentials)" token_endpoint.lua BENCH_BASIC="$BASIC"
 run "GET /Users?filter=userName eq" filter_username.lua
 DEEP=$((BENCH_USERS > 100 ? BENCH_USERS - 100 : 1))
 run "GET /Users deep page (startIndex=$DEEP)" get_path.lua "BENCH_PATH=/Users?startIndex=$DEEP&count=100"

@@ -63,6 +63,11 @@ pub struct Config {
     pub rate_limit_per_source: u32,
     /// How many such requests at once above that rate.
     pub rate_limit_source_burst: u32,
+    /// Token requests a second per OAuth client at `/oauth2/token` (an
+    /// access token lives an hour); 0 turns the limit off.
+    pub rate_limit_per_client: u32,
+    /// How many such requests at once above that rate.
+    pub rate_limit_client_burst: u32,
     /// Seconds over which refusals without a valid token are counted into
     /// one audit entry per tenant, source and status.
     pub audit_refusal_window_secs: u64,
@@ -125,6 +130,8 @@ impl Default for Config {
             rate_limit_tenant_burst: 4_000,
             rate_limit_per_source: 20,
             rate_limit_source_burst: 100,
+            rate_limit_per_client: 5,
+            rate_limit_client_burst: 20,
             audit_refusal_window_secs: 60,
             audit_retention_days: 400,
             scan_budget: scim_store::StoreOptions::default().scan_budget,

@@ -72,7 +72,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let rate_limits = RateLimits::new(
         Rate::new(config.rate_limit_per_tenant, config.rate_limit_tenant_burst),
         Rate::new(config.rate_limit_per_source, config.rate_limit_source_burst),
-    );
+    )
+    .with_client_rate(Rate::new(config.rate_limit_per_client, config.rate_limit_client_burst));
     let bulk = BulkSettings { limits: config.bulk_limits(), time: config.bulk_time() };
     let state = AppState::new(ops, config.max_page_size, bulk, rate_limits);
     tokio::spawn(flush_refusals(state.clone(), Duration::from_secs(config.audit_refusal_window_secs)));

@@ -53,9 +53,16 @@ pub struct RateLimits {
     pub source_rate: Rate,
     /// Per OAuth client id, at the token endpoint.
     pub clients: Limiter<Uuid>,
+    pub client_rate: Rate,
 }
 
 impl RateLimits {
+    /// With this rate per OAuth client at the token endpoint.
+    pub fn with_client_rate(mut self, rate: Rate) -> Self {
+        self.client_rate = rate;
+        self
+    }
+
     pub fn new(tenant_rate: Rate, source_rate: Rate) -> Self {
         RateLimits {
             tenants: Limiter::default(),
@@ -63,6 +70,7 @@ impl RateLimits {
             sources: Limiter::default(),
             source_rate,
             clients: Limiter::default(),
+            client_rate: Rate::new(5, 20),
         }
     }
 }

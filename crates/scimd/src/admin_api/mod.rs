@@ -6,8 +6,10 @@
 
 pub mod auth;
 pub mod body;
+pub mod oauth_clients;
 pub mod openapi;
 pub mod problem;
+pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
 
@@ -30,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/tokens/{id}", get(tokens::get_token))
         .route("/tenants/{slug}/tokens/{id}/revoke", post(tokens::revoke_token))
         .route("/tenants/{slug}/tokens/{id}/rotate", post(tokens::rotate_token))
+        .route("/tenants/{slug}/oauth-clients", get(oauth_clients::list_clients).post(oauth_clients::create_client))
+        .route("/tenants/{slug}/oauth-clients/{id}/revoke", post(oauth_clients::revoke_client))
+        .route("/signing-keys", get(oauth_clients::list_signing_keys))
+        .route("/signing-keys/rotate", post(oauth_clients::rotate_signing_key))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest(PREFIX, routes)

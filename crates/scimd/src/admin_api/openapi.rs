@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::oauth_clients::{ClientList, ClientView, NewClient, RegisteredClientView, SigningKeyList, SigningKeyView};
 use super::problem::Problem;
+use super::tenant_auth::{AuthChangeBody, AuthView};
 use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
 
@@ -20,12 +22,16 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::tenants::update_tenant, super::tenants::delete_tenant,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
         super::tokens::revoke_token, super::tokens::rotate_token,
+        super::oauth_clients::create_client, super::oauth_clients::list_clients, super::oauth_clients::revoke_client,
+        super::oauth_clients::list_signing_keys, super::oauth_clients::rotate_signing_key,
     ),
-    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
+        AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
+        (name = "oauth", description = "OAuth 2.0 clients (client credentials at /oauth2/token) and scimd's signing keys"),
     )
 )]
 pub struct AdminApiDoc;

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::auth::Admin;
 use super::body::json_body;
 use super::problem::{AuthRefusals, Problem};
+use super::tenant_auth::{AuthChangeBody, AuthView, present};
 use crate::ops::admin_tokens::Scope;
 use crate::ops::{Ops, Precondition};
 use crate::state::AppState;
@@ -59,6 +60,7 @@ pub struct SettingsView {
     pub extensions: usize,
     /// Provisioning stopped: authenticated SCIM resource requests are 403.
     pub suspended: bool,
+    pub auth: AuthView,
 }
 
 impl SettingsView {
@@ -70,6 +72,7 @@ impl SettingsView {
             unique_group_names: s.unique_group_names,
             extensions: s.extensions.len(),
             suspended: s.suspended,
+            auth: AuthView::of(&s.auth),
         }
     }
 }
@@ -92,11 +95,8 @@ pub struct SettingsChange {
     pub unique_group_names: Option<bool>,
     /// `true` stops provisioning (SCIM resource requests answer 403), `false` resumes it.
     pub suspended: Option<bool>,
-}
-
-/// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+    /// How SCIM callers authenticate: scimd tokens, JWTs, or both.
+    pub auth: Option<AuthChangeBody>,
 }
 
 impl TenantView {
@@ -282,6 +282,7 @@ pub async fn get_tenant(
         (status = 404, description = "No such tenant", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a version that is no longer current", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Settings that do not hold together (e.g. JWT mode without an issuer)", body = Problem, content_type = "application/problem+json"),
         AuthRefusals,
     ),
     security(("admin_token" = ["tenants:write"]))
@@ -312,6 +313,7 @@ pub async fn update_tenant(
         }
     };
     let before = ctx.tenant.settings.clone();
+    let auth_change = change.auth.map(crate::ops::tenant_auth::AuthChange::from);
     let updated = state
         .ops
         .update_settings(&ctx.tenant.slug, if_version, |settings| {
@@ -329,6 +331,9 @@ pub async fn update_tenant(
             }
             if let Some(on) = change.suspended {
                 settings.suspended = on;
+            }
+            if let Some(auth) = &auth_change {
+                state.ops.change_auth(&ctx.tenant, &mut settings.auth, auth.clone())?;
             }
             Ok(())
         })

@@ -27,7 +27,10 @@ const MAX_URLS: usize = 10_000;
 struct State {
     keys: Option<Arc<[TrustedKey]>>,
     fetched: Option<Instant>,
+    /// The last fetch tried, whatever its cause.
     tried: Option<Instant>,
+    /// The last fetch caused by an unknown `kid`.
+    refetched: Option<Instant>,
 }
 
 /// The JWKS cache of the server (one per process).
@@ -57,17 +60,24 @@ impl JwksCache {
         let entry = self.entry(url);
         let mut state = entry.lock().await;
         let now = Instant::now();
+        let lately = |at: Option<Instant>| at.is_some_and(|at| now.duration_since(at) < MIN_REFETCH);
         let fresh = state.fetched.is_some_and(|at| now.duration_since(at) < MAX_AGE);
-        let tried_lately = state.tried.is_some_and(|at| now.duration_since(at) < MIN_REFETCH);
-        if let Some(keys) = &state.keys
-            && ((fresh && !unknown_kid) || tried_lately)
-        {
-            return Ok(Arc::clone(keys));
-        }
-        if state.keys.is_none() && tried_lately {
+        if let Some(keys) = &state.keys {
+            let keep = if unknown_kid {
+                lately(state.refetched) || lately(state.tried) && !fresh
+            } else {
+                fresh || lately(state.tried)
+            };
+            if keep {
+                return Ok(Arc::clone(keys));
+            }
+        } else if lately(state.tried) {
             return Err(format!("the issuer's keys at {url} could not be fetched; retrying within 30 s"));
         }
         state.tried = Some(now);
+        if unknown_kid {
+            state.refetched = Some(now);
+        }
         match self.fetch(url).await {
             Ok(keys) => {
                 let keys: Arc<[TrustedKey]> = keys.into();
@@ -112,5 +122,57 @@ impl JwksCache {
             return Err(format!("{url} holds no usable signature key ({})", skipped.join("; ")));
         }
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU16, Ordering};
+
+    use axum::http::StatusCode;
+    use serde_json::json;
+
+    use super::*;
+
+    const JWK: &str =
+        r#"{"kty": "OKP", "crv": "Ed25519", "kid": "a", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+    #[tokio::test]
+    async fn keys_are_kept_when_a_refetch_fails_and_refetches_are_rate_limited() {
+        let status = Arc::new(AtomicU16::new(200));
+        let fetches = Arc::new(AtomicU16::new(0));
+        let (s, f) = (Arc::clone(&status), Arc::clone(&fetches));
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let (s, f) = (Arc::clone(&s), Arc::clone(&f));
+                async move {
+                    f.fetch_add(1, Ordering::SeqCst);
+                    let jwk: serde_json::Value = serde_json::from_str(JWK).unwrap_or_default();
+                    let code = StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
+                    (code, axum::Json(json!({ "keys": [jwk] })))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let cache = JwksCache::default();
+        assert_eq!(cache.keys(&url, false).await.unwrap().len(), 1);
+        assert_eq!(cache.keys(&url, false).await.unwrap().len(), 1);
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "cached");
+        // The issuer fails: an unknown kid refetches once, the old keys stay.
+        status.store(500, Ordering::SeqCst);
+        assert_eq!(cache.keys(&url, true).await.unwrap().len(), 1);
+        assert_eq!(fetches.load(Ordering::SeqCst), 2);
+        for _ in 0..5 {
+            assert_eq!(cache.keys(&url, true).await.unwrap().len(), 1);
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 2, "at most one refetch per 30 s");
+        // A URL that never answered: an error, and no second try at once.
+        let dead = "http://127.0.0.1:9/jwks";
+        assert!(cache.keys(dead, false).await.is_err());
+        assert!(cache.keys(dead, false).await.unwrap_err().contains("retrying"));
     }
 }

@@ -8,7 +8,7 @@
 //! the body; both ways at once is `invalid_request`. Answers are RFC 6749
 //! §5.1 tokens and §5.2 errors, never cached (`Cache-Control: no-store`,
 //! `Pragma: no-cache`). Requests are rate-limited per source address and
-//! per client id.
+//! per client id (`rate_limit_per_client`).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -25,7 +25,6 @@ use uuid::Uuid;
 
 use crate::client_addr::ClientAddr;
 use crate::ops::oauth::{GrantError, issuer_of};
-use crate::rate_limit::Rate;
 use crate::state::AppState;
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
@@ -34,10 +33,6 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 /// The largest token request read: a few short parameters.
 const MAX_BODY: usize = 8 * 1024;
-
-/// Token requests a second per client id (and its burst): an access token
-/// lives an hour, so a well-behaved client asks rarely.
-pub const CLIENT_RATE: (u32, u32) = (5, 20);
 
 /// An RFC 6749 §5.2 error answer.
 fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
@@ -154,11 +149,10 @@ pub async fn issue_token(
             );
         }
     }
-    if let Ok(id) = Uuid::parse_str(&client_id) {
-        let rate = Rate::new(CLIENT_RATE.0, CLIENT_RATE.1);
-        if let Err(wait) = state.rate_limits.clients.take(&id, rate, Instant::now()) {
-            return too_many(wait);
-        }
+    if let Ok(id) = Uuid::parse_str(&client_id)
+        && let Err(wait) = state.rate_limits.clients.take(&id, state.rate_limits.client_rate, Instant::now())
+    {
+        return too_many(wait);
     }
     let scope = params.get("scope").map(String::as_str);
     match state.ops.grant_client_credentials(&client_id, &secret, scope).await {

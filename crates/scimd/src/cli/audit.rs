@@ -62,6 +62,7 @@ fn record_json(r: &AuditRecord) -> Value {
         "at": format_datetime(r.at),
         "token": e.context.token,
         "admin_token": e.context.admin_token,
+        "subject": e.context.subject,
         "remote_addr": e.context.remote_addr,
         "method": e.context.method,
         "path": e.context.path,

@@ -1,11 +1,12 @@
 //! The command line (clap): `scimd serve`, `scimd init` and the
-//! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`, `scimd audit …` and
-//! `scimd events …`, which open the store and call [`crate::ops`]: arguments
+//! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`, `scimd audit …`,
+//! `scimd events …`, `scimd oauth-client …`, `scimd signing-key …` and `scimd tenant-auth …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
 pub mod admin_token;
 pub mod audit;
 pub mod events;
+pub mod oauth;
 pub mod schema;
 pub mod tenant;
 pub mod token;
@@ -51,6 +52,15 @@ pub enum Command {
     /// Reads the events a tenant's changes wrote (the outbox).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Manages a tenant's OAuth 2.0 clients (client credentials).
+    #[command(subcommand)]
+    OauthClient(oauth::OAuthClientCommand),
+    /// Manages the keys scimd signs access tokens with.
+    #[command(subcommand)]
+    SigningKey(oauth::SigningKeyCommand),
+    /// How a tenant's SCIM callers authenticate: scimd tokens, JWTs, or both.
+    #[command(subcommand)]
+    TenantAuth(oauth::TenantAuthCommand),
 }
 
 /// Runs a command.
@@ -69,6 +79,9 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::AdminToken(cmd) => admin_token::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Events(cmd) => events::run(cmd).await,
+        Command::OauthClient(cmd) => oauth::run_client(cmd).await,
+        Command::SigningKey(cmd) => oauth::run_signing_key(cmd).await,
+        Command::TenantAuth(cmd) => oauth::run_tenant_auth(cmd).await,
     }
 }
 
