@@ -47,6 +47,9 @@ pub struct TenantSettings {
     /// Provisioning stopped by the operator: every authenticated SCIM
     /// resource request is refused with 403 (discovery still answers).
     pub suspended: bool,
+    /// Whether new userNames (when email-shaped) and email values of Users
+    /// must be in one of the tenant's verified domains.
+    pub enforce_domains: bool,
 }
 
 impl Default for TenantSettings {
@@ -58,6 +61,7 @@ impl Default for TenantSettings {
             rate_limit: None,
             unique_group_names: true,
             suspended: false,
+            enforce_domains: false,
         }
     }
 }

@@ -32,6 +32,7 @@ async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
         rate_limit: Some(50),
         unique_group_names: false,
         suspended: true,
+        enforce_domains: true,
     };
     assert!(tenant.settings.unique_group_names, "on for a new tenant");
     assert!(!tenant.settings.suspended, "a new tenant provisions");
