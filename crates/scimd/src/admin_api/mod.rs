@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod domains;
 pub mod openapi;
 pub mod problem;
 pub mod tenants;
@@ -30,6 +31,12 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/tokens/{id}", get(tokens::get_token))
         .route("/tenants/{slug}/tokens/{id}/revoke", post(tokens::revoke_token))
         .route("/tenants/{slug}/tokens/{id}/rotate", post(tokens::rotate_token))
+        .route("/tenants/{slug}/domains", get(domains::list_domains).post(domains::create_domain))
+        .route(
+            "/tenants/{slug}/domains/{domain}",
+            get(domains::get_domain).patch(domains::update_domain).delete(domains::delete_domain),
+        )
+        .route("/tenants/{slug}/domains/{domain}/verify", post(domains::verify_domain))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest(PREFIX, routes)

@@ -6,6 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::domains::{DomainChange, DomainList, DomainView, NewDomain, Verification};
 use super::problem::Problem;
 use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
@@ -20,12 +21,15 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::tenants::update_tenant,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
         super::tokens::revoke_token, super::tokens::rotate_token,
+        super::domains::create_domain, super::domains::list_domains, super::domains::get_domain,
+        super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
     ),
-    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList, DomainView, NewDomain, Verification, DomainChange, DomainList)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
+        (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
     )
 )]
 pub struct AdminApiDoc;

@@ -59,6 +59,8 @@ pub struct SettingsView {
     pub extensions: usize,
     /// Provisioning stopped: authenticated SCIM resource requests are 403.
     pub suspended: bool,
+    /// New user addresses must be in the tenant's verified domains.
+    pub enforce_domains: bool,
 }
 
 impl SettingsView {
@@ -70,6 +72,7 @@ impl SettingsView {
             unique_group_names: s.unique_group_names,
             extensions: s.extensions.len(),
             suspended: s.suspended,
+            enforce_domains: s.enforce_domains,
         }
     }
 }
@@ -92,6 +95,9 @@ pub struct SettingsChange {
     pub unique_group_names: Option<bool>,
     /// `true` stops provisioning (SCIM resource requests answer 403), `false` resumes it.
     pub suspended: Option<bool>,
+    /// `true`: a User's new userName (when email-shaped) or email value
+    /// outside the verified domains is `400 invalidValue`.
+    pub enforce_domains: Option<bool>,
 }
 
 /// A field that may be absent (outer `None`), `null` (`Some(None)`) or a value.
@@ -329,6 +335,9 @@ pub async fn update_tenant(
             }
             if let Some(on) = change.suspended {
                 settings.suspended = on;
+            }
+            if let Some(on) = change.enforce_domains {
+                settings.enforce_domains = on;
             }
             Ok(())
         })

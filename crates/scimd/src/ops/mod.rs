@@ -12,6 +12,10 @@
 pub mod admin_tokens;
 pub mod audit;
 mod cache;
+pub mod dns;
+pub mod domain_names;
+pub mod domain_rule;
+pub mod domains;
 pub mod error;
 pub mod events;
 pub mod password;
@@ -58,6 +62,10 @@ pub struct Ops {
     max_values: usize,
     /// The most units of work one write may take (see `work.rs`).
     max_work: u64,
+    /// Where TXT records are looked up (see `domains.rs`).
+    dns: dns::Dns,
+    /// Tenants' verified domains, for those that enforce them (see `domains.rs`).
+    verified_domains: TtlCache<Uuid, domain_rule::VerifiedDomains>,
 }
 
 impl Ops {
@@ -74,7 +82,15 @@ impl Ops {
             refusals: audit::Tally::default(),
             max_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_work: work::DEFAULT_MAX_WORK,
+            dns: dns::Dns::default(),
+            verified_domains: TtlCache::default(),
         }
+    }
+
+    /// Looks TXT records up with `dns` (default: the system's resolver).
+    pub fn with_dns(mut self, dns: dns::Dns) -> Self {
+        self.dns = dns;
+        self
     }
 
     /// Refuses writes estimated at more than `max` units of work.
