@@ -19,6 +19,7 @@
 pub mod audit;
 mod clock;
 mod derive;
+pub mod domains;
 mod error;
 pub mod events;
 mod list;
@@ -31,6 +32,7 @@ mod writes;
 
 use std::sync::Arc;
 
+pub use domains::{Domain, DomainChange, DomainCheck, NewDomain, VerifiedBy};
 pub use error::StoreError;
 pub use events::EventType;
 pub use model::*;

@@ -50,6 +50,9 @@ pub struct TenantSettings {
     /// How SCIM callers authenticate (DESIGN §6).
     #[serde(skip_serializing_if = "AuthSettings::is_default")]
     pub auth: AuthSettings,
+    /// Whether new userNames (when email-shaped) and email values of Users
+    /// must be in one of the tenant's verified domains.
+    pub enforce_domains: bool,
 }
 
 /// Which bearer credentials a tenant's SCIM URL takes. scimd's own OAuth
@@ -114,6 +117,7 @@ impl Default for TenantSettings {
             unique_group_names: true,
             suspended: false,
             auth: AuthSettings::default(),
+            enforce_domains: false,
         }
     }
 }

@@ -11,9 +11,10 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Erasure, EventRecord, GroupRef, ListPage,
-    ListQuery, Member, NewAdminToken, NewOAuthClient, NewToken, OAuthClient, ResourceKind, Result, Revocation,
-    SharedGroupName, SigningKey, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
+    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
+    OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, StoredResource, Tenant, TenantSettings,
+    TokenInfo, UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -111,6 +112,29 @@ pub trait Store: Send + Sync + 'static {
     async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
     /// Deletes the keys retired before `retired_before`; how many.
     async fn drop_signing_keys(&self, retired_before: time::OffsetDateTime) -> Result<u64>;
+    // ---- verified domains ---------------------------------------------
+    /// Claims a domain for a tenant; `Conflict` if the tenant claims it
+    /// already, `NotFound` for no such tenant.
+    async fn add_domain(&self, domain: NewDomain) -> Result<Domain>;
+    /// A tenant's domains, in domain order.
+    async fn list_domains(&self, tenant: Uuid) -> Result<Vec<Domain>>;
+    async fn get_domain(&self, tenant: Uuid, domain: &str) -> Result<Option<Domain>>;
+    /// Changes a claimed domain (see [`DomainChange`]); `NotFound` if the
+    /// tenant does not claim it.
+    async fn update_domain(&self, tenant: Uuid, domain: &str, change: DomainChange) -> Result<Domain>;
+    /// Gives up a claim; whether there was one.
+    async fn remove_domain(&self, tenant: Uuid, domain: &str) -> Result<bool>;
+    /// Every tenant's claims on any of `names`, verified or not.
+    async fn domains_named(&self, names: &[String]) -> Result<Vec<Domain>>;
+    /// Up to `limit` pending domains created at or after `created_after`
+    /// and not checked since `checked_before` (never checked first, then
+    /// the least recently checked): the background re-check's round.
+    async fn pending_domains(
+        &self,
+        created_after: time::OffsetDateTime,
+        checked_before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Domain>>;
 
     /// Group names shared by more than one live group of a tenant (kept
     /// from before the name rule applied), at most `limit`.

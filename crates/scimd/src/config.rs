@@ -96,6 +96,15 @@ pub struct Config {
     /// database file's path plus `.key`, generated at first start,
     /// readable only by scimd's user.
     pub secrets_key_file: Option<PathBuf>,
+    /// The DNS server verified domains' TXT records are looked up at (an IP
+    /// address, optionally with `:port`); unset: the system's resolver.
+    pub dns_server: Option<String>,
+    /// Seconds between the background re-checks of pending domains (each
+    /// domain at most this often, at most 100 a round); 0 turns them off.
+    pub domain_check_interval_secs: u64,
+    /// Days after which a pending domain is no longer re-checked in the
+    /// background (an explicit verify still works).
+    pub domain_check_days: u64,
 }
 
 /// A secret given in the configuration: never printed by `Debug`.
@@ -140,6 +149,9 @@ impl Default for Config {
             trusted_proxies: String::new(),
             secrets_key: None,
             secrets_key_file: None,
+            dns_server: None,
+            domain_check_interval_secs: 600,
+            domain_check_days: 7,
         }
     }
 }
@@ -158,6 +170,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
 }
 
 impl Config {
@@ -229,6 +243,11 @@ impl Config {
         if let Err(e) = TrustedProxies::parse(&self.trusted_proxies) {
             bail!("trusted_proxies: {e}");
         }
+        if let Some(server) = &self.dns_server
+            && let Err(e) = crate::ops::dns::parse_server(server)
+        {
+            bail!("dns_server: {e}");
+        }
         if self.max_connections == Some(0) {
             bail!("max_connections must be at least 1");
         }
@@ -270,6 +289,11 @@ impl Config {
     /// [`Self::max_connections`], or what the open-file limit leaves.
     pub fn connection_limit(&self) -> usize {
         self.max_connections.unwrap_or_else(|| connections_for(open_file_limit()))
+    }
+
+    /// Where verified domains' TXT records are looked up (checked at load).
+    pub fn dns(&self) -> crate::ops::dns::Dns {
+        crate::ops::dns::Dns { server: self.dns_server.as_deref().and_then(|s| crate::ops::dns::parse_server(s).ok()) }
     }
 
     pub fn scheme(&self) -> &'static str {
@@ -406,6 +430,18 @@ mod tests {
         assert_eq!(c.connection_limit(), 7);
         // On this machine the limit is readable.
         assert!(open_file_limit().is_some_and(|n| n > 0));
+    }
+
+    #[test]
+    fn the_dns_server_is_an_address() {
+        let c =
+            Config::load(None, &Overrides { dns_server: Some("127.0.0.1:5353".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.dns().server, Some("127.0.0.1:5353".parse().unwrap()));
+        assert_eq!(Config::default().dns().server, None);
+        let err = Config::load(None, &Overrides { dns_server: Some("resolver".into()), ..Default::default() })
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dns_server"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ use crate::first_run;
 use crate::limits;
 use crate::metrics;
 use crate::ops::Ops;
+use crate::ops::domains::RecheckPolicy;
 use crate::rate_limit::Rate;
 use crate::scim_api;
 use crate::secrets_key;
@@ -59,7 +60,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let ops = Ops::new(store, public_base)
         .with_max_values(config.max_multi_values)
         .with_max_work(config.max_request_work)
-        .with_sealing_key(sealing);
+        .with_sealing_key(sealing)
+        .with_dns(config.dns());
     // The CLI prints SCIM URLs with the URL the server really serves at.
     ops.record_public_base().await?;
     // The key access tokens are signed with, from the first start on.
@@ -79,6 +81,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(flush_refusals(state.clone(), Duration::from_secs(config.audit_refusal_window_secs)));
     if config.audit_retention_days > 0 {
         tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));
+    }
+    if config.domain_check_interval_secs > 0 {
+        let policy = RecheckPolicy {
+            every: Duration::from_secs(config.domain_check_interval_secs),
+            give_up_after: Duration::from_secs(config.domain_check_days.saturating_mul(86_400)),
+            batch: DOMAIN_CHECK_BATCH,
+        };
+        tokio::spawn(recheck_domains(state.clone(), policy));
     }
     tokio::spawn({
         let state = state.clone();
@@ -214,6 +224,23 @@ async fn prune_audit(state: AppState, keep: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "pruned audit entries past their retention"),
             Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),
+        }
+    }
+}
+
+/// Pending domains one background round looks up at most.
+const DOMAIN_CHECK_BATCH: u32 = 100;
+
+/// Looks pending verified domains up again, each at most once per
+/// `policy.every`, until they verify or `policy.give_up_after` has passed
+/// since they were claimed.
+async fn recheck_domains(state: AppState, policy: RecheckPolicy) {
+    let mut tick = tokio::time::interval(policy.every.min(Duration::from_secs(60)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.ops.recheck_pending_domains(policy).await {
+            tracing::warn!(error = %e, "could not re-check pending domains");
         }
     }
 }

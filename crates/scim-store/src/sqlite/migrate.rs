@@ -20,6 +20,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_unique_group_names", include_str!("../../migrations/sqlite/0006_unique_group_names.sql")),
     ("0007_admin_tokens", include_str!("../../migrations/sqlite/0007_admin_tokens.sql")),
     ("0008_oauth_and_signing_keys", include_str!("../../migrations/sqlite/0008_oauth_and_signing_keys.sql")),
+    ("0009_domains", include_str!("../../migrations/sqlite/0009_domains.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

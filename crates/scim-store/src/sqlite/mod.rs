@@ -34,6 +34,7 @@ mod audit;
 mod checkpoint;
 pub(crate) mod connection;
 mod convert;
+mod domains;
 mod events;
 mod group_names;
 mod list;
@@ -60,10 +61,10 @@ use self::connection::{ReadKind, Readers};
 use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Erasure, EventRecord, GroupRef, ListPage,
-    ListQuery, Member, NewAdminToken, NewOAuthClient, NewToken, OAuthClient, ResourceKind, Result, Revocation,
-    SharedGroupName, SigningKey, Store, StoreError, StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo,
-    UpdateResource,
+    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
+    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
+    OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, Store, StoreError, StoreOptions,
+    StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -252,6 +253,32 @@ impl Store for SqliteStore {
     }
     async fn drop_signing_keys(&self, retired_before: time::OffsetDateTime) -> Result<u64> {
         self.drop_signing_keys_impl(retired_before).await
+    }
+    async fn add_domain(&self, domain: NewDomain) -> Result<Domain> {
+        self.add_domain_impl(domain).await
+    }
+    async fn list_domains(&self, tenant: Uuid) -> Result<Vec<Domain>> {
+        self.list_domains_impl(tenant)
+    }
+    async fn get_domain(&self, tenant: Uuid, domain: &str) -> Result<Option<Domain>> {
+        self.get_domain_impl(tenant, domain)
+    }
+    async fn update_domain(&self, tenant: Uuid, domain: &str, change: DomainChange) -> Result<Domain> {
+        self.update_domain_impl(tenant, domain, change).await
+    }
+    async fn remove_domain(&self, tenant: Uuid, domain: &str) -> Result<bool> {
+        self.remove_domain_impl(tenant, domain).await
+    }
+    async fn domains_named(&self, names: &[String]) -> Result<Vec<Domain>> {
+        self.domains_named_impl(names)
+    }
+    async fn pending_domains(
+        &self,
+        created_after: time::OffsetDateTime,
+        checked_before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Domain>> {
+        self.pending_domains_impl(created_after, checked_before, limit).await
     }
 
     async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>> {

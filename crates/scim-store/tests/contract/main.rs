@@ -14,6 +14,7 @@
 
 mod audit;
 mod crud;
+mod domains;
 mod events;
 mod list;
 mod members;

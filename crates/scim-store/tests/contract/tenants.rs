@@ -37,6 +37,7 @@ async fn tenants_round_trip_and_slugs_are_unique(b: Backend) {
             issuer: Some("https://idp.example.com".into()),
             ..Default::default()
         },
+        enforce_domains: true,
     };
     assert!(tenant.settings.unique_group_names, "on for a new tenant");
     assert!(!tenant.settings.suspended, "a new tenant provisions");

@@ -90,3 +90,23 @@ async fn migration_0003_counts_what_an_older_database_holds() {
     let got = counts(&db);
     assert_eq!(got.iter().map(|g| (g.2, g.3)).collect::<Vec<_>>(), vec![(5, 5)], "{got:?}");
 }
+
+/// A tenant's claimed domains go with it (`ON DELETE CASCADE`): deleting a
+/// tenant is never blocked by them. No store call deletes a tenant yet, so
+/// the row is deleted beside the store.
+#[tokio::test]
+async fn domains_go_with_their_tenant() {
+    let (store, tenant, db) = file().await;
+    let new = scim_store::NewDomain {
+        tenant: tenant.id,
+        domain: "example.com".into(),
+        include_subdomains: false,
+        txt_value: "v".into(),
+    };
+    store.add_domain(new).await.unwrap();
+    let c = rusqlite::Connection::open(&db.0).unwrap();
+    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").unwrap();
+    c.execute("DELETE FROM tenants WHERE id = ?", [tenant.id]).unwrap();
+    drop(c);
+    assert!(store.domains_named(&["example.com".into()]).await.unwrap().is_empty());
+}

@@ -7,12 +7,14 @@ use scim_store::{ResourceKind, TenantSettings};
 
 use crate::{TempDb, create, file, group_doc, user_doc};
 
-/// Undoes migrations 0008 to 0005 on a closed database, as a build before
-/// them left the file.
+/// Undoes the migrations after 0004 (0009 domains, 0008 OAuth clients
+/// and signing keys, 0007 admin tokens, 0006, 0005) on a closed database,
+/// as a build before them left the file.
 pub fn back_to_schema_5(db: &TempDb) {
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
-        "DROP TABLE oauth_clients; DROP TABLE signing_keys; ALTER TABLE audit_log DROP COLUMN subject; \
+        "DROP TABLE domains; DROP TABLE oauth_clients; DROP TABLE signing_keys; \
+         ALTER TABLE audit_log DROP COLUMN subject; \
          DROP TABLE admin_tokens; ALTER TABLE audit_log DROP COLUMN admin_token; ALTER TABLE tokens DROP COLUMN replaces; \
          DROP INDEX resources_group_name_live; ALTER TABLE resources DROP COLUMN group_name_key; \
          DROP TABLE server_settings; PRAGMA user_version = 4;",

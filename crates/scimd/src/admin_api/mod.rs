@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod domains;
 pub mod oauth_clients;
 pub mod openapi;
 pub mod problem;
@@ -36,6 +37,12 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/oauth-clients/{id}/revoke", post(oauth_clients::revoke_client))
         .route("/signing-keys", get(oauth_clients::list_signing_keys))
         .route("/signing-keys/rotate", post(oauth_clients::rotate_signing_key))
+        .route("/tenants/{slug}/domains", get(domains::list_domains).post(domains::create_domain))
+        .route(
+            "/tenants/{slug}/domains/{domain}",
+            get(domains::get_domain).patch(domains::update_domain).delete(domains::delete_domain),
+        )
+        .route("/tenants/{slug}/domains/{domain}/verify", post(domains::verify_domain))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest(PREFIX, routes)

@@ -6,6 +6,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::domains::{DomainChange, DomainList, DomainView, NewDomain, Verification};
 use super::oauth_clients::{ClientList, ClientView, NewClient, RegisteredClientView, SigningKeyList, SigningKeyView};
 use super::problem::Problem;
 use super::tenant_auth::{AuthChangeBody, AuthView};
@@ -24,14 +25,18 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::tokens::revoke_token, super::tokens::rotate_token,
         super::oauth_clients::create_client, super::oauth_clients::list_clients, super::oauth_clients::revoke_client,
         super::oauth_clients::list_signing_keys, super::oauth_clients::rotate_signing_key,
+        super::domains::create_domain, super::domains::list_domains, super::domains::get_domain,
+        super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
     ),
     components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
-        AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList)),
+        AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList,
+        DomainView, NewDomain, Verification, DomainChange, DomainList)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
         (name = "oauth", description = "OAuth 2.0 clients (client credentials at /oauth2/token) and scimd's signing keys"),
+        (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
     )
 )]
 pub struct AdminApiDoc;

@@ -61,6 +61,8 @@ pub struct SettingsView {
     /// Provisioning stopped: authenticated SCIM resource requests are 403.
     pub suspended: bool,
     pub auth: AuthView,
+    /// New user addresses must be in the tenant's verified domains.
+    pub enforce_domains: bool,
 }
 
 impl SettingsView {
@@ -73,6 +75,7 @@ impl SettingsView {
             extensions: s.extensions.len(),
             suspended: s.suspended,
             auth: AuthView::of(&s.auth),
+            enforce_domains: s.enforce_domains,
         }
     }
 }
@@ -97,6 +100,9 @@ pub struct SettingsChange {
     pub suspended: Option<bool>,
     /// How SCIM callers authenticate: scimd tokens, JWTs, or both.
     pub auth: Option<AuthChangeBody>,
+    /// `true`: a User's new userName (when email-shaped) or email value
+    /// outside the verified domains is `400 invalidValue`.
+    pub enforce_domains: Option<bool>,
 }
 
 impl TenantView {
@@ -334,6 +340,9 @@ pub async fn update_tenant(
             }
             if let Some(auth) = &auth_change {
                 state.ops.change_auth(&ctx.tenant, &mut settings.auth, auth.clone())?;
+            }
+            if let Some(on) = change.enforce_domains {
+                settings.enforce_domains = on;
             }
             Ok(())
         })

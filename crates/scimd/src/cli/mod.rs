@@ -1,10 +1,12 @@
 //! The command line (clap): `scimd serve`, `scimd init` and the
-//! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`, `scimd audit …`,
-//! `scimd events …`, `scimd oauth-client …`, `scimd signing-key …` and `scimd tenant-auth …`, which open the store and call [`crate::ops`]: arguments
+//! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`,
+//! `scimd domain …`, `scimd audit …`, `scimd events …`, `scimd oauth-client …`, `scimd signing-key …` and
+//! `scimd tenant-auth …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
 pub mod admin_token;
 pub mod audit;
+pub mod domain;
 pub mod events;
 pub mod oauth;
 pub mod schema;
@@ -46,6 +48,9 @@ pub enum Command {
     /// Manages tokens of the admin API (`/admin/v1`).
     #[command(subcommand)]
     AdminToken(admin_token::AdminTokenCommand),
+    /// Manages a tenant's verified domains.
+    #[command(subcommand)]
+    Domain(domain::DomainCommand),
     /// Reads a tenant's audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -77,6 +82,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(cmd) => token::run(cmd).await,
         Command::Schema(cmd) => schema::run(cmd).await,
         Command::AdminToken(cmd) => admin_token::run(cmd).await,
+        Command::Domain(cmd) => domain::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Events(cmd) => events::run(cmd).await,
         Command::OauthClient(cmd) => oauth::run_client(cmd).await,
@@ -127,6 +133,11 @@ pub struct ServeArgs {
     /// PEM private key for native TLS (with --tls-cert) [default: none]
     #[arg(long, env = "SCIMD_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// DNS server for verified domains' TXT records, `IP[:port]` (split
+    /// horizon, tests) [default: `dns_server` of the config file, else the
+    /// system's resolver]
+    #[arg(long, env = "SCIMD_DNS_SERVER", value_name = "ADDR")]
+    pub dns_server: Option<String>,
 }
 
 impl CommonArgs {
@@ -189,6 +200,7 @@ impl ServeArgs {
             public_url: self.public_url.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
+            dns_server: self.dns_server.clone(),
             ..Overrides::default()
         })
     }
@@ -244,5 +256,22 @@ mod tests {
             .is_err()
         );
         assert!(Cli::try_parse_from(["scimd", "serve", "--tls-cert", "c.pem"]).is_err());
+        Cli::try_parse_from(["scimd", "serve", "--dns-server", "127.0.0.1:5353"]).unwrap();
+        Cli::try_parse_from([
+            "scimd",
+            "domain",
+            "add",
+            "--tenant",
+            "acme",
+            "example.com",
+            "--include-subdomains",
+            "--json",
+        ])
+        .unwrap();
+        Cli::try_parse_from(["scimd", "domain", "list", "--tenant", "acme", "--json"]).unwrap();
+        Cli::try_parse_from(["scimd", "domain", "verify", "--tenant", "acme", "example.com", "--manual"]).unwrap();
+        Cli::try_parse_from(["scimd", "domain", "remove", "--tenant", "acme", "example.com"]).unwrap();
+        Cli::try_parse_from(["scimd", "tenant", "set", "acme", "--enforce-domains", "on"]).unwrap();
+        assert!(Cli::try_parse_from(["scimd", "domain", "add", "example.com"]).is_err(), "add needs a tenant");
     }
 }

@@ -60,6 +60,11 @@ pub enum TenantCommand {
         /// [default for a new tenant: off]
         #[arg(long, value_enum, value_name = "on|off")]
         suspended: Option<Switch>,
+        /// Whether a User's new userName (when email-shaped) or email value
+        /// must be in one of the tenant's verified domains (`scimd domain`)
+        /// [default for a new tenant: off]
+        #[arg(long, value_enum, value_name = "on|off")]
+        enforce_domains: Option<Switch>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -129,7 +134,8 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                                 "delete_policy": t.settings.delete_policy,
                                 "rate_limit": t.settings.rate_limit,
                                 "unique_group_names": t.settings.unique_group_names,
-                                "suspended": t.settings.suspended })
+                                "suspended": t.settings.suspended,
+                                "enforce_domains": t.settings.enforce_domains })
                     })
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
@@ -139,11 +145,24 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
             }
         }
-        TenantCommand::Set { slug, delete_policy, rate_limit, unique_group_names, suspended, common } => {
-            if delete_policy.is_none() && rate_limit.is_none() && unique_group_names.is_none() && suspended.is_none() {
+        TenantCommand::Set {
+            slug,
+            delete_policy,
+            rate_limit,
+            unique_group_names,
+            suspended,
+            enforce_domains,
+            common,
+        } => {
+            if delete_policy.is_none()
+                && rate_limit.is_none()
+                && unique_group_names.is_none()
+                && suspended.is_none()
+                && enforce_domains.is_none()
+            {
                 anyhow::bail!(
-                    "nothing changed: give --delete-policy, --rate-limit, --unique-group-names or --suspended \
-                     (see `scimd tenant set --help`)"
+                    "nothing changed: give --delete-policy, --rate-limit, --unique-group-names, --suspended or \
+                     --enforce-domains (see `scimd tenant set --help`)"
                 );
             }
             let ops = common.ops().await?;
@@ -164,6 +183,9 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 }
                 if let Some(switch) = suspended {
                     settings.suspended = switch == Switch::On;
+                }
+                if let Some(switch) = enforce_domains {
+                    settings.enforce_domains = switch == Switch::On;
                 }
             };
             let current = ops.require_tenant(&slug).await?.tenant.clone();
@@ -215,5 +237,6 @@ fn describe(settings: &TenantSettings) -> String {
     let rate = settings.rate_limit.map_or_else(|| "the server's default".to_owned(), |n| format!("{n}/s"));
     let unique = if settings.unique_group_names { "on" } else { "off" };
     let suspended = if settings.suspended { ", provisioning suspended" } else { "" };
-    format!("delete policy {policy}, rate limit {rate}, unique group names {unique}{suspended}")
+    let enforced = if settings.enforce_domains { ", verified domains enforced" } else { "" };
+    format!("delete policy {policy}, rate limit {rate}, unique group names {unique}{suspended}{enforced}")
 }

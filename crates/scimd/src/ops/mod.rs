@@ -12,6 +12,10 @@
 pub mod admin_tokens;
 pub mod audit;
 mod cache;
+pub mod dns;
+pub mod domain_names;
+pub mod domain_rule;
+pub mod domains;
 pub mod error;
 pub mod events;
 pub mod oauth;
@@ -73,6 +77,10 @@ pub struct Ops {
     clients: TtlCache<Uuid, OAuthClient>,
     /// scimd's signing keys, for a second (see `signing_keys.rs`).
     key_ring: TtlCache<(), KeyRing>,
+    /// Where TXT records are looked up (see `domains.rs`).
+    dns: dns::Dns,
+    /// Tenants' verified domains, for those that enforce them (see `domains.rs`).
+    verified_domains: TtlCache<Uuid, domain_rule::VerifiedDomains>,
 }
 
 impl Ops {
@@ -93,6 +101,8 @@ impl Ops {
             jwks: JwksCache::default(),
             clients: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
             key_ring: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
+            dns: dns::Dns::default(),
+            verified_domains: TtlCache::default(),
         }
     }
 
@@ -112,6 +122,12 @@ impl Ops {
                  secrets_key or secrets_key_file",
             ))
         })
+    }
+
+    /// Looks TXT records up with `dns` (default: the system's resolver).
+    pub fn with_dns(mut self, dns: dns::Dns) -> Self {
+        self.dns = dns;
+        self
     }
 
     /// Refuses writes estimated at more than `max` units of work.

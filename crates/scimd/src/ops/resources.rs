@@ -3,7 +3,9 @@
 //! and normalisation against the tenant's schemas (scim-core), the password
 //! hash, PATCH, membership changes, and the store's one transaction per
 //! write (resource row, membership rows, audit entry, outbox events). The
-//! SCIM handlers, Bulk, and next the admin API and UI, all come here.
+//! SCIM handlers, Bulk, and next the admin API and UI, all come here. A
+//! tenant that enforces verified domains has each new address of a User
+//! checked here (`domain_rule.rs`).
 
 use scim_core::patch::{self, MemberChange};
 use scim_core::resource::{self, Mode};
@@ -17,6 +19,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::Ops;
+use super::domain_rule;
 use super::error::{OpError, OpResult};
 use super::password::PasswordOnce;
 use super::precondition::Precondition;
@@ -135,6 +138,9 @@ impl Ops {
         let units = work::of_body(body);
         self.check_work(units)?;
         let prepared = work::run(units, || resource::prepare(body, Mode::Create, &t.registry, rt)).await?;
+        if let Some(verified) = self.enforced_domains(t, kind).await? {
+            domain_rule::check(&verified, None, &prepared.doc)?;
+        }
         let password_hash = PasswordOnce::default().hash(prepared.password).await?;
         let members = match kind {
             ResourceKind::Group => prepared.members.unwrap_or_default(),
@@ -170,6 +176,7 @@ impl Ops {
         let rt = t.resource_type(kind)?;
         let units = work::of_body(body);
         self.check_work(units)?;
+        let verified = self.enforced_domains(t, kind).await?;
         self.write_from_current(
             t,
             who,
@@ -180,6 +187,9 @@ impl Ops {
             |existing| {
                 let prepared =
                     resource::prepare(body, Mode::Replace { existing: &t.composed(existing) }, &t.registry, rt)?;
+                if let Some(verified) = &verified {
+                    domain_rule::check(verified, Some(&existing.doc), &prepared.doc)?;
+                }
                 let member_changes = match kind {
                     ResourceKind::Group => vec![MemberChange::ReplaceAll(prepared.members.unwrap_or_default())],
                     ResourceKind::User => Vec::new(),
@@ -213,6 +223,7 @@ impl Ops {
             return self.patch_members(t, who, kind, id, if_match, member_changes).await;
         }
         let weigh = |existing: &StoredResource| work::of_patch(ops.len(), &existing.doc, body);
+        let verified = self.enforced_domains(t, kind).await?;
         self.write_from_current(t, who, kind, id, if_match, weigh, |existing| {
             let mut change = Change { doc: None, password: None, member_changes: member_changes.clone() };
             if ops.is_empty() {
@@ -222,6 +233,9 @@ impl Ops {
             let mut patched = original.clone();
             if patch::apply(&mut patched, &ops, &t.registry, rt)? {
                 let prepared = resource::prepare(&patched, Mode::Patched { existing: &original }, &t.registry, rt)?;
+                if let Some(verified) = &verified {
+                    domain_rule::check(verified, Some(&existing.doc), &prepared.doc)?;
+                }
                 if prepared.doc != existing.doc || prepared.password.is_some() {
                     change.doc = Some(prepared.doc);
                 }

@@ -11,6 +11,8 @@ mod bad_input;
 mod bulk;
 mod cli;
 mod discovery;
+mod dns_server;
+mod domains;
 mod durability;
 mod errors;
 mod etag;
