@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod audit_query;
 mod clock;
 mod derive;
 mod error;
@@ -31,6 +32,7 @@ mod writes;
 
 use std::sync::Arc;
 
+pub use audit_query::{AuditOutcome, AuditPlace, AuditQuery};
 pub use error::StoreError;
 pub use events::EventType;
 pub use model::*;
