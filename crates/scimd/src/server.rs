@@ -53,8 +53,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         _ => None,
     };
 
-    let ops =
-        Ops::new(store, public_base).with_max_values(config.max_multi_values).with_max_work(config.max_request_work);
+    let ops = Ops::new(store, public_base)
+        .with_max_values(config.max_multi_values)
+        .with_max_work(config.max_request_work)
+        .with_audit_retention_days(config.audit_retention_days);
     // The CLI prints SCIM URLs with the URL the server really serves at.
     ops.record_public_base().await?;
     first_run::ensure_default_tenant(&ops).await?;

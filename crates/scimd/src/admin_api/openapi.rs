@@ -6,6 +6,8 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::audit_view::{AuditEntryView, AuditPageView};
+use super::directory_view::{GroupPage, GroupRefView, GroupView, MemberPage, MemberView, UserPage, UserView};
 use super::problem::Problem;
 use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
@@ -20,12 +22,18 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::tenants::update_tenant,
         super::tokens::create_token, super::tokens::list_tokens, super::tokens::get_token,
         super::tokens::revoke_token, super::tokens::rotate_token,
+        super::audit::search_audit, super::audit::export_audit,
+        super::directory::list_users, super::directory::get_user, super::directory::list_groups,
+        super::directory::get_group, super::directory::list_group_members,
     ),
-    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList)),
+    components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
+        AuditEntryView, AuditPageView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
+        (name = "audit", description = "A tenant's audit log: search and NDJSON export"),
+        (name = "directory", description = "The host application's view of a tenant's users and groups, deleted ones included"),
     )
 )]
 pub struct AdminApiDoc;

@@ -159,7 +159,7 @@ impl CommonArgs {
                 }
             },
         };
-        Ok(Ops::new(store, public_base))
+        Ok(Ops::new(store, public_base).with_audit_retention_days(config.audit_retention_days))
     }
 }
 

@@ -11,7 +11,9 @@
 
 pub mod admin_tokens;
 pub mod audit;
+pub mod audit_search;
 mod cache;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod password;
@@ -58,6 +60,8 @@ pub struct Ops {
     max_values: usize,
     /// The most units of work one write may take (see `work.rs`).
     max_work: u64,
+    /// Days audit entries are kept (see `audit_search.rs`).
+    audit_retention_days: u64,
 }
 
 impl Ops {
@@ -74,6 +78,7 @@ impl Ops {
             refusals: audit::Tally::default(),
             max_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_work: work::DEFAULT_MAX_WORK,
+            audit_retention_days: 0,
         }
     }
 
