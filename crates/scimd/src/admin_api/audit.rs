@@ -43,14 +43,14 @@ pub struct AuditFilterParams {
 }
 
 impl AuditFilterParams {
-    fn parse(&self) -> Result<AuditFilter, Problem> {
-        Ok(AuditFilter::parse(AuditFilterText {
+    fn text(&self) -> AuditFilterText<'_> {
+        AuditFilterText {
             since: self.since.as_deref(),
             until: self.until.as_deref(),
             resource: self.resource.as_deref(),
             token: self.token.as_deref(),
             outcome: self.outcome.as_deref(),
-        })?)
+        }
     }
 }
 
@@ -65,13 +65,18 @@ pub struct AuditPageParams {
     pub limit: Option<String>,
 }
 
-/// Both, as one query string.
+/// The query string of a search: [`AuditFilterParams`] and
+/// [`AuditPageParams`] in one struct (not `#[serde(flatten)]`, under which
+/// a parameter given twice would be taken rather than refused).
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchParams {
-    #[serde(flatten)]
-    pub filter: AuditFilterParams,
-    #[serde(flatten)]
-    pub page: AuditPageParams,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub resource: Option<String>,
+    pub token: Option<String>,
+    pub outcome: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
 }
 
 /// Searches a tenant's audit log, newest first.
@@ -95,9 +100,15 @@ pub async fn search_audit(
     admin.require(Scope::AuditRead)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let Query(params) = params.map_err(|e| query::malformed(&e))?;
-    let filter = params.filter.parse()?;
-    let limit = query::limit(params.page.limit.as_deref(), MAX_LIMIT)?;
-    let page = state.ops.search_audit(&ctx.tenant, &filter, params.page.cursor.as_deref(), limit).await?;
+    let filter = AuditFilter::parse(AuditFilterText {
+        since: params.since.as_deref(),
+        until: params.until.as_deref(),
+        resource: params.resource.as_deref(),
+        token: params.token.as_deref(),
+        outcome: params.outcome.as_deref(),
+    })?;
+    let limit = query::limit(params.limit.as_deref(), MAX_LIMIT)?;
+    let page = state.ops.search_audit(&ctx.tenant, &filter, params.cursor.as_deref(), limit).await?;
     Ok(Json(page.into()))
 }
 
@@ -124,7 +135,7 @@ pub async fn export_audit(
     admin.require(Scope::AuditRead)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let Query(params) = params.map_err(|e| query::malformed(&e))?;
-    let filter = params.parse()?;
+    let filter = AuditFilter::parse(params.text())?;
     let mut export = state.ops.export_audit(&ctx.tenant, &filter);
     let (sender, body) = streamed::channel();
     tokio::spawn(async move {

@@ -1,10 +1,11 @@
 //! The command line (clap): `scimd serve`, `scimd init` and the
 //! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`, `scimd audit …` and
-//! `scimd events …`, which open the store and call [`crate::ops`]: arguments
+//! `scimd events …`, `scimd users …` and `scimd groups …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
 pub mod admin_token;
 pub mod audit;
+pub mod directory;
 pub mod events;
 pub mod schema;
 pub mod tenant;
@@ -51,6 +52,12 @@ pub enum Command {
     /// Reads the events a tenant's changes wrote (the outbox).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Reads a tenant's users as the host application sees them (deleted ones too).
+    #[command(subcommand)]
+    Users(directory::UsersCommand),
+    /// Reads a tenant's groups and their members (deleted groups too).
+    #[command(subcommand)]
+    Groups(directory::GroupsCommand),
 }
 
 /// Runs a command.
@@ -69,6 +76,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::AdminToken(cmd) => admin_token::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Events(cmd) => events::run(cmd).await,
+        Command::Users(cmd) => directory::run_users(cmd).await,
+        Command::Groups(cmd) => directory::run_groups(cmd).await,
     }
 }
 
@@ -207,6 +216,28 @@ mod tests {
         Cli::try_parse_from(["scimd", "events", "list", "--tenant", "acme", "--after", "3"]).unwrap();
         Cli::try_parse_from(["scimd", "events", "list", "--after", "3", "--limit", "10", "--json"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "audit", "list"]).is_err(), "audit needs a tenant");
+        Cli::try_parse_from([
+            "scimd",
+            "audit",
+            "search",
+            "--tenant",
+            "acme",
+            "--since",
+            "2026-01-01T00:00:00Z",
+            "--outcome",
+            "refused",
+            "--limit",
+            "5",
+            "--json",
+        ])
+        .unwrap();
+        Cli::try_parse_from(["scimd", "audit", "export", "--tenant", "acme", "--token", "x"]).unwrap();
+        Cli::try_parse_from(["scimd", "users", "list", "--tenant", "acme", "--filter", "active eq false", "--json"])
+            .unwrap();
+        Cli::try_parse_from(["scimd", "users", "show", "--tenant", "acme", "0190c5a8-0000-7000-8000-000000000000"])
+            .unwrap();
+        Cli::try_parse_from(["scimd", "groups", "members", "--tenant", "acme", "g", "--limit", "10", "--json"])
+            .unwrap();
         Cli::try_parse_from(["scimd", "schema", "remove", "--tenant", "acme", "urn:example:acme:1.0:User"]).unwrap();
         Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "keep"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "maybe"]).is_err());
