@@ -48,30 +48,26 @@ fn invalid(detail: String) -> OpError {
 }
 
 fn instant(name: &str, s: &str) -> OpResult<OffsetDateTime> {
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
+    OffsetDateTime::parse(s, &Rfc3339)
         .map_err(|_| invalid(format!("{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z, not {s:?}")))
 }
 
 fn id(name: &str, s: &str) -> OpResult<Uuid> {
-    Uuid::try_parse(s.trim()).map_err(|_| invalid(format!("{name} must be an id (a UUID), not {s:?}")))
-}
-
-/// A value given and not blank.
-fn given(v: Option<&str>) -> Option<&str> {
-    v.filter(|s| !s.trim().is_empty())
+    Uuid::try_parse(s).map_err(|_| invalid(format!("{name} must be an id (a UUID), not {s:?}")))
 }
 
 impl AuditFilter {
-    /// Parses the filters; a malformed one is `invalidValue` naming it.
-    /// Empty values count as absent (a form's empty field).
+    /// Parses the filters; a malformed one (an empty one too: `until=`
+    /// names no instant) is `invalidValue` naming it.
     pub fn parse(text: AuditFilterText<'_>) -> OpResult<AuditFilter> {
-        let since = given(text.since).map(|s| instant("since", s)).transpose()?;
-        let until = given(text.until).map(|s| instant("until", s)).transpose()?;
-        let resource = given(text.resource).map(|s| id("resource", s)).transpose()?;
-        let token = given(text.token).map(|s| id("token", s)).transpose()?;
-        let outcome = given(text.outcome)
+        let since = text.since.map(|s| instant("since", s)).transpose()?;
+        let until = text.until.map(|s| instant("until", s)).transpose()?;
+        let resource = text.resource.map(|s| id("resource", s)).transpose()?;
+        let token = text.token.map(|s| id("token", s)).transpose()?;
+        let outcome = text
+            .outcome
             .map(|s| {
-                AuditOutcome::parse(s.trim())
+                AuditOutcome::parse(s)
                     .ok_or_else(|| invalid(format!("outcome must be ok, refused or failed, not {s:?}")))
             })
             .transpose()?;
@@ -203,16 +199,17 @@ mod tests {
             since: Some("2026-01-31T12:00:00Z"),
             until: Some("2026-02-01T00:00:00+01:00"),
             resource: Some("0190c5a8-0000-7000-8000-000000000000"),
-            token: Some(""),
+            token: None,
             outcome: Some("refused"),
         })
         .unwrap();
         assert_eq!(ok.0.outcome, Some(AuditOutcome::Refused));
-        assert_eq!(ok.0.token, None, "empty is absent");
+        assert_eq!(ok.0.token, None);
         assert!(ok.0.since.is_some() && ok.0.until.is_some() && ok.0.resource.is_some());
         for (text, name) in [
             (AuditFilterText { since: Some("yesterday"), ..Default::default() }, "since"),
             (AuditFilterText { until: Some("2026-01-31"), ..Default::default() }, "until"),
+            (AuditFilterText { until: Some(""), ..Default::default() }, "until"),
             (AuditFilterText { resource: Some("x"), ..Default::default() }, "resource"),
             (AuditFilterText { token: Some("scimd_abc"), ..Default::default() }, "token"),
             (AuditFilterText { outcome: Some("OK!"), ..Default::default() }, "outcome"),

@@ -141,12 +141,14 @@ async fn audit_search_refusals() {
             "token=scimd_abc",
             "outcome=maybe",
             "since=1&since=2",
+            "until=",
+            "outcome=",
         ] {
             let r = app.admin(Method::GET, &format!("{path}?{bad}"), Some(&reader), None).await;
             assert_problem(&r, 422, "invalid-value");
         }
     }
-    for bad in ["limit=0", "limit=1001", "limit=x"] {
+    for bad in ["limit=0", "limit=1001", "limit=x", "limit="] {
         let r = app.admin(Method::GET, &format!("/tenants/acme/audit?{bad}"), Some(&reader), None).await;
         assert_problem(&r, 422, "invalid-value");
     }
