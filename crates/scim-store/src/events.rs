@@ -131,7 +131,15 @@ mod tests {
 
     fn user(doc: Value) -> StoredResource {
         let at = time::OffsetDateTime::UNIX_EPOCH;
-        StoredResource { id: Uuid::nil(), kind: ResourceKind::User, version: 2, created: at, last_modified: at, doc }
+        StoredResource {
+            id: Uuid::nil(),
+            kind: ResourceKind::User,
+            version: 2,
+            created: at,
+            last_modified: at,
+            doc,
+            deleted: None,
+        }
     }
 
     #[test]

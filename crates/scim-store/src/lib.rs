@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+mod audit_query;
 mod clock;
 mod derive;
 pub mod domains;
@@ -32,6 +33,7 @@ mod writes;
 
 use std::sync::Arc;
 
+pub use audit_query::{AuditOutcome, AuditPlace, AuditQuery};
 pub use domains::{Domain, DomainChange, DomainCheck, NewDomain, VerifiedBy};
 pub use error::StoreError;
 pub use events::EventType;

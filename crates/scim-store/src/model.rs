@@ -293,6 +293,10 @@ pub struct StoredResource {
     /// As produced by `scim_core::resource::prepare`: no id, meta, password,
     /// groups or members.
     pub doc: Value,
+    /// When it was soft-deleted: only the admin views read such rows
+    /// (`Store::list_resources_with_deleted`, `get_resource_with_deleted`);
+    /// `None` for every live resource.
+    pub deleted: Option<OffsetDateTime>,
 }
 
 impl StoredResource {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
+    AdminTokenInfo, AuditEntry, AuditQuery, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
     EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
     OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, StoredResource, Tenant, TenantSettings,
     TokenInfo, UpdateResource,
@@ -196,4 +196,29 @@ pub trait Store: Send + Sync + 'static {
     /// Events of every tenant with a global position greater than `after`,
     /// in position (commit) order: the all-tenants feed's cursor.
     async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
+
+    // ---- the admin views (audit search, the host application's view) ----
+    /// A tenant's audit entries matching `query`, newest first (time, then
+    /// row id, descending), at most `query.limit`, after `query.before`.
+    async fn search_audit(&self, tenant: Uuid, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
+    /// [`Self::list_resources`] with soft-deleted resources too (each with
+    /// its `deleted` time), in the same default order and keyset. `total`
+    /// is not counted (0): this view pages by cursor only.
+    async fn list_resources_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        query: &ListQuery<'_>,
+    ) -> Result<ListPage>;
+    /// A resource, live or soft-deleted.
+    async fn get_resource_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        id: Uuid,
+    ) -> Result<Option<StoredResource>>;
+    /// A page of one group's members in member id order, after the member
+    /// `after`, at most `limit`: a keyset on the membership table's key, so
+    /// a page of a group of 100,000 costs what a page of a small one does.
+    async fn list_members(&self, tenant: Uuid, group: Uuid, after: Option<Uuid>, limit: u32) -> Result<Vec<Member>>;
 }

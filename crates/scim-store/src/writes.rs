@@ -32,7 +32,8 @@ pub(crate) struct Creation {
 
 /// Plans the create of a resource of `kind` with `doc` at `at`.
 pub(crate) fn creation(kind: ResourceKind, doc: Value, at: OffsetDateTime) -> Creation {
-    let stored = StoredResource { id: Uuid::now_v7(), kind, version: 1, created: at, last_modified: at, doc };
+    let stored =
+        StoredResource { id: Uuid::now_v7(), kind, version: 1, created: at, last_modified: at, doc, deleted: None };
     let event = events::created(&stored);
     Creation { stored, event }
 }

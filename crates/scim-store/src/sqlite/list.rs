@@ -19,12 +19,23 @@ use crate::list::{self, Membership, Plan};
 use crate::pushdown::Part;
 use crate::{GroupRef, ListPage, ListQuery, Member, ResourceKind, Result, StoredResource};
 
+/// Which rows a list reads: the live ones (SCIM), or the soft-deleted ones
+/// too (the admin views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Visibility {
+    Live,
+    WithDeleted,
+}
+
 /// `SELECT … FROM resources r WHERE <tenant, kind, live> AND <cond>`. The
 /// kind is spelled as a literal so SQLite can use the partial indexes.
-fn base_query(select: &str, tenant: Uuid, kind: ResourceKind, part: &Part) -> Sql {
+fn base_query(select: &str, tenant: Uuid, kind: ResourceKind, part: &Part, seen: Visibility) -> Sql {
     let mut sql = Sql::new(select);
     sql.push(" FROM resources r WHERE r.tenant = ").bind_id(tenant);
-    sql.push(&format!(" AND r.kind = '{}' AND r.deleted_at IS NULL", kind.as_str()));
+    sql.push(&format!(" AND r.kind = '{}'", kind.as_str()));
+    if seen == Visibility::Live {
+        sql.push(" AND r.deleted_at IS NULL");
+    }
     if let Some(cond) = &part.cond {
         sql.push(" AND ");
         cond.render(&mut sql);
@@ -44,7 +55,7 @@ fn count(c: &Connection, tenant: Uuid, kind: ResourceKind, part: &Part) -> Resul
             let mut stmt = c.prepare_cached("SELECT live FROM resource_counts WHERE tenant = ? AND kind = ?")?;
             stmt.query_row(rusqlite::params![tenant, kind.as_str()], |r| r.get(0)).optional()?.unwrap_or(0)
         }
-        Some(_) => base_query("SELECT COUNT(*)", tenant, kind, part).scalar(c)?,
+        Some(_) => base_query("SELECT COUNT(*)", tenant, kind, part, Visibility::Live).scalar(c)?,
     };
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -72,16 +83,19 @@ impl Membership for Rows<'_> {
 impl SqliteStore {
     /// A list pinned to a few rows by an index runs on this thread like a
     /// point read; any other may walk the tenant and is a [`Self::scan`].
+    /// With deleted rows, no index is partial to them and the list is
+    /// always a scan.
     pub(crate) async fn list_resources_impl(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
         query: &ListQuery<'_>,
+        seen: Visibility,
     ) -> Result<ListPage> {
         let plan = list::plan(kind, query)?;
         let budget = self.options.scan_budget;
-        if plan.part.pinned {
-            return self.read(|c| run(c, tenant, kind, query, &plan, budget));
+        if plan.part.pinned && seen == Visibility::Live {
+            return self.read(|c| run(c, (tenant, kind, seen), query, &plan, budget));
         }
         // A scan runs on another thread: it takes its own copy of the query.
         let (filter, sort_by, schemas) = (query.filter.cloned(), query.sort_by.cloned(), Arc::clone(query.schemas));
@@ -98,7 +112,7 @@ impl SqliteStore {
                 schemas: &schemas,
                 with_groups,
             };
-            run(c, tenant, kind, &query, &plan, budget)
+            run(c, (tenant, kind, seen), &query, &plan, budget)
         })
         .await
     }
@@ -109,8 +123,7 @@ impl SqliteStore {
 /// each), through a [`list::Sieve`]: the tenant is never in memory at once.
 fn sieve(
     c: &Connection,
-    tenant: Uuid,
-    kind: ResourceKind,
+    (tenant, kind, seen): (Uuid, ResourceKind, Visibility),
     query: &ListQuery<'_>,
     part: &Part,
     budget: u64,
@@ -119,7 +132,7 @@ fn sieve(
     let rows = Rows { conn: c, tenant };
     let mut from = None;
     loop {
-        let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part);
+        let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part, seen);
         if let Some((created, id)) = from {
             sql.push(" AND (r.created, r.id) > (").bind(created).push(", ").bind_id(id).push(")");
         }
@@ -138,15 +151,14 @@ fn sieve(
 /// through the evaluator.
 fn run(
     c: &Connection,
-    tenant: Uuid,
-    kind: ResourceKind,
+    (tenant, kind, seen): (Uuid, ResourceKind, Visibility),
     query: &ListQuery<'_>,
     plan: &Plan,
     budget: u64,
 ) -> Result<ListPage> {
     let part = &plan.part;
     let Some(sort_col) = plan.in_sql else {
-        return sieve(c, tenant, kind, query, part, budget);
+        return sieve(c, (tenant, kind, seen), query, part, budget);
     };
     let offset = query.start_index.saturating_sub(1);
     if query.count == 0 {
@@ -154,7 +166,7 @@ fn run(
         return Ok(ListPage { total, resources: Vec::new(), more: offset < total, groups: None });
     }
     let with_groups = query.with_groups && kind == ResourceKind::User;
-    let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part);
+    let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part, seen);
     let after = query.after.filter(|_| sort_col.is_none());
     if let Some(after) = after {
         // A range of the `resources_created` index.
@@ -188,6 +200,11 @@ fn run(
     // A short first page (or one past the end) tells the total without
     // counting; after a keyset position, what came before is unknown.
     let short = !more && (!resources.is_empty() || offset == 0) && after.is_none();
-    let total = if short { offset + resources.len() as u64 } else { count(c, tenant, kind, part)? };
+    let total = match seen {
+        // Not counted: the admin views page by cursor and show no total.
+        Visibility::WithDeleted => 0,
+        Visibility::Live if short => offset + resources.len() as u64,
+        Visibility::Live => count(c, tenant, kind, part)?,
+    };
     Ok(ListPage { total, resources, more, groups })
 }

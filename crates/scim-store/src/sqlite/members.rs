@@ -121,6 +121,35 @@ fn current_members(conn: &Connection, tenant: Uuid, group: Uuid) -> Result<Vec<M
     )
 }
 
+/// One page of a group's members in member id order, after `after`: a
+/// range of the primary key `(tenant, group_id, member_id)`, never the
+/// whole group.
+pub(crate) fn page(
+    conn: &Connection,
+    tenant: Uuid,
+    group: Uuid,
+    after: Option<Uuid>,
+    limit: u32,
+) -> Result<Vec<Member>> {
+    const SELECT: &str = "SELECT m.member_id, m.member_kind, \
+         coalesce(m.display, (SELECT r.display FROM resources r WHERE r.id = m.member_id)) \
+         FROM group_members m WHERE m.tenant = ? AND m.group_id = ?";
+    let map = |row: &rusqlite::Row<'_>| {
+        let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        Ok(Member { value: row.get(0)?, kind: parse_kind(kind)?, display: row.get(2)? })
+    };
+    // The limit in the text, as sqlite/list.rs explains.
+    match after {
+        None => all(conn, &format!("{SELECT} ORDER BY m.member_id LIMIT {limit}"), params![tenant, group], map),
+        Some(after) => all(
+            conn,
+            &format!("{SELECT} AND m.member_id > ? ORDER BY m.member_id LIMIT {limit}"),
+            params![tenant, group, after],
+            map,
+        ),
+    }
+}
+
 /// Applies one membership change of a PATCH/PUT.
 pub(crate) fn apply(
     conn: &Connection,

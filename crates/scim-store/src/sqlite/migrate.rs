@@ -21,6 +21,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_admin_tokens", include_str!("../../migrations/sqlite/0007_admin_tokens.sql")),
     ("0008_oauth_and_signing_keys", include_str!("../../migrations/sqlite/0008_oauth_and_signing_keys.sql")),
     ("0009_domains", include_str!("../../migrations/sqlite/0009_domains.sql")),
+    ("0010_admin_views", include_str!("../../migrations/sqlite/0010_admin_views.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

@@ -61,7 +61,7 @@ use self::connection::{ReadKind, Readers};
 use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
-    AdminTokenInfo, AuditEntry, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
+    AdminTokenInfo, AuditEntry, AuditQuery, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
     EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
     OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, Store, StoreError, StoreOptions,
     StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
@@ -301,7 +301,7 @@ impl Store for SqliteStore {
         self.delete_resource_impl(write).await
     }
     async fn list_resources(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage> {
-        self.list_resources_impl(tenant, kind, query).await
+        self.list_resources_impl(tenant, kind, query, list::Visibility::Live).await
     }
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
         let groups = groups.to_vec();
@@ -330,5 +330,30 @@ impl Store for SqliteStore {
     }
     async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.scan(Uuid::nil(), move |c| events::list_all(c, after, limit)).await
+    }
+
+    async fn search_audit(&self, tenant: Uuid, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        let query = query.clone();
+        self.scan(tenant, move |c| audit::search(c, tenant, &query)).await
+    }
+    async fn list_resources_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        query: &ListQuery<'_>,
+    ) -> Result<ListPage> {
+        self.list_resources_impl(tenant, kind, query, list::Visibility::WithDeleted).await
+    }
+    async fn get_resource_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        id: Uuid,
+    ) -> Result<Option<StoredResource>> {
+        self.read(|c| resources::get_with_deleted(c, tenant, kind, id))
+    }
+    async fn list_members(&self, tenant: Uuid, group: Uuid, after: Option<Uuid>, limit: u32) -> Result<Vec<Member>> {
+        // At most `limit` entries of the membership key: a point read.
+        self.read(|c| members::page(c, tenant, group, after, limit))
     }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{
-    from_ms, is_foreign_key_violation, is_unique_violation, now, parse_json, parse_kind, to_json, to_ms,
+    from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, parse_kind, to_json, to_ms,
 };
 use super::{audit, events, group_names, members};
 use crate::derive::{COLUMNS, Derived, derive};
@@ -23,9 +23,9 @@ use crate::{
 };
 
 /// The columns [`stored_from_row`] reads, first in every select list.
-pub(crate) const RESOURCE_COLUMNS: &str = "r.id, r.kind, r.version, r.created, r.last_modified, r.doc";
+pub(crate) const RESOURCE_COLUMNS: &str = "r.id, r.kind, r.version, r.created, r.last_modified, r.doc, r.deleted_at";
 
-/// A resource from the first six columns of a row ([`RESOURCE_COLUMNS`]).
+/// A resource from the first seven columns of a row ([`RESOURCE_COLUMNS`]).
 pub(crate) fn stored_from_row(row: &Row<'_>) -> Result<StoredResource> {
     let kind = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
     let doc = row.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?;
@@ -36,7 +36,22 @@ pub(crate) fn stored_from_row(row: &Row<'_>) -> Result<StoredResource> {
         created: from_ms(row.get(3)?),
         last_modified: from_ms(row.get(4)?),
         doc: parse_json(doc)?,
+        deleted: opt_from_ms(row.get(6)?),
     })
+}
+
+/// A resource, live or soft-deleted (the admin views).
+pub(crate) fn get_with_deleted(
+    conn: &Connection,
+    tenant: Uuid,
+    kind: ResourceKind,
+    id: Uuid,
+) -> Result<Option<StoredResource>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.id = ? AND r.tenant = ? AND r.kind = ?"
+    ))?;
+    let row = stmt.query_row(params![id, tenant, kind.as_str()], |r| Ok(stored_from_row(r))).optional()?;
+    row.transpose()
 }
 
 fn uniqueness_error(user_name: Option<&str>) -> StoreError {

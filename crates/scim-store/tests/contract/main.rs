@@ -13,7 +13,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
+mod audit_search;
 mod crud;
+mod directory;
 mod domains;
 mod events;
 mod list;

@@ -5,6 +5,7 @@
 //! (`tests/contract/`). One test binary (link time); modules by subject.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_views;
 mod crud;
 mod files;
 mod perf;

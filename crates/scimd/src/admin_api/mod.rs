@@ -4,12 +4,18 @@
 //! document generated from the code. Each file holds one subject's
 //! handlers; the rules are in [`crate::ops`].
 
+pub mod audit;
+pub mod audit_view;
 pub mod auth;
 pub mod body;
+pub mod directory;
+pub mod directory_view;
 pub mod domains;
 pub mod oauth_clients;
 pub mod openapi;
 pub mod problem;
+pub mod query;
+pub mod streamed;
 pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
@@ -43,6 +49,13 @@ pub fn router() -> Router<AppState> {
             get(domains::get_domain).patch(domains::update_domain).delete(domains::delete_domain),
         )
         .route("/tenants/{slug}/domains/{domain}/verify", post(domains::verify_domain))
+        .route("/tenants/{slug}/audit", get(audit::search_audit))
+        .route("/tenants/{slug}/audit/export", get(audit::export_audit))
+        .route("/tenants/{slug}/users", get(directory::list_users))
+        .route("/tenants/{slug}/users/{id}", get(directory::get_user))
+        .route("/tenants/{slug}/groups", get(directory::list_groups))
+        .route("/tenants/{slug}/groups/{id}", get(directory::get_group))
+        .route("/tenants/{slug}/groups/{id}/members", get(directory::list_group_members))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest(PREFIX, routes)

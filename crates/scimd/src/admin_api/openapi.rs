@@ -6,6 +6,8 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::audit_view::{AuditEntryView, AuditPageView};
+use super::directory_view::{GroupPage, GroupRefView, GroupView, MemberPage, MemberView, UserPage, UserView};
 use super::domains::{DomainChange, DomainList, DomainView, NewDomain, Verification};
 use super::oauth_clients::{ClientList, ClientView, NewClient, RegisteredClientView, SigningKeyList, SigningKeyView};
 use super::problem::Problem;
@@ -27,16 +29,22 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::oauth_clients::list_signing_keys, super::oauth_clients::rotate_signing_key,
         super::domains::create_domain, super::domains::list_domains, super::domains::get_domain,
         super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
+        super::audit::search_audit, super::audit::export_audit,
+        super::directory::list_users, super::directory::get_user, super::directory::list_groups,
+        super::directory::get_group, super::directory::list_group_members,
     ),
     components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
         AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList,
-        DomainView, NewDomain, Verification, DomainChange, DomainList)),
+        DomainView, NewDomain, Verification, DomainChange, DomainList,
+        AuditEntryView, AuditPageView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
         (name = "oauth", description = "OAuth 2.0 clients (client credentials at /oauth2/token) and scimd's signing keys"),
         (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
+        (name = "audit", description = "A tenant's audit log: search and NDJSON export"),
+        (name = "directory", description = "The host application's view of a tenant's users and groups, deleted ones included"),
     )
 )]
 pub struct AdminApiDoc;

@@ -112,7 +112,14 @@ impl From<ScimError> for Problem {
             (400, Some(ScimType::InvalidValue)) => {
                 return Problem::new(422, "invalid-value", "Invalid value", e.detail);
             }
-            (400, Some(ScimType::InvalidCursor)) => ("invalid-cursor", "Invalid cursor"),
+            // Well-formed requests with a value the call cannot take: 422,
+            // like the admin API's own checks.
+            (400, Some(ScimType::InvalidCursor)) => {
+                return Problem::new(422, "invalid-cursor", "Invalid cursor", e.detail);
+            }
+            (400, Some(ScimType::InvalidFilter)) => {
+                return Problem::new(422, "invalid-filter", "Invalid filter", e.detail);
+            }
             (400, _) => ("invalid-request", "Invalid request"),
             (404, _) => ("not-found", "Not found"),
             (409, _) => ("conflict", "Conflict"),

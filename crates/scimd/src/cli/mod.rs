@@ -1,11 +1,12 @@
 //! The command line (clap): `scimd serve`, `scimd init` and the
 //! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`,
-//! `scimd domain …`, `scimd audit …`, `scimd events …`, `scimd oauth-client …`, `scimd signing-key …` and
+//! `scimd domain …`, `scimd audit …`, `scimd events …`, `scimd users …`, `scimd groups …`, `scimd oauth-client …`, `scimd signing-key …` and
 //! `scimd tenant-auth …`, which open the store and call [`crate::ops`]: arguments
 //! in, an operation, its result printed. No rule lives here.
 
 pub mod admin_token;
 pub mod audit;
+pub mod directory;
 pub mod domain;
 pub mod events;
 pub mod oauth;
@@ -66,6 +67,12 @@ pub enum Command {
     /// How a tenant's SCIM callers authenticate: scimd tokens, JWTs, or both.
     #[command(subcommand)]
     TenantAuth(oauth::TenantAuthCommand),
+    /// Reads a tenant's users as the host application sees them (deleted ones too).
+    #[command(subcommand)]
+    Users(directory::UsersCommand),
+    /// Reads a tenant's groups and their members (deleted groups too).
+    #[command(subcommand)]
+    Groups(directory::GroupsCommand),
 }
 
 /// Runs a command.
@@ -88,6 +95,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::OauthClient(cmd) => oauth::run_client(cmd).await,
         Command::SigningKey(cmd) => oauth::run_signing_key(cmd).await,
         Command::TenantAuth(cmd) => oauth::run_tenant_auth(cmd).await,
+        Command::Users(cmd) => directory::run_users(cmd).await,
+        Command::Groups(cmd) => directory::run_groups(cmd).await,
     }
 }
 
@@ -183,7 +192,7 @@ impl CommonArgs {
                 }
             },
         };
-        let ops = Ops::new(store, public_base);
+        let ops = Ops::new(store, public_base).with_audit_retention_days(config.audit_retention_days);
         // The CLI never generates the key (run as another user, it would
         // make a file the server cannot read): it uses the server's.
         Ok(match crate::secrets_key::load_existing(&config)? {
@@ -238,6 +247,28 @@ mod tests {
         Cli::try_parse_from(["scimd", "events", "list", "--tenant", "acme", "--after", "3"]).unwrap();
         Cli::try_parse_from(["scimd", "events", "list", "--after", "3", "--limit", "10", "--json"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "audit", "list"]).is_err(), "audit needs a tenant");
+        Cli::try_parse_from([
+            "scimd",
+            "audit",
+            "search",
+            "--tenant",
+            "acme",
+            "--since",
+            "2026-01-01T00:00:00Z",
+            "--outcome",
+            "refused",
+            "--limit",
+            "5",
+            "--json",
+        ])
+        .unwrap();
+        Cli::try_parse_from(["scimd", "audit", "export", "--tenant", "acme", "--token", "x"]).unwrap();
+        Cli::try_parse_from(["scimd", "users", "list", "--tenant", "acme", "--filter", "active eq false", "--json"])
+            .unwrap();
+        Cli::try_parse_from(["scimd", "users", "show", "--tenant", "acme", "0190c5a8-0000-7000-8000-000000000000"])
+            .unwrap();
+        Cli::try_parse_from(["scimd", "groups", "members", "--tenant", "acme", "g", "--limit", "10", "--json"])
+            .unwrap();
         Cli::try_parse_from(["scimd", "schema", "remove", "--tenant", "acme", "urn:example:acme:1.0:User"]).unwrap();
         Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "keep"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "schema", "unknown-extensions", "--tenant", "acme", "maybe"]).is_err());

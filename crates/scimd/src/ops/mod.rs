@@ -11,7 +11,9 @@
 
 pub mod admin_tokens;
 pub mod audit;
+pub mod audit_search;
 mod cache;
+pub mod directory;
 pub mod dns;
 pub mod domain_names;
 pub mod domain_rule;
@@ -81,6 +83,8 @@ pub struct Ops {
     dns: dns::Dns,
     /// Tenants' verified domains, for those that enforce them (see `domains.rs`).
     verified_domains: TtlCache<Uuid, domain_rule::VerifiedDomains>,
+    /// Days audit entries are kept (see `audit_search.rs`).
+    audit_retention_days: u64,
 }
 
 impl Ops {
@@ -103,6 +107,7 @@ impl Ops {
             key_ring: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
             dns: dns::Dns::default(),
             verified_domains: TtlCache::default(),
+            audit_retention_days: 0,
         }
     }
 

@@ -14,7 +14,7 @@ const PROBLEM: &str = "application/problem+json";
 
 impl TestServer {
     /// An admin token made with `scimd admin-token create` and these flags.
-    pub fn admin_token(&self, flags: &[&str]) -> Value {
+    pub(crate) fn admin_token(&self, flags: &[&str]) -> Value {
         let mut args = vec!["admin-token", "create"];
         args.extend_from_slice(flags);
         let v = self.cli_json(&args);
@@ -23,7 +23,7 @@ impl TestServer {
     }
 
     /// An admin API request with `token` (none: no Authorization header).
-    pub async fn admin(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+    pub(crate) async fn admin(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
         let mut rb = self.http.request(method, format!("{}/admin/v1{path}", self.base));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
@@ -37,7 +37,7 @@ impl TestServer {
 
 /// Asserts an RFC 9457 problem with this status and `type`.
 #[track_caller]
-pub fn assert_problem(r: &Resp, status: u16, kind: &str) {
+pub(crate) fn assert_problem(r: &Resp, status: u16, kind: &str) {
     assert_eq!(r.status.as_u16(), status, "{}", r.text);
     assert_eq!(r.header("content-type"), Some(PROBLEM), "{}", r.text);
     assert_eq!(r.body["type"], json!(format!("urn:scimd:problem:{kind}")), "{}", r.text);
@@ -45,7 +45,7 @@ pub fn assert_problem(r: &Resp, status: u16, kind: &str) {
     assert!(r.body["title"].is_string() && r.body["detail"].is_string(), "{}", r.text);
 }
 
-pub fn secret(v: &Value) -> String {
+pub(crate) fn secret(v: &Value) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_audit;
+mod admin_users;
 mod audit;
 mod auth;
 mod bad_input;
