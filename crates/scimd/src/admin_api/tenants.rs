@@ -106,7 +106,8 @@ pub struct SettingsChange {
 }
 
 impl TenantView {
-    fn of(ops: &Ops, t: &Tenant) -> TenantView {
+    /// The tenant as the admin API (and `scimd tenant show`) shows it.
+    pub fn of(ops: &Ops, t: &Tenant) -> TenantView {
         TenantView {
             id: t.id,
             slug: t.slug.clone(),

@@ -1,4 +1,4 @@
-//! `scimd tenant create|list|set|delete`: tenants, each with its own SCIM base URL
+//! `scimd tenant create|list|show|set|delete`: tenants, each with its own SCIM base URL
 //! `/scim/v2/{slug}` (DESIGN §6), and their settings (the delete policy of
 //! DESIGN §5).
 
@@ -27,6 +27,18 @@ pub enum TenantCommand {
     },
     /// Lists tenants.
     List {
+        /// Prints JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(flatten)]
+        url: UrlArgs,
+    },
+    /// Shows one tenant with its settings, as the admin API does.
+    Show {
+        /// The tenant (its slug).
+        slug: String,
         /// Prints JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -143,6 +155,17 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 for t in &tenants {
                     println!("{}\t{}\t{}\t{}", t.slug, t.id, t.name, ops.scim_url(&t.slug));
                 }
+            }
+        }
+        TenantCommand::Show { slug, json, common, url } => {
+            let ops = common.ops_with_urls(&url).await?;
+            let ctx = ops.require_tenant(&slug).await?;
+            let view = crate::admin_api::tenants::TenantView::of(&ops, &ctx.tenant);
+            let v = serde_json::to_value(&view)?;
+            if json {
+                println!("{v}");
+            } else {
+                println!("{}", serde_json::to_string_pretty(&v)?);
             }
         }
         TenantCommand::Set {

@@ -427,6 +427,9 @@ async fn a_tenant_is_erased_only_when_confirmed_and_then_is_gone() {
     let others = send(others).await.expect(200);
 
     // Scope, confirmation, tenant: each refused with its problem, nothing erased.
+    // The CLI shows a tenant exactly as the admin API does.
+    let api = app.admin(Method::GET, "/tenants/acme", Some(&reader), None).await.expect(200);
+    assert_eq!(app.cli_json(&["tenant", "show", "acme"]), api.body);
     let path = "/tenants/acme?confirm=acme";
     assert_problem(&app.admin(Method::DELETE, path, Some(&reader), None).await, 403, "insufficient-scope");
     for unconfirmed in ["/tenants/acme", "/tenants/acme?confirm=other", "/tenants/acme?confirm="] {
