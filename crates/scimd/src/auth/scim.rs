@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::bearer_token;
 use super::jwt::{self, Policy, looks_like_jwt};
 use crate::ops::oauth::issuer_of;
-use crate::ops::tenant_auth::TenantJwt;
+use crate::ops::tenant_auth::{JwtCaller, TenantJwt};
 use crate::ops::{OpError, Ops, TenantCtx};
 use crate::secrets;
 
@@ -147,6 +147,30 @@ async fn authenticate_token(ops: &Ops, secret: &str, tenant: Option<&TenantCtx>)
 }
 
 async fn authenticate_jwt(ops: &Ops, token: &str, ctx: &TenantCtx) -> Result<Principal, AuthError> {
+    let hash = secrets::hash(token);
+    let caller = match ops.validated_jwt(&hash, ctx.tenant.id) {
+        // The client is looked at again (its own cache lives a second), so
+        // that this cache does not add a second to a revocation's delay.
+        Some(JwtCaller::Client(id)) => {
+            check_client(ops, id, ctx).await?;
+            JwtCaller::Client(id)
+        }
+        Some(caller) => caller,
+        None => {
+            let caller = validate_jwt(ops, token, ctx).await?;
+            ops.remember_jwt(hash, ctx.tenant.id, caller.clone());
+            caller
+        }
+    };
+    Ok(match caller {
+        JwtCaller::Issuer(subject) => Principal::Jwt(subject),
+        JwtCaller::Client(id) => Principal::Client(id),
+    })
+}
+
+/// Validates a JWT for the tenant: scimd's own access token, or one of the
+/// tenant's issuer.
+async fn validate_jwt(ops: &Ops, token: &str, ctx: &TenantCtx) -> Result<JwtCaller, AuthError> {
     let required_scope = ctx.tenant.settings.auth.required_scope.as_deref().unwrap_or("admin");
     // scimd's own access tokens first: their kid names one of its keys.
     let ring = ops.key_ring().await?;
@@ -167,17 +191,23 @@ async fn authenticate_jwt(ops: &Ops, token: &str, ctx: &TenantCtx) -> Result<Pri
         };
         let client = verified.claims.get("client_id").and_then(|c| c.as_str()).and_then(|c| Uuid::parse_str(c).ok());
         let Some(client) = client else { return refused(Refusal::invalid("the token names no client")) };
-        let live = ops.oauth_client(client).await?;
-        if !live.is_some_and(|c| c.revoked.is_none() && c.tenant == ctx.tenant.id) {
-            return refused(Refusal::invalid("the token's client has been revoked"));
-        }
-        return Ok(Principal::Client(client));
+        check_client(ops, client, ctx).await?;
+        return Ok(JwtCaller::Client(client));
     }
     let Some(config) = ctx.jwt.as_deref() else {
         return refused(Refusal::invalid(NOT_VALID_HERE));
     };
     let verified = validate_tenant_jwt(ops, token, config).await?;
-    Ok(Principal::Jwt(verified.subject))
+    Ok(JwtCaller::Issuer(verified.subject))
+}
+
+/// An access token's client must be live and the tenant's.
+async fn check_client(ops: &Ops, client: Uuid, ctx: &TenantCtx) -> Result<(), AuthError> {
+    let live = ops.oauth_client(client).await?;
+    if !live.is_some_and(|c| c.revoked.is_none() && c.tenant == ctx.tenant.id) {
+        return refused(Refusal::invalid("the token's client has been revoked"));
+    }
+    Ok(())
 }
 
 async fn validate_tenant_jwt(ops: &Ops, token: &str, config: &TenantJwt) -> Result<jwt::Verified, AuthError> {

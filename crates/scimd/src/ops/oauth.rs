@@ -108,6 +108,7 @@ impl Ops {
             ))));
         }
         self.clients.invalidate(|k, _| *k == id);
+        self.validated_jwts.invalidate(|_, (_, caller)| *caller == super::tenant_auth::JwtCaller::Client(id));
         Ok(outcome)
     }
 

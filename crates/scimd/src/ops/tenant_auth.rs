@@ -60,6 +60,15 @@ pub struct TenantJwt {
     pub group_claim: String,
 }
 
+/// Who a validated JWT said the caller is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JwtCaller {
+    /// A JWT of the tenant's issuer, by subject.
+    Issuer(Option<String>),
+    /// An access token of one of scimd's OAuth clients.
+    Client(uuid::Uuid),
+}
+
 fn purpose(tenant: &Tenant) -> String {
     format!("hs256:{}", tenant.id)
 }
@@ -101,6 +110,21 @@ impl Ops {
     /// The keys a tenant's issuer publishes at `url` (see `auth/jwks.rs`).
     pub async fn issuer_keys(&self, url: &str, unknown_kid: bool) -> Result<Arc<[TrustedKey]>, String> {
         self.jwks.keys(url, unknown_kid).await
+    }
+
+    /// A JWT validated within the last second for `tenant`, by the SHA-256
+    /// of its text: a signature check costs tens of microseconds, an
+    /// identity provider sends the same token for an hour. The second
+    /// bounds staleness like the token cache's (a revoked client, changed
+    /// settings); changes made here drop the entries at once.
+    pub fn validated_jwt(&self, hash: &[u8; 32], tenant: uuid::Uuid) -> Option<JwtCaller> {
+        let hit = self.validated_jwts.get(hash)?;
+        (hit.0 == tenant).then(|| hit.1.clone())
+    }
+
+    /// Remembers a JWT just validated for `tenant` (see [`Self::validated_jwt`]).
+    pub fn remember_jwt(&self, hash: [u8; 32], tenant: uuid::Uuid, caller: JwtCaller) {
+        self.validated_jwts.insert(hash, Arc::new((tenant, caller)));
     }
 
     /// The JWT verifier of a tenant whose mode takes JWTs; `None` in token

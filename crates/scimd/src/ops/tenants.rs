@@ -145,6 +145,7 @@ impl Ops {
         // This process serves the new settings at once; others within the
         // cache's lifetime.
         self.tenants.invalidate(|key, _| key == slug);
+        self.validated_jwts.invalidate(|_, (tenant, _)| *tenant == updated.id);
         Ok(updated)
     }
 
@@ -166,6 +167,7 @@ impl Ops {
         };
         self.tenants.invalidate(|key, _| key == slug);
         self.tokens.invalidate(|_, info| info.tenant == tenant.id);
+        self.validated_jwts.invalidate(|_, (t, _)| *t == tenant.id);
         let detail = serde_json::json!({"tenant": {
             "erased": tenant.slug, "id": tenant.id, "name": tenant.name,
             "resources": erased.resources, "memberships": erased.memberships, "events": erased.events,

@@ -193,4 +193,23 @@ async fn a_token_without_the_tenants_scope_is_403_and_clients_are_per_tenant() {
     assert_eq!(listed[0]["client_id"], cli["client_id"]);
     let keys = app.cli_json(&["signing-key", "list"]);
     assert_eq!(keys.as_array().unwrap().len(), 1, "{keys}");
+    // Revoked by the CLI from another process: its token, validated and
+    // remembered by the server, is refused within a second all the same.
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}",
+        cli["client_id"].as_str().unwrap(),
+        cli["client_secret"].as_str().unwrap()
+    );
+    let access = token_request(&app, &form, None).await.expect(200).body["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&access)).await.expect(200);
+    }
+    app.cli(&["oauth-client", "revoke", "--tenant", "other", cli["client_id"].as_str().unwrap()]);
+    let start = Instant::now();
+    eventually(Duration::from_millis(1500), "the CLI-revoked client's token refused", || async {
+        let r = send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&access)).await;
+        (r.status.as_u16() == 401).then_some(())
+    })
+    .await;
+    assert!(start.elapsed() < Duration::from_millis(1500));
 }
