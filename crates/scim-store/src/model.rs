@@ -278,6 +278,7 @@ pub struct Erasure {
     pub events: u64,
     pub audit_entries: u64,
     pub tokens: u64,
+    pub oauth_clients: u64,
 }
 
 /// A stored resource: the normalised document plus the common attributes

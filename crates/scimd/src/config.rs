@@ -91,11 +91,14 @@ pub struct Config {
     /// The key that seals the secrets scimd must read back (signing keys,
     /// HS256 secrets): 32 bytes as unpadded base64url. Better given as
     /// `SCIMD_SECRETS_KEY` than in a file others can read.
-    pub secrets_key: Option<SecretText>,
+    pub secrets_key: Option<crate::sealing::SecretText>,
     /// A file holding that key. Default (without `secrets_key`): the
     /// database file's path plus `.key`, generated at first start,
     /// readable only by scimd's user.
     pub secrets_key_file: Option<PathBuf>,
+    /// Whether tenants' `jwks_url` may be plain HTTP to this machine (a
+    /// sidecar, tests); otherwise only HTTPS.
+    pub jwks_allow_loopback_http: bool,
     /// The DNS server verified domains' TXT records are looked up at (an IP
     /// address, optionally with `:port`); unset: the system's resolver.
     pub dns_server: Option<String>,
@@ -105,17 +108,6 @@ pub struct Config {
     /// Days after which a pending domain is no longer re-checked in the
     /// background (an explicit verify still works).
     pub domain_check_days: u64,
-}
-
-/// A secret given in the configuration: never printed by `Debug`.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(pub String);
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("\"***\"")
-    }
 }
 
 impl Default for Config {
@@ -149,6 +141,7 @@ impl Default for Config {
             trusted_proxies: String::new(),
             secrets_key: None,
             secrets_key_file: None,
+            jwks_allow_loopback_http: false,
             dns_server: None,
             domain_check_interval_secs: 600,
             domain_check_days: 7,

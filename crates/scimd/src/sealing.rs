@@ -19,6 +19,18 @@ use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "sealed:v1:";
 
+/// A secret given as text (configuration, an admin request): never printed
+/// by `Debug`, so no log line can show it by accident.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
 /// The server's secrets key.
 pub struct SealingKey {
     key: LessSafeKey,

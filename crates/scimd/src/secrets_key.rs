@@ -73,7 +73,10 @@ fn create(path: &Path) -> std::io::Result<SealingKey> {
     tmp.push(format!(".{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // A file of that name left by a crash of this very pid is removed
+    // first; the new one is created fresh, never opened through a link.
+    let _ = std::fs::remove_file(&tmp);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let text = SealingKey::generate_text();
@@ -105,7 +108,7 @@ mod tests {
         }
         assert_eq!(load(&config).unwrap().id(), first.id(), "read back, not generated again");
         let given = SealingKey::generate_text();
-        let with_key = Config { secrets_key: Some(crate::config::SecretText(given.clone())), ..config.clone() };
+        let with_key = Config { secrets_key: Some(crate::sealing::SecretText(given.clone())), ..config.clone() };
         assert_eq!(load(&with_key).unwrap().id(), SealingKey::parse(&given).unwrap().id());
         std::fs::write(&file, "garbage").unwrap();
         assert!(load(&config).unwrap_err().to_string().contains("scimd.db.key"));

@@ -61,6 +61,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_max_values(config.max_multi_values)
         .with_max_work(config.max_request_work)
         .with_sealing_key(sealing)
+        .with_loopback_jwks(config.jwks_allow_loopback_http)
         .with_dns(config.dns())
         .with_audit_retention_days(config.audit_retention_days);
     // The CLI prints SCIM URLs with the URL the server really serves at.

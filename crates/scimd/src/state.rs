@@ -51,8 +51,8 @@ pub struct RateLimits {
     /// Per source address, for requests without a valid token.
     pub sources: Limiter<Option<IpAddr>>,
     pub source_rate: Rate,
-    /// Per OAuth client id, at the token endpoint.
-    pub clients: Limiter<Uuid>,
+    /// Per OAuth client id and source address, at the token endpoint.
+    pub clients: Limiter<(Uuid, Option<IpAddr>)>,
     pub client_rate: Rate,
 }
 

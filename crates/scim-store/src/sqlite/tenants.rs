@@ -109,15 +109,23 @@ impl SqliteStore {
         // Rows per write: a batch holds the write lock for a few
         // milliseconds, so other tenants' writes interleave.
         const BATCH: i64 = 2_000;
-        // First nobody can write any more: the tokens go (the caller also
-        // forgets its caches).
-        let tokens = self
+        // First nobody can write any more: the tokens and OAuth clients go,
+        // and the tenant is suspended (its issuer's JWTs no longer write;
+        // the caller also forgets its caches).
+        let (tokens, oauth_clients) = self
             .write(move |c| {
                 by_id(c, tenant)?.ok_or(StoreError::NotFound)?;
-                Ok(c.prepare_cached("DELETE FROM tokens WHERE tenant = ?")?.execute([tenant])? as u64)
+                let tokens = c.prepare_cached("DELETE FROM tokens WHERE tenant = ?")?.execute([tenant])? as u64;
+                let clients = c.prepare_cached("DELETE FROM oauth_clients WHERE tenant = ?")?.execute([tenant])? as u64;
+                c.prepare_cached(
+                    "UPDATE tenants SET settings = json_set(settings, '$.suspended', json('true')), \
+                     settings_version = settings_version + 1 WHERE id = ?",
+                )?
+                .execute([tenant])?;
+                Ok((tokens, clients))
             })
             .await?;
-        let mut erased = Erasure { tokens, ..Erasure::default() };
+        let mut erased = Erasure { tokens, oauth_clients, ..Erasure::default() };
         type Count = fn(&mut Erasure) -> &mut u64;
         let batches: [(&str, Count); 4] = [
             (
@@ -149,6 +157,11 @@ impl SqliteStore {
             }
         }
         self.write(move |c| {
+            // What a request already past authentication wrote meanwhile.
+            c.prepare_cached("DELETE FROM group_members WHERE tenant = ?")?.execute([tenant])?;
+            c.prepare_cached("DELETE FROM audit_log WHERE tenant = ?")?.execute([tenant])?;
+            c.prepare_cached("DELETE FROM events WHERE tenant = ? AND position < (SELECT max(position) FROM events)")?
+                .execute([tenant])?;
             // The kept newest event becomes a placeholder of no tenant that
             // says nothing (the feeds skip it); an older one goes.
             c.prepare_cached("DELETE FROM events WHERE tenant = ?1 AND position < (SELECT max(position) FROM events)")?

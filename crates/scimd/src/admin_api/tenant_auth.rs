@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::ops::tenant_auth::AuthChange;
+use crate::sealing::SecretText;
 
 /// How a tenant's SCIM callers authenticate.
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,7 +78,7 @@ pub struct AuthChangeBody {
     /// At least 32 bytes; stored sealed, never shown again.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, min_length = 32)]
-    pub hs256_secret: Option<Option<String>>,
+    pub hs256_secret: Option<Option<SecretText>>,
     /// Empty: no scope required; `null`: the default, `admin`.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]

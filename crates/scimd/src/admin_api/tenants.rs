@@ -349,10 +349,13 @@ pub async fn update_tenant(
         })
         .await?;
     if updated.settings != before {
+        // The secret itself is never shown; that it changed is.
+        let secret_changed = updated.settings.auth.hs256_secret != before.auth.hs256_secret;
         let detail = json!({"settings": {
             "version": updated.settings_version,
             "before": serde_json::to_value(SettingsView::of(&before)).unwrap_or_default(),
             "after": serde_json::to_value(SettingsView::of(&updated.settings)).unwrap_or_default(),
+            "hs256_secret_changed": secret_changed,
         }});
         state.ops.record_admin_change(Some(updated.id), admin.audit, 200, detail).await;
     }

@@ -135,7 +135,12 @@ pub struct Verified {
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Refusal {
-    /// Not valid (401, `invalid_token`).
+    /// Not shown to be meant for this tenant (a bad signature, issuer or
+    /// audience; not a JWT): 401, answered like any credential that is not
+    /// valid here; the reason is for the log only.
+    NotHere(String),
+    /// Meant for this tenant but not valid (expired, not yet valid, no exp):
+    /// 401, `invalid_token`, with the reason.
     Invalid(String),
     /// Valid, but without the scope or group (403, `insufficient_scope`).
     Insufficient(String),
@@ -155,49 +160,79 @@ pub fn kid_of(token: &str) -> Option<String> {
 }
 
 /// Validates `token` with `keys` against `policy`.
+///
+/// Until the signature, `iss` and `aud` have passed, nothing says the token
+/// was meant for this tenant, so every refusal is [`Refusal::NotHere`]:
+/// telling a stranger "wrong audience" (or "expired") would confirm that
+/// the tenant exists (see `scim.rs`). `exp` and `nbf` are checked after,
+/// by hand, for that reason.
 pub fn validate(token: &str, keys: &[TrustedKey], policy: &Policy<'_>) -> Result<Verified, Refusal> {
-    let header =
-        jsonwebtoken::decode_header(token).map_err(|e| Refusal::Invalid(format!("the token is not a JWT: {e}")))?;
+    let not_here = |why: String| Refusal::NotHere(why);
+    let header = jsonwebtoken::decode_header(token).map_err(|e| not_here(format!("not a JWT: {e}")))?;
     if let Some(typ) = policy.typ
         && !header
             .typ
             .as_deref()
             .is_some_and(|t| t.eq_ignore_ascii_case(typ) || t.eq_ignore_ascii_case(&format!("application/{typ}")))
     {
-        return Err(Refusal::Invalid(format!("the token's typ is not {typ}")));
+        return Err(not_here(format!("typ is not {typ}")));
     }
-    let candidates: Vec<&TrustedKey> = match &header.kid {
-        Some(kid) => keys.iter().filter(|k| k.kid.as_deref() == Some(kid.as_str())).collect(),
-        None => keys.iter().collect(),
-    };
+    // RFC 7515 §4.1.11: extensions the token says must be understood are
+    // not, here.
+    if header.crit.as_ref().is_some_and(|c| !c.is_empty()) {
+        return Err(not_here("the header names critical extensions".into()));
+    }
+    // Keys of the token's kid, and keys without a kid (an HS256 secret; a
+    // JWKS key published without one).
+    let candidates: Vec<&TrustedKey> = keys
+        .iter()
+        .filter(|k| k.kid.is_none() || header.kid.is_none() || k.kid == header.kid)
+        .filter(|k| k.alg == header.alg)
+        .take(MAX_CANDIDATES)
+        .collect();
     if candidates.is_empty() {
-        return Err(match header.kid {
-            Some(kid) => Refusal::UnknownKey(format!("no trusted key has kid {kid:?}")),
-            None => Refusal::Invalid("no key is configured to verify the token".into()),
+        return Err(match &header.kid {
+            Some(kid) if !keys.iter().any(|k| k.kid.as_deref() == Some(kid.as_str())) => {
+                Refusal::UnknownKey(format!("no trusted key has kid {kid:?}"))
+            }
+            _ => not_here(format!("no trusted key verifies {:?}", header.alg)),
         });
     }
-    let Some(key) = candidates.iter().find(|k| k.alg == header.alg) else {
-        return Err(Refusal::Invalid(format!("the token's alg {:?} is not the one its key verifies", header.alg)));
-    };
-    let mut validation = Validation::new(key.alg);
+    let mut validation = Validation::new(header.alg);
     validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
-    validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.set_required_spec_claims(&["iss", "aud"]);
     validation.set_issuer(&[policy.issuer]);
     validation.set_audience(&[policy.audience]);
-    let data = jsonwebtoken::decode::<Value>(token, &key.key, &validation).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind as K;
-        Refusal::Invalid(match e.kind() {
-            K::ExpiredSignature => "the token has expired".to_owned(),
-            K::ImmatureSignature => "the token is not valid yet (nbf)".to_owned(),
-            K::InvalidIssuer => "the token's issuer (iss) is not the one configured".to_owned(),
-            K::InvalidAudience => "the token's audience (aud) is not the one configured".to_owned(),
-            K::InvalidSignature => "the token's signature does not verify".to_owned(),
-            K::MissingRequiredClaim(c) => format!("the token has no {c} claim"),
-            _ => format!("the token is not valid: {e}"),
-        })
-    })?;
-    let claims = data.claims;
+    let mut last = None;
+    let mut claims = None;
+    for key in candidates {
+        match jsonwebtoken::decode::<Value>(token, &key.key, &validation) {
+            Ok(data) => {
+                claims = Some(data.claims);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let Some(claims) = claims else {
+        return Err(not_here(last.map_or_else(|| "no key verified it".to_owned(), |e| e.to_string())));
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(60);
+    let time_claim = |name: &str| claims.get(name).and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)));
+    match time_claim("exp") {
+        None => return Err(Refusal::Invalid("the token has no exp claim".into())),
+        Some(exp) if exp.saturating_add(leeway) < now => return Err(Refusal::Invalid("the token has expired".into())),
+        Some(_) => {}
+    }
+    if claims.get("nbf").is_some() {
+        match time_claim("nbf") {
+            Some(nbf) if nbf.saturating_sub(leeway) <= now => {}
+            _ => return Err(Refusal::Invalid("the token is not valid yet (nbf)".into())),
+        }
+    }
     let scopes = scopes_of(&claims);
     if !policy.required_scope.is_empty() && !scopes.iter().any(|s| s == policy.required_scope) {
         return Err(Refusal::Insufficient(format!("the token lacks the scope {}", policy.required_scope)));
@@ -212,6 +247,10 @@ pub fn validate(token: &str, keys: &[TrustedKey], policy: &Policy<'_>) -> Result
     let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
     Ok(Verified { subject, scopes, claims })
 }
+
+/// Keys tried at most for one token (a JWKS may hold several of one
+/// algorithm, and a token need not name its kid).
+const MAX_CANDIDATES: usize = 8;
 
 /// The scopes of `scope` (RFC 8693 §4.2) and `scp` (Entra ID).
 pub fn scopes_of(claims: &Value) -> Vec<String> {
@@ -307,15 +346,21 @@ mod tests {
         invalid(with(json!({"exp": now() - 120})), "expired");
         invalid(with(json!({"exp": null})), "exp");
         invalid(with(json!({"nbf": now() + 120})), "not valid yet");
-        invalid(with(json!({"iss": "https://evil.example.com"})), "issuer");
-        invalid(with(json!({"aud": "someone-else"})), "audience");
+        // Until iss and aud match, nothing is said (the tenant could be told apart).
+        let not_here = |c: Value, why: &str| match check(&c) {
+            Err(Refusal::NotHere(m)) => assert!(m.contains(why), "{m}"),
+            other => panic!("{other:?} for {c}"),
+        };
+        not_here(with(json!({"iss": "https://evil.example.com"})), "Issuer");
+        not_here(with(json!({"aud": "someone-else"})), "Audience");
+        not_here(with(json!({"iss": "https://evil.example.com", "exp": now() - 999})), "Issuer");
         let wrong_secret = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims(),
             &EncodingKey::from_secret(b"another secret, also 32 bytes...."),
         )
         .unwrap();
-        assert!(matches!(validate(&wrong_secret, &[TrustedKey::hs256(SECRET)], &policy()), Err(Refusal::Invalid(_))));
+        assert!(matches!(validate(&wrong_secret, &[TrustedKey::hs256(SECRET)], &policy()), Err(Refusal::NotHere(_))));
     }
 
     #[test]
@@ -340,7 +385,7 @@ mod tests {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
         };
         let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims()));
-        assert!(matches!(validate(&none, &[TrustedKey::hs256(SECRET)], &policy()), Err(Refusal::Invalid(_))));
+        assert!(matches!(validate(&none, &[TrustedKey::hs256(SECRET)], &policy()), Err(Refusal::NotHere(_))));
         // An HS256 token against an RSA key: its alg is not the key's.
         let rsa = json!({"keys": [{"kty": "RSA", "kid": "r1", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "e": "AQAB"}]});
         let (keys, skipped) = keys_of_jwks(&rsa);
@@ -350,7 +395,7 @@ mod tests {
         let confused =
             jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(b"the RSA public key")).unwrap();
         assert!(
-            matches!(validate(&confused, &keys, &policy()), Err(Refusal::Invalid(m)) if m.contains("alg")),
+            matches!(validate(&confused, &keys, &policy()), Err(Refusal::NotHere(m)) if m.contains("HS256")),
             "{:?}",
             validate(&confused, &keys, &policy())
         );
@@ -359,6 +404,20 @@ mod tests {
         let unknown = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(SECRET)).unwrap();
         assert!(matches!(validate(&unknown, &keys, &policy()), Err(Refusal::UnknownKey(_))));
         assert_eq!(kid_of(&unknown).as_deref(), Some("r2"));
+    }
+
+    #[test]
+    fn a_kid_on_an_hs256_token_and_several_keys_of_one_alg_are_fine() {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("any".into());
+        let with_kid = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(SECRET)).unwrap();
+        assert!(validate(&with_kid, &[TrustedKey::hs256(SECRET)], &policy()).is_ok());
+        let keys = [TrustedKey::hs256(b"an older secret, also 32 bytes long!"), TrustedKey::hs256(SECRET)];
+        assert!(validate(&hs(&claims()), &keys, &policy()).is_ok(), "the second key verifies");
+        let mut crit = Header::new(Algorithm::HS256);
+        crit.crit = Some(vec!["exp".into()]);
+        let crit = jsonwebtoken::encode(&crit, &claims(), &EncodingKey::from_secret(SECRET)).unwrap();
+        assert!(matches!(validate(&crit, &[TrustedKey::hs256(SECRET)], &policy()), Err(Refusal::NotHere(_))));
     }
 
     #[test]

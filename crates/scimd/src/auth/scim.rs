@@ -234,14 +234,23 @@ async fn validate_tenant_jwt(ops: &Ops, token: &str, config: &TenantJwt) -> Resu
     }
 }
 
+/// The answer to a JWT refusal. A token not shown to be meant for this
+/// tenant is answered like any credential not valid here: its reason only
+/// goes to the debug log.
 fn refusal_of(r: jwt::Refusal) -> Refusal {
     match r {
-        jwt::Refusal::Invalid(m) | jwt::Refusal::UnknownKey(m) => Refusal::invalid(m),
+        jwt::Refusal::NotHere(why) | jwt::Refusal::UnknownKey(why) => {
+            tracing::debug!(why = %why, "JWT refused");
+            Refusal::invalid(NOT_VALID_HERE)
+        }
+        jwt::Refusal::Invalid(m) => Refusal::invalid(m),
         jwt::Refusal::Insufficient(m) => Refusal::insufficient(m),
     }
 }
 
-/// The issuer's keys could not be had at all: 503, for the caller to retry.
-fn unavailable(e: String) -> AuthError {
-    AuthError::Failed(OpError::Refused(scim_core::ScimError::new(503, None, e)))
+/// The issuer's keys could not be had at all: the caller is refused like
+/// any token not valid here (no detail of the issuer's side reaches it;
+/// `jwks.rs` logs the failure).
+fn unavailable(_: String) -> AuthError {
+    AuthError::Refused(Refusal::invalid(NOT_VALID_HERE))
 }

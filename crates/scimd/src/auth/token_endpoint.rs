@@ -34,9 +34,16 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 /// The largest token request read: a few short parameters.
 const MAX_BODY: usize = 8 * 1024;
 
-/// An RFC 6749 §5.2 error answer.
+/// An RFC 6749 §5.2 error answer. The description keeps to the characters
+/// §5.2 allows (it may quote what the client sent).
 fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> Response {
-    let body = json!({ "error": error, "error_description": description.into() });
+    let description: String = description
+        .into()
+        .chars()
+        .take(200)
+        .map(|c| if c == ' ' || c == '!' || (c.is_ascii_graphic() && c != '"' && c != '\\') { c } else { '?' })
+        .collect();
+    let body = json!({ "error": error, "error_description": description });
     let mut resp = (status, Json(body)).into_response();
     no_store(resp.headers_mut());
     if status == StatusCode::UNAUTHORIZED {
@@ -67,10 +74,14 @@ fn too_many(wait: std::time::Duration) -> Response {
     resp
 }
 
-/// The form's parameters; a parameter given twice is an error (§3.2).
+/// The form's parameters; a parameter given twice is an error, one sent
+/// empty counts as not sent (§3.2).
 pub fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, String> {
     let mut params = HashMap::new();
     for (k, v) in form_urlencoded::parse(body) {
+        if v.is_empty() {
+            continue;
+        }
         if params.insert(k.clone().into_owned(), v.into_owned()).is_some() {
             return Err(format!("the parameter {k} is given more than once"));
         }
@@ -149,8 +160,10 @@ pub async fn issue_token(
             );
         }
     }
+    // Per client and source: someone who knows a client_id (it is in the
+    // client's tokens) cannot use up the client's own rate.
     if let Ok(id) = Uuid::parse_str(&client_id)
-        && let Err(wait) = state.rate_limits.clients.take(&id, state.rate_limits.client_rate, Instant::now())
+        && let Err(wait) = state.rate_limits.clients.take(&(id, source), state.rate_limits.client_rate, Instant::now())
     {
         return too_many(wait);
     }
@@ -170,13 +183,18 @@ pub async fn issue_token(
         }
         Ok(Err(GrantError::InvalidClient)) => invalid_client(),
         Ok(Err(GrantError::InvalidScope(why))) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", why),
-        Ok(Err(GrantError::Unavailable)) | Err(_) => {
-            let mut resp =
-                oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment");
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            resp
+        Ok(Err(GrantError::Unavailable)) => unavailable(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the token endpoint could not issue a token");
+            unavailable()
         }
     }
+}
+
+fn unavailable() -> Response {
+    let mut resp = oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "try again in a moment");
+    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 /// `GET /.well-known/jwks.json`: the keys scimd's access tokens are signed
@@ -222,8 +240,9 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_refused() {
-        let p = parse_form(b"grant_type=client_credentials&scope=admin+read").unwrap();
+        let p = parse_form(b"grant_type=client_credentials&scope=admin+read&client_secret=").unwrap();
         assert_eq!(p["scope"], "admin read");
+        assert!(!p.contains_key("client_secret"), "empty is not sent");
         assert!(parse_form(b"scope=a&scope=b").unwrap_err().contains("scope"));
     }
 }

@@ -192,7 +192,9 @@ impl CommonArgs {
                 }
             },
         };
-        let ops = Ops::new(store, public_base).with_audit_retention_days(config.audit_retention_days);
+        let ops = Ops::new(store, public_base)
+            .with_audit_retention_days(config.audit_retention_days)
+            .with_loopback_jwks(config.jwks_allow_loopback_http);
         // The CLI never generates the key (run as another user, it would
         // make a file the server cannot read): it uses the server's.
         Ok(match crate::secrets_key::load_existing(&config)? {

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{CommonArgs, UrlArgs};
 use crate::auth::token_endpoint::TOKEN_PATH;
 use crate::ops::tenant_auth::AuthChange;
+use crate::sealing::SecretText;
 
 #[derive(Debug, Subcommand)]
 pub enum OAuthClientCommand {
@@ -262,7 +263,7 @@ pub async fn run_tenant_auth(cmd: TenantAuthCommand) -> anyhow::Result<()> {
                 Some(path) => {
                     let secret = std::fs::read_to_string(&path)
                         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                    text(Some(secret.trim_end_matches(['\n', '\r']).to_owned()))
+                    text(Some(secret.trim_end_matches(['\n', '\r']).to_owned())).map(|s| s.map(SecretText))
                 }
             };
             let change = AuthChange {

@@ -238,7 +238,8 @@ pub async fn run(cmd: TenantCommand) -> anyhow::Result<()> {
                 println!(
                     "{}",
                     json!({ "erased": slug, "resources": erased.resources, "memberships": erased.memberships,
-                            "events": erased.events, "audit_entries": erased.audit_entries, "tokens": erased.tokens })
+                            "events": erased.events, "audit_entries": erased.audit_entries, "tokens": erased.tokens,
+                            "oauth_clients": erased.oauth_clients })
                 );
             } else {
                 println!(

@@ -79,6 +79,8 @@ pub struct Ops {
     clients: TtlCache<Uuid, OAuthClient>,
     /// scimd's signing keys, for a second (see `signing_keys.rs`).
     key_ring: TtlCache<(), KeyRing>,
+    /// Whether JWKS URLs may be plain HTTP to this machine (`tenant_auth.rs`).
+    loopback_jwks: bool,
     /// JWTs validated within the last second, by hash (see `tenant_auth.rs`).
     validated_jwts: TtlCache<[u8; 32], (Uuid, tenant_auth::JwtCaller)>,
     /// Where TXT records are looked up (see `domains.rs`).
@@ -107,6 +109,7 @@ impl Ops {
             jwks: JwksCache::default(),
             clients: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
             key_ring: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
+            loopback_jwks: false,
             validated_jwts: TtlCache::with_ttl(std::time::Duration::from_secs(1)),
             dns: dns::Dns::default(),
             verified_domains: TtlCache::default(),

@@ -69,7 +69,8 @@ impl Ops {
         scopes: &[String],
     ) -> OpResult<RegisteredClient> {
         let mut scopes: Vec<String> = if scopes.is_empty() { vec![DEFAULT_SCOPE.to_owned()] } else { scopes.to_vec() };
-        scopes.dedup();
+        let mut seen = std::collections::HashSet::new();
+        scopes.retain(|s| seen.insert(s.clone()));
         if let Some(bad) = scopes.iter().find(|s| !is_scope_token(s)) {
             return Err(OpError::Refused(ScimError::invalid_value(format!(
                 "{bad:?} is not a scope (printable ASCII without spaces, quotes or backslashes)"
@@ -156,6 +157,13 @@ impl Ops {
         };
         let ring = self.key_ring().await?;
         let Some((kid, key)) = &ring.current else { return Ok(Err(GrantError::Unavailable)) };
+        let key = match key {
+            Ok(key) => key,
+            Err(why) => {
+                tracing::error!(error = %why, "cannot issue access tokens");
+                return Ok(Err(GrantError::Unavailable));
+            }
+        };
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let ttl = ACCESS_TOKEN_TTL.as_secs();
         let scope = granted.join(" ");

@@ -31,8 +31,10 @@ pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// The keys as requests need them.
 pub struct KeyRing {
-    /// The key that signs: its kid and private key.
-    pub current: Option<(String, EncodingKey)>,
+    /// The key that signs: its kid and private key, or why the private key
+    /// could not be opened (then no token is issued; verifying and
+    /// publishing go on).
+    pub current: Option<(String, Result<EncodingKey, String>)>,
     /// Every published key, for verifying.
     pub verifying: Vec<TrustedKey>,
     /// The JWKS document of the published keys.
@@ -51,9 +53,14 @@ fn purpose(kid: &str) -> String {
 
 impl Ops {
     /// Generates the first signing key when there is none (the server's
-    /// first start); `true` when it did.
+    /// first start); `true` when it did. When there is one, it must open
+    /// with this server's secrets key: a server started with another key
+    /// (a database restored without its key file) stops here, saying so,
+    /// rather than fail every token request later.
     pub async fn ensure_signing_key(&self) -> OpResult<bool> {
-        if self.store.signing_keys().await?.iter().any(|k| k.retired.is_none()) {
+        let keys = self.store.signing_keys().await?;
+        if let Some(current) = keys.iter().find(|k| k.retired.is_none()) {
+            self.encoding_key(current)?;
             return Ok(false);
         }
         self.rotate_signing_key().await?;
@@ -113,7 +120,11 @@ impl Ops {
             verifying.push(TrustedKey { kid: Some(k.kid.clone()), alg: Algorithm::EdDSA, key: decoding });
             published.push(k.public_jwk.clone());
             if k.retired.is_none() && current.is_none() {
-                current = Some((k.kid.clone(), self.encoding_key(k)?));
+                let key = self.encoding_key(k).map_err(|e| match e {
+                    OpError::Internal(why) => why,
+                    other => other.into_scim().detail,
+                });
+                current = Some((k.kid.clone(), key));
             }
         }
         let ring = Arc::new(KeyRing { current, verifying, jwks: json!({ "keys": published }) });
@@ -122,10 +133,13 @@ impl Ops {
     }
 
     fn encoding_key(&self, k: &SigningKey) -> OpResult<EncodingKey> {
-        let seed = self
-            .sealing()?
-            .open(&purpose(&k.kid), &k.private_key)
-            .map_err(|e| OpError::internal(format!("signing key {}: {e}", k.kid)))?;
+        let seed = self.sealing()?.open(&purpose(&k.kid), &k.private_key).map_err(|e| {
+            OpError::internal(format!(
+                "signing key {}: {e}; restore the secrets key the database was used with, or run \
+                     `scimd signing-key rotate` to sign with a new key",
+                k.kid
+            ))
+        })?;
         let seed: [u8; 32] =
             seed.try_into().map_err(|_| OpError::internal(format!("signing key {} is not 32 bytes", k.kid)))?;
         let der = ed25519_dalek::SigningKey::from_bytes(&seed)

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::Ops;
 use super::error::{OpError, OpResult};
 use crate::auth::jwt::{TrustedKey, keys_of_jwks};
+use crate::sealing::SecretText;
 
 /// The least length of an HS256 secret (RFC 7518 §3.2: a key of at least
 /// the hash's size).
@@ -27,7 +28,7 @@ pub struct AuthChange {
     pub audience: Option<Option<String>>,
     pub jwks_url: Option<Option<String>>,
     pub jwks: Option<Option<Value>>,
-    pub hs256_secret: Option<Option<String>>,
+    pub hs256_secret: Option<Option<SecretText>>,
     pub required_scope: Option<Option<String>>,
     pub required_group: Option<Option<String>>,
     pub group_claim: Option<Option<String>>,
@@ -97,17 +98,24 @@ impl Ops {
         match change.hs256_secret {
             None => {}
             Some(None) => settings.hs256_secret = None,
-            Some(Some(secret)) => {
+            Some(Some(SecretText(secret))) => {
                 if secret.len() < MIN_HS256_BYTES {
                     return Err(invalid(format!("an HS256 secret is at least {MIN_HS256_BYTES} bytes")));
                 }
                 settings.hs256_secret = Some(self.sealing()?.seal(&purpose(tenant), secret.as_bytes()));
             }
         }
-        check(settings).map_err(invalid)
+        check(settings, self.loopback_jwks).map_err(invalid)
     }
 
     /// The keys a tenant's issuer publishes at `url` (see `auth/jwks.rs`).
+    /// Lets tenants' JWKS URLs be plain HTTP to this machine (tests,
+    /// sidecars); off unless configured.
+    pub fn with_loopback_jwks(mut self, allowed: bool) -> Self {
+        self.loopback_jwks = allowed;
+        self
+    }
+
     pub async fn issuer_keys(&self, url: &str, unknown_kid: bool) -> Result<Arc<[TrustedKey]>, String> {
         self.jwks.keys(url, unknown_kid).await
     }
@@ -145,7 +153,7 @@ impl Ops {
 
     fn build_jwt(&self, tenant: &Tenant) -> Result<TenantJwt, String> {
         let auth = &tenant.settings.auth;
-        check(auth)?;
+        check(auth, self.loopback_jwks)?;
         let mut keys = Vec::new();
         if let Some(jwks) = &auth.jwks {
             keys = keys_of_jwks(jwks).0;
@@ -172,11 +180,12 @@ fn invalid(detail: String) -> OpError {
 }
 
 /// Whether auth settings are whole: in a JWT mode an issuer, an audience
-/// and exactly one source of keys; the JWKS URL HTTPS (or HTTP to this
-/// machine, for tests and sidecars); inline keys usable.
-pub fn check(auth: &AuthSettings) -> Result<(), String> {
+/// and exactly one source of keys; the JWKS URL HTTPS without credentials
+/// (HTTP to this machine only where the server allows it:
+/// `jwks_allow_loopback_http`, for tests and sidecars); inline keys usable.
+pub fn check(auth: &AuthSettings, loopback_http: bool) -> Result<(), String> {
     if let Some(url) = &auth.jwks_url {
-        check_jwks_url(url)?;
+        check_jwks_url(url, loopback_http)?;
     }
     if let Some(jwks) = &auth.jwks {
         let (keys, skipped) = keys_of_jwks(jwks);
@@ -202,16 +211,25 @@ pub fn check(auth: &AuthSettings) -> Result<(), String> {
     Ok(())
 }
 
-fn check_jwks_url(url: &str) -> Result<(), String> {
-    let loopback = |rest: &str| {
-        let host = rest.split(['/', '?']).next().unwrap_or_default();
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+fn check_jwks_url(url: &str, loopback_http: bool) -> Result<(), String> {
+    let refused = || {
+        let http = if loopback_http { " (http:// only to this machine)" } else { "" };
+        format!("jwks_url must be an https:// URL{http}, without credentials: {url:?}")
     };
-    match url.split_once("://") {
-        Some(("https", rest)) if !rest.is_empty() => Ok(()),
-        Some(("http", rest)) if loopback(rest) => Ok(()),
-        _ => Err(format!("jwks_url must be an https:// URL (http:// only to this machine): {url:?}")),
+    let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.host().is_none() {
+        return Err(refused());
+    }
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback_http && loopback => Ok(()),
+        _ => Err(refused()),
     }
 }
 
@@ -233,6 +251,7 @@ mod tests {
 
     #[test]
     fn jwt_mode_needs_issuer_audience_and_one_key_source() {
+        let check = |a: &AuthSettings| super::check(a, false);
         assert!(check(&AuthSettings::default()).is_ok());
         assert!(check(&jwt_mode()).is_ok());
         let no_issuer = AuthSettings { issuer: None, ..jwt_mode() };
@@ -246,14 +265,23 @@ mod tests {
     }
 
     #[test]
-    fn jwks_urls_are_https_or_loopback() {
-        for ok in
-            ["https://idp.example.com/keys", "http://127.0.0.1:9000/jwks", "http://localhost/x", "http://[::1]:8/k"]
-        {
-            assert!(check_jwks_url(ok).is_ok(), "{ok}");
+    fn jwks_urls_are_https_or_loopback_where_allowed() {
+        for ok in ["http://127.0.0.1:9000/jwks", "http://localhost/x", "http://[::1]:8/k"] {
+            assert!(check_jwks_url(ok, true).is_ok(), "{ok}");
+            assert!(check_jwks_url(ok, false).is_err(), "{ok} needs the server's permission");
         }
-        for bad in ["http://idp.example.com/keys", "ftp://x", "https://", "http://127.0.0.1.evil.com/", "file:///etc"] {
-            assert!(check_jwks_url(bad).is_err(), "{bad}");
+        assert!(check_jwks_url("https://idp.example.com/keys", false).is_ok());
+        for bad in [
+            "http://idp.example.com/keys",
+            "ftp://x",
+            "https://",
+            "http://127.0.0.1.evil.com/",
+            "file:///etc",
+            "http://localhost:1@evil.example/jwks",
+            "http://127.0.0.1:x@evil.example/jwks",
+            "https://user:pw@idp.example.com/jwks",
+        ] {
+            assert!(check_jwks_url(bad, true).is_err(), "{bad}");
         }
     }
 }

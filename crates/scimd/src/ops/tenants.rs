@@ -161,21 +161,29 @@ impl Ops {
             ))));
         }
         let tenant = self.store.tenant_by_slug(slug).await?.ok_or_else(|| no_tenant(slug))?;
+        // This process stops taking the tenant's credentials at once.
+        self.forget_tenant(&tenant);
         let erased = match self.store.erase_tenant(tenant.id).await {
             Err(StoreError::NotFound) => return Err(no_tenant(slug)),
             other => other?,
         };
-        self.tenants.invalidate(|key, _| key == slug);
-        self.tokens.invalidate(|_, info| info.tenant == tenant.id);
-        self.validated_jwts.invalidate(|_, (t, _)| *t == tenant.id);
+        self.forget_tenant(&tenant);
         let detail = serde_json::json!({"tenant": {
             "erased": tenant.slug, "id": tenant.id, "name": tenant.name,
             "resources": erased.resources, "memberships": erased.memberships, "events": erased.events,
-            "audit_entries": erased.audit_entries, "tokens": erased.tokens,
+            "audit_entries": erased.audit_entries, "tokens": erased.tokens, "oauth_clients": erased.oauth_clients,
         }});
         self.record_admin_change(None, who, 204, detail).await;
         tracing::info!(tenant = %tenant.slug, id = %tenant.id, resources = erased.resources, "tenant erased");
         Ok(erased)
+    }
+
+    /// Drops everything this process caches of a tenant.
+    fn forget_tenant(&self, tenant: &Tenant) {
+        self.tenants.invalidate(|key, _| *key == tenant.slug);
+        self.tokens.invalidate(|_, info| info.tenant == tenant.id);
+        self.clients.invalidate(|_, client| client.tenant == tenant.id);
+        self.validated_jwts.invalidate(|_, (t, _)| *t == tenant.id);
     }
 
     /// On a store without tenants (a first start): creates the tenant

@@ -2,6 +2,8 @@
 //! a database, print the SCIM URLs the server really serves at, and say so
 //! when a command changes nothing.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -150,4 +152,45 @@ async fn token_rotate_keeps_the_old_secret_for_the_overlap() {
     assert_eq!(status(new).await, 200);
     let err = cli_fails(&app.database, &["token", "rotate", "--tenant", "acme", &id]);
     assert!(err.contains("revoked or expired"), "{err}");
+}
+
+/// The secrets key is generated beside the database at the first start,
+/// readable by scimd's user only; a server started later with another key
+/// stops at once, saying why, rather than fail every token request.
+#[test]
+fn a_server_with_another_secrets_key_stops_at_start() {
+    let dir = TempDir::new();
+    let database = database_url(dir.path());
+    cli(&database, &["init"]);
+    ServerProcess::start(&database, dir.path(), &[]).stop();
+    let key_file = dir.path().join("scimd.db.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let keys = cli_json(&database, &["signing-key", "list"]);
+    assert_eq!(keys.as_array().unwrap().len(), 1, "the first start made a signing key: {keys}");
+    // The same key again: starts.
+    ServerProcess::start(&database, dir.path(), &[]).stop();
+    // Another key: stops, naming the remedy.
+    std::fs::write(&key_file, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n").unwrap();
+    let mut child = std::process::Command::new(scimd_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server started with the wrong secrets key");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success());
+    assert!(err.contains("signing-key rotate") && err.contains("another secrets key"), "{err}");
 }

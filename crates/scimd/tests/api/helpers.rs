@@ -317,7 +317,11 @@ pub struct Tenant {
 /// What [`TestServer`] runs with: no per-source rate limit (tests send
 /// refused requests by the dozen; `limits.rs` tests the limit itself), and
 /// refusals counted into the audit log every second rather than minute.
-pub const TEST_ENV: &[(&str, &str)] = &[("SCIMD_RATE_LIMIT_PER_SOURCE", "0"), ("SCIMD_AUDIT_REFUSAL_WINDOW_SECS", "1")];
+pub const TEST_ENV: &[(&str, &str)] = &[
+    ("SCIMD_RATE_LIMIT_PER_SOURCE", "0"),
+    ("SCIMD_AUDIT_REFUSAL_WINDOW_SECS", "1"),
+    ("SCIMD_JWKS_ALLOW_LOOPBACK_HTTP", "true"),
+];
 
 /// One scimd with two tenants (`acme`, `other`) and a token for each.
 pub struct TestServer {

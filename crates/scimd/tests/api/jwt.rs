@@ -183,8 +183,11 @@ async fn jwts_of_the_tenants_issuer_are_validated_as_the_issue_lists() {
         (claims(json!({"exp": now() - 120})), "expired"),
         (claims(json!({"exp": null})), "exp"),
         (claims(json!({"nbf": now() + 120})), "not valid yet"),
-        (claims(json!({"iss": "https://evil.example.com"})), "issuer"),
-        (claims(json!({"aud": "scimd-other"})), "audience"),
+        // Until the signature, iss and aud hold, the answer says no more
+        // than for any credential not valid here.
+        (claims(json!({"iss": "https://evil.example.com"})), "not valid for this URL"),
+        (claims(json!({"aud": "scimd-other"})), "not valid for this URL"),
+        (claims(json!({"aud": "scimd-other", "exp": now() - 999})), "not valid for this URL"),
     ];
     for (c, why) in cases {
         assert_refused(&get_users(&app, &k1.sign(&c)).await, 401, "invalid_token", why);
@@ -207,7 +210,7 @@ async fn jwts_of_the_tenants_issuer_are_validated_as_the_issue_lists() {
     header.kid = Some("rsa1".into());
     let confused =
         jsonwebtoken::encode(&header, &claims(json!({})), &EncodingKey::from_secret(RSA_N.as_bytes())).unwrap();
-    assert_refused(&get_users(&app, &confused).await, 401, "invalid_token", "alg");
+    assert_refused(&get_users(&app, &confused).await, 401, "invalid_token", "not valid for this URL");
     // A header's jku is never followed.
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("k1".into());
@@ -224,7 +227,12 @@ async fn jwts_of_the_tenants_issuer_are_validated_as_the_issue_lists() {
     // ...and a made-up kid right after makes none (30 s between refetches).
     let k3 = IssuerKey::new("k3");
     for _ in 0..3 {
-        assert_refused(&get_users(&app, &k3.sign(&claims(json!({})))).await, 401, "invalid_token", "kid");
+        assert_refused(
+            &get_users(&app, &k3.sign(&claims(json!({})))).await,
+            401,
+            "invalid_token",
+            "not valid for this URL",
+        );
     }
     assert_eq!(jwks.fetches(), 2, "an unknown kid refetches at most once per 30 s");
 
@@ -236,9 +244,13 @@ async fn jwts_of_the_tenants_issuer_are_validated_as_the_issue_lists() {
     })
     .await;
     get_users(&app, &good).await.expect(200);
-    // The other tenant does not take acme's issuer's tokens.
+    // The other tenant does not take acme's issuer's tokens, and answers
+    // exactly like a path that names no tenant (nothing to enumerate).
     let other = send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&good)).await;
     assert_scim_error(&other, 401, None);
+    let nobody = send(app.http.get(app.url_for("nobody", "/Users")).bearer_auth(&good)).await;
+    assert_eq!((other.status, &other.body), (nobody.status, &nobody.body));
+    assert_eq!(other.header("www-authenticate"), nobody.header("www-authenticate"));
 }
 
 #[tokio::test]
@@ -291,7 +303,7 @@ async fn an_hs256_secret_is_sealed_and_never_shown() {
         &EncodingKey::from_secret(b"another secret of at least thirty-two bytes"),
     )
     .unwrap();
-    assert_refused(&get_users(&app, &wrong).await, 401, "invalid_token", "signature");
+    assert_refused(&get_users(&app, &wrong).await, 401, "invalid_token", "not valid for this URL");
     // The CLI shows the same, and sets the same way.
     let shown = app.cli_json(&["tenant-auth", "show", "acme"]);
     assert_eq!((shown["mode"].as_str(), shown["hs256_secret_set"].as_bool()), (Some("jwt"), Some(true)), "{shown}");

@@ -83,6 +83,8 @@ async fn the_client_credentials_flow_works_end_to_end_in_the_seeds_shape() {
     assert_eq!(users.body["totalResults"], 0);
     let elsewhere = send(app.http.get(app.url_for("other", "/Users")).bearer_auth(&access)).await;
     assert_scim_error(&elsewhere, 401, None);
+    let nowhere = send(app.http.get(app.url_for("nowhere", "/Users")).bearer_auth(&access)).await;
+    assert_eq!((elsewhere.status, &elsewhere.body), (nowhere.status, &nowhere.body), "no tenant to tell apart");
     // The JWKS publishes the key that signed it.
     let jwks = send(app.http.get(format!("{}/.well-known/jwks.json", app.base))).await.expect(200);
     let kids: Vec<&str> = jwks.body["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
