@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{from_ms, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms};
+use super::revocation::{Credentials, revoke};
 use super::sql::all;
 use crate::{AdminTokenInfo, NewAdminToken, Result, Revocation, StoreError};
 
@@ -93,24 +94,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn revoke_admin_token_impl(&self, token: Uuid) -> Result<Revocation> {
-        let at = to_ms(now());
-        self.write(move |c| {
-            let done = c
-                .prepare_cached("UPDATE admin_tokens SET revoked = ? WHERE id = ? AND revoked IS NULL")?
-                .execute(params![at, token])?;
-            if done > 0 {
-                return Ok(Revocation::Revoked);
-            }
-            let earlier: Option<Option<i64>> = c
-                .prepare_cached("SELECT revoked FROM admin_tokens WHERE id = ?")?
-                .query_row(params![token], |r| r.get(0))
-                .optional()?;
-            Ok(match earlier {
-                Some(Some(at)) => Revocation::AlreadyRevoked(from_ms(at)),
-                _ => Revocation::NotFound,
-            })
-        })
-        .await
+        self.write(move |c| revoke(c, Credentials::AdminTokens, token, None)).await
     }
 
     pub(crate) async fn expire_admin_token_impl(&self, token: Uuid, at: OffsetDateTime) -> Result<()> {

@@ -42,6 +42,7 @@ mod members;
 mod migrate;
 mod oauth;
 mod resources;
+mod revocation;
 mod scans;
 mod server_settings;
 mod sql;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{from_ms, now, opt_from_ms, parse_json, to_json, to_ms};
+use super::revocation::{Credentials, revoke};
 use super::sql::all;
 use crate::{NewOAuthClient, OAuthClient, Result, Revocation, SigningKey, StoreError};
 
@@ -99,24 +100,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn revoke_oauth_client_impl(&self, tenant: Uuid, id: Uuid) -> Result<Revocation> {
-        let at = to_ms(now());
-        self.write(move |c| {
-            let done = c
-                .prepare_cached("UPDATE oauth_clients SET revoked = ? WHERE id = ? AND tenant = ? AND revoked IS NULL")?
-                .execute(params![at, id, tenant])?;
-            if done > 0 {
-                return Ok(Revocation::Revoked);
-            }
-            let earlier: Option<Option<i64>> = c
-                .prepare_cached("SELECT revoked FROM oauth_clients WHERE id = ? AND tenant = ?")?
-                .query_row(params![id, tenant], |r| r.get(0))
-                .optional()?;
-            Ok(match earlier {
-                Some(Some(at)) => Revocation::AlreadyRevoked(from_ms(at)),
-                _ => Revocation::NotFound,
-            })
-        })
-        .await
+        self.write(move |c| revoke(c, Credentials::OAuthClients, id, Some(tenant))).await
     }
 
     pub(crate) async fn touch_oauth_client_impl(&self, id: Uuid) -> Result<()> {

@@ -9,6 +9,7 @@ use super::SqliteStore;
 use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms,
 };
+use super::revocation::{Credentials, revoke};
 use super::sql::all;
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
@@ -100,24 +101,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn revoke_token_impl(&self, tenant: Uuid, token: Uuid) -> Result<Revocation> {
-        let at = to_ms(now());
-        self.write(move |c| {
-            let done = c
-                .prepare_cached("UPDATE tokens SET revoked = ? WHERE id = ? AND tenant = ? AND revoked IS NULL")?
-                .execute(params![at, token, tenant])?;
-            if done > 0 {
-                return Ok(Revocation::Revoked);
-            }
-            let earlier: Option<Option<i64>> = c
-                .prepare_cached("SELECT revoked FROM tokens WHERE id = ? AND tenant = ?")?
-                .query_row(params![token, tenant], |r| r.get(0))
-                .optional()?;
-            Ok(match earlier {
-                Some(Some(at)) => Revocation::AlreadyRevoked(from_ms(at)),
-                _ => Revocation::NotFound,
-            })
-        })
-        .await
+        self.write(move |c| revoke(c, Credentials::Tokens, token, Some(tenant))).await
     }
 
     pub(crate) async fn expire_token_impl(&self, tenant: Uuid, token: Uuid, at: OffsetDateTime) -> Result<()> {

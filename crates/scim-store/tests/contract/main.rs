@@ -20,6 +20,7 @@ mod domains;
 mod events;
 mod list;
 mod members;
+mod oauth;
 mod props;
 mod tenants;
 mod writes;

@@ -263,8 +263,17 @@ async fn erasing_a_tenant_takes_all_it_holds_and_nothing_else(b: Backend) {
     let last_position = all_before.last().unwrap().position;
     assert!(all_before.last().unwrap().tenant == acme.id, "the newest event is acme's");
 
+    let client = scim_store::NewOAuthClient {
+        tenant: acme.id,
+        name: "c".into(),
+        prefix: "scimd_c".into(),
+        hash: rand_hash(),
+        scopes: vec!["admin".into()],
+    };
+    let client = store.create_oauth_client(client).await.unwrap();
     let erased = store.erase_tenant(acme.id).await.unwrap();
-    assert_eq!(erased.tokens, 1);
+    assert_eq!((erased.tokens, erased.oauth_clients), (1, 1));
+    assert_eq!(store.oauth_client(client.id).await.unwrap(), None);
     assert!(erased.resources >= 8, "{erased:?}");
     assert_eq!(erased.memberships, 1);
     assert!(erased.events >= 8 && erased.audit_entries >= 1, "{erased:?}");
