@@ -208,6 +208,14 @@ run "PATCH user displayName" patch_user.lua
 run "PATCH add member, big group" add_member.lua BENCH_GROUP="$BIG" BENCH_POOL_OFFSET=0
 run "PATCH add member, 10-member group" add_member.lua BENCH_GROUP="$SMALL" BENCH_POOL_OFFSET=$(( $(wc -l <"$WORK/pool.ids") / 2 ))
 run "GET big group, excludedAttributes=members" get_path.lua "BENCH_PATH=/Groups/$BIG?excludedAttributes=members"
+# The admin API's members pages (keyset on the member id): a page of the
+# big group should cost what a page of the 10-member group does.
+ADMIN_TOKEN=$("$SCIMD" admin-token create --scope tenants:read --json --database "sqlite://$WORK/scimd.db" |
+    json_field "['token']")
+run "admin: members page, big group (limit=10)" get_path.lua BENCH_TOKEN="$ADMIN_TOKEN" \
+    "BENCH_RAW_PATH=/admin/v1/tenants/$TENANT/groups/$BIG/members?limit=10"
+run "admin: members page, 10-member group (limit=10)" get_path.lua BENCH_TOKEN="$ADMIN_TOKEN" \
+    "BENCH_RAW_PATH=/admin/v1/tenants/$TENANT/groups/$SMALL/members?limit=10"
 
 members_after=$(api GET "/Users?filter=groups.value%20eq%20%22$BIG%22&count=0" | json_field "['totalResults']")
 HWM=$(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")
