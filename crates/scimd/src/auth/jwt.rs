@@ -80,6 +80,11 @@ fn key_of_jwk(jwk: &Value) -> Result<TrustedKey, String> {
                 Some(other) => return Err(format!("alg {other} is not an RSA signature algorithm")),
             };
             let (n, e) = (text("n").ok_or("no n")?, text("e").ok_or("no e")?);
+            // RFC 7518 §3.3: at least 2048 bits (and no absurd sizes).
+            let bits = rsa_modulus_bits(n).ok_or("n is not base64url")?;
+            if !(2048..=8192).contains(&bits) {
+                return Err(format!("an RSA key of {bits} bits (2048 to 8192 are taken)"));
+            }
             (alg, DecodingKey::from_rsa_components(n, e).map_err(|e| e.to_string())?)
         }
         (Some("EC"), Some(crv)) => {
@@ -104,6 +109,15 @@ fn key_of_jwk(jwk: &Value) -> Result<TrustedKey, String> {
         (kty, _) => return Err(format!("key type {} is not supported", kty.unwrap_or("(none)"))),
     };
     Ok(TrustedKey { kid: text("kid").map(str::to_owned), alg, key })
+}
+
+/// The size in bits of an RSA modulus given as base64url (leading zero
+/// bytes not counted).
+fn rsa_modulus_bits(n: &str) -> Option<usize> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(n.trim_end_matches('=')).ok()?;
+    let first = bytes.iter().position(|&b| b != 0)?;
+    Some((bytes.len() - first - 1) * 8 + (8 - bytes[first].leading_zeros() as usize))
 }
 
 fn parse_alg(a: &str) -> Result<Algorithm, String> {
@@ -428,11 +442,13 @@ mod tests {
             {"kty": "EC", "crv": "P-256", "alg": "ES384", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
             {"kty": "OKP", "crv": "Ed25519", "kid": "d", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
             {"kty": "RSA", "use": "enc", "n": "AQAB", "e": "AQAB"},
+            {"kty": "RSA", "kid": "small", "n": "AQAB", "e": "AQAB"},
         ]});
         let (keys, skipped) = keys_of_jwks(&jwks);
         let algs: Vec<(Option<&str>, Algorithm)> = keys.iter().map(|k| (k.kid.as_deref(), k.alg)).collect();
         assert_eq!(algs, [(Some("e"), Algorithm::ES256), (Some("d"), Algorithm::EdDSA)]);
-        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        assert!(skipped[3].contains("17 bits"), "{skipped:?}");
         assert!(skipped[0].contains("symmetric"));
         assert!(keys_of_jwks(&json!({})).1[0].contains("keys"));
     }
