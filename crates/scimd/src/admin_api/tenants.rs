@@ -26,6 +26,9 @@ use crate::ops::admin_tokens::Scope;
 use crate::ops::{Ops, Precondition};
 use crate::state::AppState;
 
+/// The largest per-tenant rate a tenant's settings may name.
+const MAX_RATE_LIMIT: u32 = 1_000_000;
+
 /// A tenant as the admin API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantView {
@@ -93,7 +96,7 @@ pub struct SettingsChange {
     pub unknown_extensions: Option<UnknownExtensions>,
     /// A number (0: no limit), or `null` to follow the server's default.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 1_000_000)]
     pub rate_limit: Option<Option<u32>>,
     pub unique_group_names: Option<bool>,
     /// `true` stops provisioning (SCIM resource requests answer 403), `false` resumes it.
@@ -304,6 +307,23 @@ pub async fn update_tenant(
     admin.require(Scope::TenantsWrite)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let change: SettingsChange = json_body(&headers, &body)?;
+    // The body is checked whole before If-Match: an invalid change is 422
+    // whatever the version it names.
+    if let Some(Some(r)) = change.rate_limit
+        && r > MAX_RATE_LIMIT
+    {
+        return Err(Problem::new(
+            422,
+            "invalid-value",
+            "Invalid value",
+            format!("rate_limit is at most {MAX_RATE_LIMIT} requests a second (0: no limit)"),
+        ));
+    }
+    if let Some(Some(secret)) = change.auth.as_ref().and_then(|a| a.hs256_secret.as_ref())
+        && !crate::ops::tenant_auth::long_enough(&secret.0)
+    {
+        return Err(Problem::from(crate::ops::tenant_auth::too_short()));
+    }
     let if_version = match headers.get(header::IF_MATCH) {
         None => None,
         Some(v) => {

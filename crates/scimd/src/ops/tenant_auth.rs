@@ -70,6 +70,17 @@ pub enum JwtCaller {
     Client(uuid::Uuid),
 }
 
+/// Whether an HS256 secret is long enough: [`MIN_HS256_BYTES`] characters
+/// (so at least as many bytes).
+pub fn long_enough(secret: &str) -> bool {
+    secret.chars().count() >= MIN_HS256_BYTES
+}
+
+/// The refusal of a secret that is not [`long_enough`].
+pub fn too_short() -> OpError {
+    invalid(format!("an HS256 secret is at least {MIN_HS256_BYTES} characters"))
+}
+
 fn purpose(tenant: &Tenant) -> String {
     format!("hs256:{}", tenant.id)
 }
@@ -99,8 +110,8 @@ impl Ops {
             None => {}
             Some(None) => settings.hs256_secret = None,
             Some(Some(SecretText(secret))) => {
-                if secret.len() < MIN_HS256_BYTES {
-                    return Err(invalid(format!("an HS256 secret is at least {MIN_HS256_BYTES} bytes")));
+                if !long_enough(&secret) {
+                    return Err(too_short());
                 }
                 settings.hs256_secret = Some(self.sealing()?.seal(&purpose(tenant), secret.as_bytes()));
             }
