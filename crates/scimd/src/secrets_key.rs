@@ -32,7 +32,8 @@ pub fn load_existing(config: &Config) -> anyhow::Result<Option<SealingKey>> {
     if !path.exists() {
         return Ok(None);
     }
-    load_or_create(&path).map(Some)
+    // Only read: the CLI may run as a user who cannot write beside it.
+    read(&path).map(Some)
 }
 
 /// The key file: configured, else beside the SQLite database.
@@ -52,14 +53,22 @@ fn file_of(config: &Config) -> anyhow::Result<PathBuf> {
 }
 
 fn load_or_create(path: &Path) -> anyhow::Result<SealingKey> {
-    match create(path) {
-        Ok(key) => {
-            tracing::info!(file = %path.display(), key_id = %key.id(), "generated the secrets key: back it up with the database");
-            return Ok(key);
+    if !path.exists() {
+        match create(path) {
+            Ok(key) => {
+                tracing::info!(file = %path.display(), key_id = %key.id(), "generated the secrets key: back it up with the database");
+                return Ok(key);
+            }
+            // Another process made it meanwhile: read theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create the secrets key file {}", path.display())),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot create the secrets key file {}", path.display())),
     }
+    read(path)
+}
+
+/// The key a file holds.
+fn read(path: &Path) -> anyhow::Result<SealingKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the secrets key file {}", path.display()))?;
     SealingKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))

@@ -44,10 +44,8 @@ pub const EXPIRED: &str = "the bearer token has expired";
 pub enum Principal {
     /// A scimd token, by id.
     Token(Uuid),
-    /// A JWT of the tenant's issuer, by subject.
-    Jwt(Option<String>),
-    /// An access token of one of scimd's OAuth clients.
-    Client(Uuid),
+    /// A JWT: of the tenant's issuer, or an access token of scimd's.
+    Jwt(JwtCaller),
 }
 
 impl Principal {
@@ -63,8 +61,8 @@ impl Principal {
     pub fn subject(&self) -> Option<String> {
         match self {
             Principal::Token(_) => None,
-            Principal::Jwt(sub) => Some(format!("jwt:{}", sub.as_deref().unwrap_or("(no sub)"))),
-            Principal::Client(id) => Some(format!("client:{id}")),
+            Principal::Jwt(JwtCaller::Issuer(sub)) => Some(format!("jwt:{}", sub.as_deref().unwrap_or("(no sub)"))),
+            Principal::Jwt(JwtCaller::Client(id)) => Some(format!("client:{id}")),
         }
     }
 }
@@ -162,10 +160,7 @@ async fn authenticate_jwt(ops: &Ops, token: &str, ctx: &TenantCtx) -> Result<Pri
             caller
         }
     };
-    Ok(match caller {
-        JwtCaller::Issuer(subject) => Principal::Jwt(subject),
-        JwtCaller::Client(id) => Principal::Client(id),
-    })
+    Ok(Principal::Jwt(caller))
 }
 
 /// Validates a JWT for the tenant: scimd's own access token, or one of the

@@ -98,7 +98,13 @@ impl Ops {
     pub async fn list_signing_keys(&self) -> OpResult<Vec<(SigningKey, bool)>> {
         let now = OffsetDateTime::now_utc();
         let keys = self.store.signing_keys().await?;
-        Ok(keys.into_iter().map(|k| (is_published(&k, now), k)).map(|(p, k)| (k, p)).collect())
+        Ok(keys
+            .into_iter()
+            .map(|k| {
+                let published = is_published(&k, now);
+                (k, published)
+            })
+            .collect())
     }
 
     /// The key ring, read at most once a second.
