@@ -506,6 +506,8 @@ pub struct AuditRecord {
 pub struct EventRecord {
     pub id: Uuid,
     pub tenant: Uuid,
+    /// The tenant's slug when the event was read (none once erased).
+    pub tenant_slug: Option<String>,
     /// Per-tenant order: gapless, in commit order.
     pub seq: i64,
     /// Order across all tenants: increasing in commit order (the cursor of
@@ -514,6 +516,9 @@ pub struct EventRecord {
     pub event_type: crate::EventType,
     pub resource_id: Uuid,
     pub at: OffsetDateTime,
+    /// Who made the change ([`crate::events::actor`]); null for events
+    /// written before actors were recorded.
+    pub actor: Value,
     pub data: Value,
 }
 

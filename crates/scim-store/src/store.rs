@@ -196,6 +196,19 @@ pub trait Store: Send + Sync + 'static {
     /// Events of every tenant with a global position greater than `after`,
     /// in position (commit) order: the all-tenants feed's cursor.
     async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>>;
+    /// Deletes up to `limit` of the oldest events written before `before`
+    /// (retention), keeping each tenant's newest; how many it deleted.
+    /// Callers repeat until 0.
+    async fn prune_events(&self, before: time::OffsetDateTime, limit: u32) -> Result<u64>;
+    /// The cursor at or below which events may be gone (retention): for a
+    /// tenant's feed a sequence number, for the all-tenants feed (`None`)
+    /// a position. A reader resuming below it has missed events.
+    async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64>;
+    /// Changes after each write this process commits (a counter): feed
+    /// readers waiting for events and the delivery worker wake on it.
+    /// Commits of other processes or nodes are not signalled; whoever
+    /// waits also looks again on a timer.
+    fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 
     // ---- the admin views (audit search, the host application's view) ----
     /// A tenant's audit entries matching `query`, newest first (time, then

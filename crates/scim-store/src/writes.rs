@@ -27,15 +27,13 @@ pub(crate) struct Record {
 /// one writer spends its time on writing.
 pub(crate) struct Creation {
     pub stored: StoredResource,
-    event: NewEvent,
 }
 
 /// Plans the create of a resource of `kind` with `doc` at `at`.
 pub(crate) fn creation(kind: ResourceKind, doc: Value, at: OffsetDateTime) -> Creation {
     let stored =
         StoredResource { id: Uuid::now_v7(), kind, version: 1, created: at, last_modified: at, doc, deleted: None };
-    let event = events::created(&stored);
-    Creation { stored, event }
+    Creation { stored }
 }
 
 impl Creation {
@@ -43,8 +41,8 @@ impl Creation {
     pub(crate) fn record(self, tenant: Uuid, context: AuditContext, password_set: bool, delta: &MemberDelta) -> Record {
         let stored = &self.stored;
         let detail = crate::audit::change_detail(&Value::Null, &stored.doc, delta, password_set);
-        let mut evs = vec![self.event];
-        evs.extend(events::membership(stored.id, delta));
+        let mut evs = vec![events::created(stored, password_set)];
+        evs.extend(events::membership(events::GroupName::of(stored), delta));
         Record { audit: crate::audit::entry(tenant, stored.kind, stored.id, 201, context, detail), events: evs }
     }
 }
@@ -94,8 +92,9 @@ pub(crate) fn updated(
         ..old.clone()
     };
     let detail = crate::audit::change_detail(&old.doc, &stored.doc, delta, password_set);
-    let mut evs: Vec<NewEvent> = row_changed.then(|| events::updated(&old.doc, &stored)).into_iter().collect();
-    evs.extend(events::membership(stored.id, delta));
+    let mut evs: Vec<NewEvent> =
+        row_changed.then(|| events::updated(&old.doc, &stored, password_set)).into_iter().collect();
+    evs.extend(events::membership(events::GroupName::of(&stored), delta));
     let audit = crate::audit::entry(w.tenant, w.kind, w.id, 200, w.audit, detail);
     Some(Updated { stored, row_changed, record: Record { audit, events: evs } })
 }
@@ -103,11 +102,21 @@ pub(crate) fn updated(
 /// The record of delete `w` of `old`, which removed it from the groups
 /// `removed_from` (each a member event; its own members go silently with
 /// a deleted group).
-pub(crate) fn deleted(old: &StoredResource, w: DeleteResource, removed_from: &[Uuid]) -> Record {
-    let mut evs: Vec<NewEvent> =
-        removed_from.iter().map(|g| events::member_changed(false, *g, old.id, old.kind)).collect();
+pub(crate) fn deleted(old: &StoredResource, w: DeleteResource, removed_from: &[(Uuid, Option<String>)]) -> Record {
+    let mut evs: Vec<NewEvent> = removed_from
+        .iter()
+        .map(|(id, name)| {
+            events::member_changed(
+                false,
+                events::GroupName { id: *id, display_name: name.as_deref() },
+                old.id,
+                old.kind,
+            )
+        })
+        .collect();
     evs.push(events::deleted(old));
-    let detail = crate::audit::delete_detail(w.policy, removed_from);
+    let ids: Vec<Uuid> = removed_from.iter().map(|(id, _)| *id).collect();
+    let detail = crate::audit::delete_detail(w.policy, &ids);
     Record { audit: crate::audit::entry(w.tenant, w.kind, w.id, 204, w.audit, detail), events: evs }
 }
 

@@ -74,6 +74,10 @@ pub struct Config {
     /// Days audit entries are kept; older ones are deleted in the
     /// background (0 keeps them forever).
     pub audit_retention_days: u64,
+    /// Days events are kept for the feed and replays (each tenant's newest
+    /// is always kept); older ones are deleted in the background (0 keeps
+    /// them forever).
+    pub event_retention_days: u64,
     /// Resources one list may examine with the filter evaluator (filters
     /// no index serves); past it the list is `400 tooMany`.
     pub scan_budget: u64,
@@ -135,6 +139,7 @@ impl Default for Config {
             rate_limit_client_burst: 20,
             audit_refusal_window_secs: 60,
             audit_retention_days: 400,
+            event_retention_days: 90,
             scan_budget: scim_store::StoreOptions::default().scan_budget,
             max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_request_work: crate::ops::work::DEFAULT_MAX_WORK,

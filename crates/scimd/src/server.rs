@@ -84,6 +84,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.audit_retention_days > 0 {
         tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));
     }
+    if config.event_retention_days > 0 {
+        tokio::spawn(prune_events(state.clone(), Duration::from_secs(config.event_retention_days * 86_400)));
+    }
     if config.domain_check_interval_secs > 0 {
         let policy = RecheckPolicy {
             every: Duration::from_secs(config.domain_check_interval_secs),
@@ -226,6 +229,21 @@ async fn prune_audit(state: AppState, keep: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "pruned audit entries past their retention"),
             Err(e) => tracing::warn!(error = %e, "could not prune the audit log"),
+        }
+    }
+}
+
+/// Deletes events older than `keep` (each tenant's newest stays), at start
+/// and then hourly.
+async fn prune_events(state: AppState, keep: Duration) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.ops.prune_events(keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "pruned events past their retention"),
+            Err(e) => tracing::warn!(error = %e, "could not prune the events"),
         }
     }
 }

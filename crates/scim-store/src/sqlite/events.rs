@@ -40,6 +40,7 @@ pub(crate) fn insert(
     conn: &Connection,
     tenant: Uuid,
     at: time::OffsetDateTime,
+    actor: &serde_json::Value,
     events: impl IntoIterator<Item = NewEvent>,
 ) -> Result<()> {
     let events: Vec<NewEvent> = events.into_iter().collect();
@@ -52,8 +53,10 @@ pub(crate) fn insert(
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM events WHERE tenant = ?")?
         .query_row([tenant], |r| r.get(0))?;
     let at = to_ms(at);
+    let actor = to_json(actor)?;
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO events (tenant, seq, id, event_type, resource_id, at, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events (tenant, seq, id, event_type, resource_id, at, actor, data) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )?;
     for (seq, e) in (largest + 1..).zip(&events) {
         stmt.execute(params![
@@ -63,26 +66,34 @@ pub(crate) fn insert(
             e.event_type.as_str(),
             e.resource_id,
             at,
+            actor,
             to_json(&e.data)?
         ])?;
     }
     Ok(())
 }
 
-const COLUMNS: &str = "position, tenant, seq, id, event_type, resource_id, at, data";
+const COLUMNS: &str = "e.position, e.tenant, e.seq, e.id, e.event_type, e.resource_id, e.at, e.actor, e.data, \
+     t.slug AS tenant_slug";
 
 fn record_from_row(row: &Row<'_>) -> Result<EventRecord> {
     let data: String = row.get("data")?;
     let event_type: String = row.get("event_type")?;
+    let actor: Option<String> = row.get("actor")?;
     Ok(EventRecord {
         id: row.get("id")?,
         tenant: row.get("tenant")?,
+        tenant_slug: row.get("tenant_slug")?,
         seq: row.get("seq")?,
         position: row.get("position")?,
         event_type: EventType::parse(&event_type)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown event type {event_type:?}")))?,
         resource_id: row.get("resource_id")?,
         at: from_ms(row.get("at")?),
+        actor: match actor {
+            Some(a) => parse_json(&a)?,
+            None => serde_json::Value::Null,
+        },
         data: parse_json(&data)?,
     })
 }
@@ -90,7 +101,10 @@ fn record_from_row(row: &Row<'_>) -> Result<EventRecord> {
 pub(crate) fn list(conn: &Connection, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
     all(
         conn,
-        &format!("SELECT {COLUMNS} FROM events WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT ?"),
+        &format!(
+            "SELECT {COLUMNS} FROM events e LEFT JOIN tenants t ON t.id = e.tenant \
+             WHERE e.tenant = ? AND e.seq > ? ORDER BY e.seq LIMIT ?"
+        ),
         params![tenant, after, i64::from(limit)],
         record_from_row,
     )
@@ -101,9 +115,60 @@ pub(crate) fn list_all(conn: &Connection, after: i64, limit: u32) -> Result<Vec<
         conn,
         // An erased tenant's placeholder (see tenants.rs) is no event.
         &format!(
-            "SELECT {COLUMNS} FROM events WHERE position > ? AND event_type <> 'erased' ORDER BY position LIMIT ?"
+            "SELECT {COLUMNS} FROM events e LEFT JOIN tenants t ON t.id = e.tenant \
+             WHERE e.position > ? AND e.event_type <> 'erased' ORDER BY e.position LIMIT ?"
         ),
         params![after, i64::from(limit)],
         record_from_row,
     )
+}
+
+/// The server setting holding the largest position retention deleted.
+const PRUNED_THROUGH: &str = "events.pruned_through";
+
+/// Deletes events written before `before`, among the `limit` oldest; how
+/// many it deleted. Each tenant's newest event stays whatever its age: the
+/// next sequence number follows it, and the newest event overall keeps
+/// its position from being handed out again (see the module comment). So
+/// a tenant's retained events stay a gapless run. The largest position
+/// deleted is recorded for the all-tenants feed's horizon.
+pub(crate) fn prune(conn: &Connection, before: time::OffsetDateTime, limit: u32) -> Result<u64> {
+    let before = to_ms(before);
+    let last: Option<i64> = conn
+        .prepare_cached(
+            "SELECT max(position) FROM (SELECT position, at FROM events ORDER BY position LIMIT ?) WHERE at < ?",
+        )?
+        .query_row(params![i64::from(limit), before], |r| r.get(0))?;
+    let Some(last) = last else { return Ok(0) };
+    let deleted: Vec<i64> = {
+        let mut stmt = conn.prepare_cached(
+            "DELETE FROM events WHERE position <= ? AND at < ? \
+             AND seq < (SELECT max(n.seq) FROM events n WHERE n.tenant = events.tenant) RETURNING position",
+        )?;
+        let rows = stmt.query_map(params![last, before], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if let Some(through) = deleted.iter().max() {
+        conn.prepare_cached(
+            "INSERT INTO server_settings (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        )?
+        .execute(params![PRUNED_THROUGH, through.to_string()])?;
+    }
+    Ok(deleted.len() as u64)
+}
+
+/// The cursor below which events may have been deleted by retention: for
+/// a tenant, one less than its oldest retained sequence number (its
+/// retained events are a gapless run); for every tenant, the largest
+/// position retention deleted. 0 when nothing was deleted.
+pub(crate) fn horizon(conn: &Connection, tenant: Option<Uuid>) -> Result<i64> {
+    Ok(match tenant {
+        Some(t) => conn
+            .prepare_cached("SELECT COALESCE(min(seq), 1) - 1 FROM events WHERE tenant = ?")?
+            .query_row([t], |r| r.get(0))?,
+        None => conn
+            .prepare_cached("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM server_settings WHERE key = ?), 0)")?
+            .query_row([PRUNED_THROUGH], |r| r.get(0))?,
+    })
 }

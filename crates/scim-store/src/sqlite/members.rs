@@ -193,13 +193,14 @@ pub(crate) fn apply(
 }
 
 /// Removes `member` from every group it belongs to, giving each such group
-/// a new version; returns those groups, in id order.
+/// a new version; returns those groups with their displayName, in id
+/// order.
 pub(crate) fn remove_from_all_groups(
     conn: &Connection,
     tenant: Uuid,
     member: Uuid,
     at: OffsetDateTime,
-) -> Result<Vec<Uuid>> {
+) -> Result<Vec<(Uuid, Option<String>)>> {
     let mut groups: Vec<Uuid> = {
         let mut stmt =
             conn.prepare_cached("DELETE FROM group_members WHERE tenant = ? AND member_id = ? RETURNING group_id")?;
@@ -207,11 +208,15 @@ pub(crate) fn remove_from_all_groups(
         rows.collect::<rusqlite::Result<_>>()?
     };
     groups.sort();
-    let mut bump = conn.prepare_cached("UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ?")?;
-    for group in &groups {
-        bump.execute(params![to_ms(at), group])?;
+    let mut bump = conn.prepare_cached(
+        "UPDATE resources SET version = version + 1, last_modified = ? WHERE id = ? RETURNING display",
+    )?;
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let display: Option<String> = bump.query_row(params![to_ms(at), group], |r| r.get(0))?;
+        out.push((group, display));
     }
-    Ok(groups)
+    Ok(out)
 }
 
 /// Members of each group, by member id, with the display the client sent.

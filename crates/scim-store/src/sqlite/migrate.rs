@@ -22,6 +22,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_oauth_and_signing_keys", include_str!("../../migrations/sqlite/0008_oauth_and_signing_keys.sql")),
     ("0009_domains", include_str!("../../migrations/sqlite/0009_domains.sql")),
     ("0010_admin_views", include_str!("../../migrations/sqlite/0010_admin_views.sql")),
+    ("0011_events_and_webhooks", include_str!("../../migrations/sqlite/0011_events_and_webhooks.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

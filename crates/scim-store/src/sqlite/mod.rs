@@ -80,6 +80,9 @@ pub struct SqliteStore {
     scans: Scans,
     writer: Writer,
     options: StoreOptions,
+    /// Bumped after each commit of the writer thread: waiting feed readers
+    /// and the delivery worker wake on it.
+    committed: tokio::sync::watch::Receiver<u64>,
 }
 
 /// Opens the SQLite database at `url` (creating it if missing and
@@ -109,18 +112,19 @@ impl SqliteStore {
         // Point reads run on the runtime's workers: about one per CPU.
         let readers = Arc::new(Readers::new(path.clone(), Arc::clone(&commits), per_tenant, scan_threads));
         let (for_writer, for_checkpoints) = (Arc::downgrade(&readers), Arc::downgrade(&readers));
+        let (signal, committed) = tokio::sync::watch::channel(0u64);
         let writer = tokio::task::spawn_blocking(move || -> Result<Writer> {
             let mut conn = connection::open(&path, connection::WRITER_CACHE_KIB)?;
             connection::check_writable(&conn, &path)?;
             migrate::run(&mut conn)?;
-            let writer = Writer::start(conn, commits, for_writer)?;
+            let writer = Writer::start(conn, commits, signal, for_writer)?;
             checkpoint::start(&path, for_checkpoints)?;
             Ok(writer)
         })
         .await
         .map_err(|e| StoreError::Internal(format!("opening the database: {e}")))??;
         let scans = Scans::start(scan_threads, per_tenant)?;
-        Ok(SqliteStore { readers, scans, writer, options: StoreOptions::default() })
+        Ok(SqliteStore { readers, scans, writer, options: StoreOptions::default(), committed })
     }
 
     /// A read of bounded cost (one row, or a few by an index), on this
@@ -329,6 +333,18 @@ impl Store for SqliteStore {
     async fn list_events(&self, tenant: Uuid, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.scan(tenant, move |c| events::list(c, tenant, after, limit)).await
     }
+    async fn prune_events(&self, before: time::OffsetDateTime, limit: u32) -> Result<u64> {
+        self.write(move |c| events::prune(c, before, limit)).await
+    }
+
+    async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64> {
+        self.read_fresh(|c| events::horizon(c, tenant))
+    }
+
+    fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.committed.clone()
+    }
+
     async fn list_all_events(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.scan(Uuid::nil(), move |c| events::list_all(c, after, limit)).await
     }

@@ -209,7 +209,8 @@ impl SqliteStore {
 /// Writes what a write leaves on record: its audit entry and its events.
 fn record(c: &Connection, tenant: Uuid, at: OffsetDateTime, record: writes::Record) -> Result<()> {
     audit::insert(c, &record.audit, at)?;
-    events::insert(c, tenant, at, record.events)
+    let actor = crate::events::actor(&record.audit.context);
+    events::insert(c, tenant, at, &actor, record.events)
 }
 
 /// An update, inside the writer's transaction.

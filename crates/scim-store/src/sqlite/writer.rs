@@ -113,7 +113,12 @@ impl Writer {
     /// `synchronous = FULL`: each COMMIT fsyncs the WAL, so an answered
     /// write survives a power cut, not only a crash; group commit pays that
     /// once per batch.
-    pub(crate) fn start(conn: Connection, commits: Arc<AtomicU64>, readers: Weak<Readers>) -> Result<Self> {
+    pub(crate) fn start(
+        conn: Connection,
+        commits: Arc<AtomicU64>,
+        signal: tokio::sync::watch::Sender<u64>,
+        readers: Weak<Readers>,
+    ) -> Result<Self> {
         conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA synchronous = FULL")?;
         conn.pragma_update(None, "wal_autocheckpoint", super::checkpoint::BACKSTOP_PAGES)?;
         // After a burst the WAL file is cut back to this size when it restarts.
@@ -121,7 +126,7 @@ impl Writer {
         let (jobs, rx) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("scimd-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &commits, &readers))
+            .spawn(move || run(conn, rx, &commits, &signal, &readers))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { jobs })
     }
@@ -141,7 +146,13 @@ impl Writer {
     }
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU64, readers: &Weak<Readers>) {
+fn run(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    commits: &AtomicU64,
+    signal: &tokio::sync::watch::Sender<u64>,
+    readers: &Weak<Readers>,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -178,6 +189,10 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>, commits: &AtomicU
         let committed = committed.as_ref().map(|_| ());
         for job in batch.drain(..) {
             job.finish(committed);
+        }
+        if committed.is_ok() {
+            // After the callers: a woken feed reader finds the write's rows.
+            signal.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 }

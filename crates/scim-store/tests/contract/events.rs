@@ -97,7 +97,58 @@ async fn feeds_page_from_their_cursors(b: Backend) {
     assert_eq!(acme_ids, from_all);
 }
 
+/// Retention deletes old events but keeps each tenant's newest (its next
+/// number follows it), so a tenant's retained events stay a gapless run;
+/// the horizons tell a reader resuming below them that it missed events.
+/// Events carry the tenant's slug and the caller.
+async fn retention_keeps_each_tenants_newest_and_moves_the_horizons(b: Backend) {
+    let (store, acme, _db) = b.fresh().await;
+    let other = store.create_tenant("other", "Other").await.unwrap();
+    for i in 0..5 {
+        create(&store, acme.id, ResourceKind::User, user_doc(&format!("a{i}"))).await;
+    }
+    for i in 0..3 {
+        create(&store, other.id, ResourceKind::User, user_doc(&format!("o{i}"))).await;
+    }
+    let first = store.list_events(acme.id, 0, 1).await.unwrap();
+    assert_eq!(first[0].tenant_slug.as_deref(), Some(acme.slug.as_str()));
+    assert_eq!(first[0].actor["type"], "system", "{:?}", first[0].actor);
+    assert_eq!(store.event_horizon(Some(acme.id)).await.unwrap(), 0);
+    assert_eq!(store.event_horizon(None).await.unwrap(), 0);
+    let all_before = store.list_all_events(0, 100).await.unwrap();
+
+    // Nothing is older than a minute ago.
+    let past = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    assert_eq!(store.prune_events(past, 100).await.unwrap(), 0);
+    let future = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+    let mut deleted = 0;
+    loop {
+        let n = store.prune_events(future, 2).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        deleted += n;
+    }
+    assert_eq!(deleted, 6, "all but each tenant's newest");
+    let seqs = |t: Uuid| {
+        let store = Arc::clone(&store);
+        async move { store.list_events(t, 0, 100).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>() }
+    };
+    assert_eq!(seqs(acme.id).await, [5]);
+    assert_eq!(seqs(other.id).await, [3]);
+    assert_eq!(store.event_horizon(Some(acme.id)).await.unwrap(), 4);
+    assert_eq!(store.event_horizon(Some(other.id)).await.unwrap(), 2);
+    let horizon = store.event_horizon(None).await.unwrap();
+    let kept: Vec<i64> = store.list_all_events(0, 100).await.unwrap().iter().map(|e| e.position).collect();
+    let gone: Vec<i64> = all_before.iter().map(|e| e.position).filter(|p| !kept.contains(p)).collect();
+    assert_eq!(horizon, *gone.iter().max().unwrap());
+    // The next write continues the run.
+    create(&store, acme.id, ResourceKind::User, user_doc("after")).await;
+    assert_eq!(seqs(acme.id).await, [5, 6]);
+    assert_eq!(store.event_horizon(Some(acme.id)).await.unwrap(), 4);
+}
+
 contract! {
-    tokio: [feeds_page_from_their_cursors],
+    tokio: [feeds_page_from_their_cursors, retention_keeps_each_tenants_newest_and_moves_the_horizons],
     threaded: [sequences_stay_gapless_under_concurrent_writers],
 }

@@ -11,6 +11,7 @@ pub mod body;
 pub mod directory;
 pub mod directory_view;
 pub mod domains;
+pub mod events;
 pub mod oauth_clients;
 pub mod openapi;
 pub mod problem;
@@ -51,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/domains/{domain}/verify", post(domains::verify_domain))
         .route("/tenants/{slug}/audit", get(audit::search_audit))
         .route("/tenants/{slug}/audit/export", get(audit::export_audit))
+        .route("/tenants/{slug}/events", get(events::read_tenant_events))
+        .route("/events", get(events::read_all_events))
         .route("/tenants/{slug}/users", get(directory::list_users))
         .route("/tenants/{slug}/users/{id}", get(directory::get_user))
         .route("/tenants/{slug}/groups", get(directory::list_groups))

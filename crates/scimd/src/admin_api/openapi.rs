@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
 use super::audit_view::{AuditEntryView, AuditPageView};
 use super::directory_view::{GroupPage, GroupRefView, GroupView, MemberPage, MemberView, UserPage, UserView};
 use super::domains::{DomainChange, DomainList, DomainView, NewDomain, Verification};
+use super::events::FeedPageView;
 use super::oauth_clients::{ClientList, ClientView, NewClient, RegisteredClientView, SigningKeyList, SigningKeyView};
 use super::problem::Problem;
 use super::tenant_auth::{AuthChangeBody, AuthView};
@@ -30,13 +31,14 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::domains::create_domain, super::domains::list_domains, super::domains::get_domain,
         super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
         super::audit::search_audit, super::audit::export_audit,
+        super::events::read_tenant_events, super::events::read_all_events,
         super::directory::list_users, super::directory::get_user, super::directory::list_groups,
         super::directory::get_group, super::directory::list_group_members,
     ),
     components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
         AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList,
         DomainView, NewDomain, Verification, DomainChange, DomainList,
-        AuditEntryView, AuditPageView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
+        AuditEntryView, AuditPageView, FeedPageView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
@@ -44,6 +46,7 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         (name = "oauth", description = "OAuth 2.0 clients (client credentials at /oauth2/token) and scimd's signing keys"),
         (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
         (name = "audit", description = "A tenant's audit log: search and NDJSON export"),
+        (name = "events", description = "The event feed: every change, in order, with a cursor and a long poll"),
         (name = "directory", description = "The host application's view of a tenant's users and groups, deleted ones included"),
     )
 )]

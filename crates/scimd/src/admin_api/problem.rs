@@ -50,11 +50,22 @@ pub struct Problem {
     /// For `insufficient-scope`: the scope the call needs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required_scope: Option<&'static str>,
+    /// For `cursor-expired` (410): the oldest cursor the feed can resume
+    /// from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_cursor: Option<String>,
 }
 
 impl Problem {
     pub fn new(status: u16, name: &str, title: &'static str, detail: impl Into<String>) -> Problem {
-        Problem { kind: format!("{TYPE_BASE}{name}"), title, status, detail: detail.into(), required_scope: None }
+        Problem {
+            kind: format!("{TYPE_BASE}{name}"),
+            title,
+            status,
+            detail: detail.into(),
+            required_scope: None,
+            oldest_cursor: None,
+        }
     }
 
     /// 401: no admin token, or one that is not valid.

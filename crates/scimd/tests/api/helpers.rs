@@ -396,7 +396,7 @@ impl TestServer {
     pub fn events(&self, after: i64) -> Vec<Value> {
         let after = after.to_string();
         let v = self.cli_json(&["events", "list", "--tenant", &self.tenant.slug, "--after", &after, "--limit", "1000"]);
-        v.as_array().cloned().unwrap_or_else(|| panic!("events list --json is not an array: {v}"))
+        v["events"].as_array().cloned().unwrap_or_else(|| panic!("events list --json has no events: {v}"))
     }
 
     /// The sequence number of the tenant's last event (0 for none).

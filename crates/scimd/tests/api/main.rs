@@ -20,6 +20,7 @@ mod errors;
 mod etag;
 mod events;
 mod extensions;
+mod feed;
 mod groups;
 mod helpers;
 mod jwt;
