@@ -29,6 +29,7 @@ mod model;
 pub mod pushdown;
 pub mod sqlite;
 mod store;
+pub mod webhooks;
 mod writes;
 
 use std::sync::Arc;

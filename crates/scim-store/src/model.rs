@@ -276,6 +276,8 @@ pub struct Erasure {
     pub resources: u64,
     pub memberships: u64,
     pub events: u64,
+    /// Webhook deliveries of its events (with their attempts).
+    pub webhook_deliveries: u64,
     pub audit_entries: u64,
     pub tokens: u64,
     pub oauth_clients: u64,

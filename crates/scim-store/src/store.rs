@@ -204,6 +204,47 @@ pub trait Store: Send + Sync + 'static {
     /// tenant's feed a sequence number, for the all-tenants feed (`None`)
     /// a position. A reader resuming below it has missed events.
     async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64>;
+    // ---- webhooks (issue 12) ---------------------------------------------
+    /// Registers an endpoint; it receives the events committed from now on.
+    async fn create_webhook(&self, new: crate::webhooks::NewWebhook) -> Result<crate::webhooks::Webhook>;
+    /// Every endpoint, oldest first (read fresh: the CLI changes them).
+    async fn webhooks(&self) -> Result<Vec<crate::webhooks::Webhook>>;
+    async fn webhook(&self, id: Uuid) -> Result<Option<crate::webhooks::Webhook>>;
+    /// Changes an endpoint; [`crate::StoreError::NotFound`] when there is none.
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        change: crate::webhooks::WebhookChange,
+    ) -> Result<crate::webhooks::Webhook>;
+    /// Deletes an endpoint with its deliveries and their attempts.
+    async fn delete_webhook(&self, id: Uuid) -> Result<()>;
+    /// Queues, for every enabled endpoint, the events committed after its
+    /// cursor that it selects (one write); how many deliveries.
+    async fn fan_out_webhooks(&self) -> Result<u64>;
+    /// Claims, for each `(endpoint, n)`, up to `n` due deliveries that are
+    /// first in line for their resource, leased for `lease`.
+    async fn claim_deliveries(
+        &self,
+        slots: Vec<(Uuid, u32)>,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::webhooks::ClaimedDelivery>>;
+    /// Records attempts and what follows them, in one write.
+    async fn finish_deliveries(&self, outcomes: Vec<crate::webhooks::DeliveryOutcome>) -> Result<()>;
+    /// Releases every lease (a single node starting: none of them is being
+    /// sent); how many.
+    async fn release_delivery_leases(&self) -> Result<u64>;
+    /// An endpoint's deliveries, newest first, with their latest attempts.
+    async fn webhook_deliveries(
+        &self,
+        endpoint: Uuid,
+        q: crate::webhooks::DeliveryQuery,
+    ) -> Result<Vec<crate::webhooks::DeliveryRecord>>;
+    /// Queues the events of `range` the endpoint selects again, in order;
+    /// how many.
+    async fn replay_webhook(&self, endpoint: Uuid, range: crate::webhooks::ReplayRange) -> Result<u64>;
+    /// Pending deliveries, the oldest's age, disabled endpoints.
+    async fn delivery_backlog(&self) -> Result<crate::webhooks::DeliveryBacklog>;
+
     /// Changes after each write this process commits (a counter): feed
     /// readers waiting for events and the delivery worker wake on it.
     /// Commits of other processes or nodes are not signalled; whoever

@@ -73,10 +73,10 @@ pub(crate) fn insert(
     Ok(())
 }
 
-const COLUMNS: &str = "e.position, e.tenant, e.seq, e.id, e.event_type, e.resource_id, e.at, e.actor, e.data, \
+pub(crate) const COLUMNS: &str = "e.position, e.tenant, e.seq, e.id, e.event_type, e.resource_id, e.at, e.actor, e.data, \
      t.slug AS tenant_slug";
 
-fn record_from_row(row: &Row<'_>) -> Result<EventRecord> {
+pub(crate) fn record_from_row(row: &Row<'_>) -> Result<EventRecord> {
     let data: String = row.get("data")?;
     let event_type: String = row.get("event_type")?;
     let actor: Option<String> = row.get("actor")?;

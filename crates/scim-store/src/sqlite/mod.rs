@@ -48,6 +48,7 @@ mod server_settings;
 mod sql;
 mod tenants;
 mod tokens;
+mod webhooks;
 mod writer;
 
 use std::collections::HashMap;
@@ -339,6 +340,55 @@ impl Store for SqliteStore {
 
     async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64> {
         self.read_fresh(|c| events::horizon(c, tenant))
+    }
+
+    async fn create_webhook(&self, new: crate::webhooks::NewWebhook) -> Result<crate::webhooks::Webhook> {
+        self.create_webhook_impl(new).await
+    }
+    async fn webhooks(&self) -> Result<Vec<crate::webhooks::Webhook>> {
+        self.webhooks_impl()
+    }
+    async fn webhook(&self, id: Uuid) -> Result<Option<crate::webhooks::Webhook>> {
+        self.webhook_impl(id)
+    }
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        change: crate::webhooks::WebhookChange,
+    ) -> Result<crate::webhooks::Webhook> {
+        self.update_webhook_impl(id, change).await
+    }
+    async fn delete_webhook(&self, id: Uuid) -> Result<()> {
+        self.delete_webhook_impl(id).await
+    }
+    async fn fan_out_webhooks(&self) -> Result<u64> {
+        self.fan_out_webhooks_impl().await
+    }
+    async fn claim_deliveries(
+        &self,
+        slots: Vec<(Uuid, u32)>,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::webhooks::ClaimedDelivery>> {
+        self.claim_deliveries_impl(slots, lease).await
+    }
+    async fn finish_deliveries(&self, outcomes: Vec<crate::webhooks::DeliveryOutcome>) -> Result<()> {
+        self.finish_deliveries_impl(outcomes).await
+    }
+    async fn release_delivery_leases(&self) -> Result<u64> {
+        self.release_delivery_leases_impl().await
+    }
+    async fn webhook_deliveries(
+        &self,
+        endpoint: Uuid,
+        q: crate::webhooks::DeliveryQuery,
+    ) -> Result<Vec<crate::webhooks::DeliveryRecord>> {
+        self.webhook_deliveries_impl(endpoint, q).await
+    }
+    async fn replay_webhook(&self, endpoint: Uuid, range: crate::webhooks::ReplayRange) -> Result<u64> {
+        self.replay_webhook_impl(endpoint, range).await
+    }
+    async fn delivery_backlog(&self) -> Result<crate::webhooks::DeliveryBacklog> {
+        self.delivery_backlog_impl()
     }
 
     fn commits(&self) -> tokio::sync::watch::Receiver<u64> {

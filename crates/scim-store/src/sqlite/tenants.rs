@@ -127,7 +127,7 @@ impl SqliteStore {
             .await?;
         let mut erased = Erasure { tokens, oauth_clients, ..Erasure::default() };
         type Count = fn(&mut Erasure) -> &mut u64;
-        let batches: [(&str, Count); 4] = [
+        let batches: [(&str, Count); 5] = [
             (
                 "DELETE FROM group_members WHERE (tenant, group_id, member_id) IN \
                  (SELECT tenant, group_id, member_id FROM group_members WHERE tenant = ?1 LIMIT ?2)",
@@ -136,6 +136,11 @@ impl SqliteStore {
             ("DELETE FROM resources WHERE rowid IN (SELECT rowid FROM resources WHERE tenant = ?1 LIMIT ?2)", |e| {
                 &mut e.resources
             }),
+            (
+                "DELETE FROM webhook_deliveries WHERE id IN \
+                 (SELECT id FROM webhook_deliveries WHERE tenant = ?1 LIMIT ?2)",
+                |e| &mut e.webhook_deliveries,
+            ),
             // The newest event of all keeps its position (see events.rs:
             // positions are never handed out twice), emptied below.
             (
@@ -160,6 +165,7 @@ impl SqliteStore {
             // What a request already past authentication wrote meanwhile.
             c.prepare_cached("DELETE FROM group_members WHERE tenant = ?")?.execute([tenant])?;
             c.prepare_cached("DELETE FROM audit_log WHERE tenant = ?")?.execute([tenant])?;
+            c.prepare_cached("DELETE FROM webhook_deliveries WHERE tenant = ?")?.execute([tenant])?;
             c.prepare_cached("DELETE FROM events WHERE tenant = ? AND position < (SELECT max(position) FROM events)")?
                 .execute([tenant])?;
             // The kept newest event becomes a placeholder of no tenant that

@@ -23,6 +23,7 @@ mod members;
 mod oauth;
 mod props;
 mod tenants;
+mod webhooks;
 mod writes;
 
 use std::sync::Arc;

@@ -171,7 +171,10 @@ pub fn feed_query(params: &FeedParams, answer_within: Duration) -> Result<FeedQu
         Some(raw) => match raw.parse::<u64>() {
             Ok(n) if n <= MAX_WAIT.as_secs() => Duration::from_secs(n),
             _ => {
-                return Err(invalid(format!("wait must be a whole number of seconds from 0 to {}", MAX_WAIT.as_secs())));
+                return Err(invalid(format!(
+                    "wait must be a whole number of seconds from 0 to {}",
+                    MAX_WAIT.as_secs()
+                )));
             }
         },
     };

@@ -170,7 +170,7 @@ impl Ops {
         self.forget_tenant(&tenant);
         let detail = serde_json::json!({"tenant": {
             "erased": tenant.slug, "id": tenant.id, "name": tenant.name,
-            "resources": erased.resources, "memberships": erased.memberships, "events": erased.events,
+            "resources": erased.resources, "memberships": erased.memberships, "events": erased.events, "webhook_deliveries": erased.webhook_deliveries,
             "audit_entries": erased.audit_entries, "tokens": erased.tokens, "oauth_clients": erased.oauth_clients,
         }});
         self.record_admin_change(None, who, 204, detail).await;
