@@ -245,7 +245,8 @@ pub trait Store: Send + Sync + 'static {
     /// Pending deliveries, the oldest's age, disabled endpoints.
     async fn delivery_backlog(&self) -> Result<crate::webhooks::DeliveryBacklog>;
 
-    /// Changes after each write this process commits (a counter): feed
+    /// Changes after each write this process commits that changed rows (a
+    /// counter): feed
     /// readers waiting for events and the delivery worker wake on it.
     /// Commits of other processes or nodes are not signalled; whoever
     /// waits also looks again on a timer.

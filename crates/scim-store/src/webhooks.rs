@@ -217,8 +217,6 @@ pub struct DeliveryOutcome {
     pub endpoint: Uuid,
     pub attempt: Attempt,
     pub next: Next,
-    /// Disable the endpoint, saying why (`410 Gone`, failing for days).
-    pub disable_endpoint: Option<String>,
 }
 
 /// A delivery as listed, with its attempts (newest last).

@@ -106,6 +106,13 @@ pub struct Config {
     /// The DNS server verified domains' TXT records are looked up at (an IP
     /// address, optionally with `:port`); unset: the system's resolver.
     pub dns_server: Option<String>,
+    /// Whether webhook URLs may resolve to loopback, private or link-local
+    /// addresses (checked on every connection); off, such endpoints are
+    /// refused (SSRF protection).
+    pub allow_private_webhooks: bool,
+    /// An HTTP(S) proxy every webhook call goes through (it then resolves
+    /// the names, and must enforce the egress policy itself).
+    pub webhook_proxy: Option<String>,
     /// Seconds between the background re-checks of pending domains (each
     /// domain at most this often, at most 100 a round); 0 turns them off.
     pub domain_check_interval_secs: u64,
@@ -148,6 +155,8 @@ impl Default for Config {
             secrets_key_file: None,
             jwks_allow_loopback_http: false,
             dns_server: None,
+            allow_private_webhooks: false,
+            webhook_proxy: None,
             domain_check_interval_secs: 600,
             domain_check_days: 7,
         }
@@ -170,6 +179,8 @@ pub struct Overrides {
     pub tls_key: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_private_webhooks: Option<bool>,
 }
 
 impl Config {
@@ -246,6 +257,11 @@ impl Config {
         {
             bail!("dns_server: {e}");
         }
+        if let Some(proxy) = &self.webhook_proxy
+            && !url::Url::parse(proxy).is_ok_and(|u| matches!(u.scheme(), "http" | "https" | "socks5"))
+        {
+            bail!("webhook_proxy {proxy:?} must be an http://, https:// or socks5:// URL");
+        }
         if self.max_connections == Some(0) {
             bail!("max_connections must be at least 1");
         }
@@ -292,6 +308,14 @@ impl Config {
     /// Where verified domains' TXT records are looked up (checked at load).
     pub fn dns(&self) -> crate::ops::dns::Dns {
         crate::ops::dns::Dns { server: self.dns_server.as_deref().and_then(|s| crate::ops::dns::parse_server(s).ok()) }
+    }
+
+    /// How webhook calls go out (checked at load).
+    pub fn webhook_policy(&self) -> crate::ops::webhooks::WebhookPolicy {
+        crate::ops::webhooks::WebhookPolicy {
+            allow_private: self.allow_private_webhooks,
+            proxy: self.webhook_proxy.as_deref().and_then(|p| url::Url::parse(p).ok()),
+        }
     }
 
     pub fn scheme(&self) -> &'static str {

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod connections;
+pub mod delivery;
 pub mod first_run;
 pub mod limits;
 pub mod logging;

@@ -63,6 +63,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_sealing_key(sealing)
         .with_loopback_jwks(config.jwks_allow_loopback_http)
         .with_dns(config.dns())
+        .with_webhook_policy(config.webhook_policy())
         .with_audit_retention_days(config.audit_retention_days);
     // The CLI prints SCIM URLs with the URL the server really serves at.
     ops.record_public_base().await?;
@@ -84,6 +85,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.audit_retention_days > 0 {
         tokio::spawn(prune_audit(state.clone(), Duration::from_secs(config.audit_retention_days * 86_400)));
     }
+    crate::delivery::worker::start(state.clone())?;
     if config.event_retention_days > 0 {
         tokio::spawn(prune_events(state.clone(), Duration::from_secs(config.event_retention_days * 86_400)));
     }

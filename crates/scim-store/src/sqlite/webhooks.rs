@@ -198,13 +198,6 @@ fn finish(c: &Connection, outcomes: &[DeliveryOutcome]) -> Result<()> {
                 .execute(params![o.endpoint, at])?;
             }
         }
-        if let Some(reason) = &o.disable_endpoint {
-            c.prepare_cached(
-                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?2, disabled_at = ?3, updated = ?3 \
-                 WHERE id = ?1 AND enabled = 1",
-            )?
-            .execute(params![o.endpoint, reason, at])?;
-        }
     }
     Ok(())
 }

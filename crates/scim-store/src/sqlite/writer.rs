@@ -169,6 +169,7 @@ fn run(
             readers.release_idle();
         }
         let started = std::time::Instant::now();
+        let changes_before = conn.total_changes();
         let committed = run_batch(&conn, &mut batch);
         // Seen by operators on `/metrics` (scimd installs the recorder; a
         // no-op without one).
@@ -190,8 +191,10 @@ fn run(
         for job in batch.drain(..) {
             job.finish(committed);
         }
-        if committed.is_ok() {
+        if committed.is_ok() && conn.total_changes() != changes_before {
             // After the callers: a woken feed reader finds the write's rows.
+            // Not for a batch that changed nothing (a delivery worker's
+            // empty claim would wake itself again and again).
             signal.send_modify(|n| *n = n.wrapping_add(1));
         }
     }

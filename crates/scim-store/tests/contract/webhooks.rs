@@ -43,7 +43,6 @@ fn outcome(delivery: i64, endpoint: Uuid, status: u16, next: Next) -> DeliveryOu
             error: None,
         },
         next,
-        disable_endpoint: None,
     }
 }
 

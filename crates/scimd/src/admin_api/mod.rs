@@ -20,6 +20,7 @@ pub mod streamed;
 pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -54,6 +55,17 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/audit/export", get(audit::export_audit))
         .route("/tenants/{slug}/events", get(events::read_tenant_events))
         .route("/events", get(events::read_all_events))
+        .route("/webhooks", get(webhooks::list_webhooks).post(webhooks::create_webhook))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_webhook).patch(webhooks::update_webhook).delete(webhooks::delete_webhook),
+        )
+        .route("/webhooks/{id}/enable", post(webhooks::enable_webhook))
+        .route("/webhooks/{id}/disable", post(webhooks::disable_webhook))
+        .route("/webhooks/{id}/rotate-secret", post(webhooks::rotate_webhook_secret))
+        .route("/webhooks/{id}/deliveries", get(webhooks::list_deliveries))
+        .route("/webhooks/{id}/replay", post(webhooks::replay_webhook))
+        .route("/webhooks/{id}/ping", post(webhooks::ping_webhook))
         .route("/tenants/{slug}/users", get(directory::list_users))
         .route("/tenants/{slug}/users/{id}", get(directory::get_user))
         .route("/tenants/{slug}/groups", get(directory::list_groups))

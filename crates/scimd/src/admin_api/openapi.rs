@@ -15,6 +15,10 @@ use super::problem::Problem;
 use super::tenant_auth::{AuthChangeBody, AuthView};
 use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
+use super::webhooks::{
+    AttemptView, DeliveryPage, DeliveryView, PingView, ReplayBody, ReplayView, RotationBody, WebhookBody, WebhookList,
+    WebhookSecretView, WebhookView,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,13 +36,18 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
         super::audit::search_audit, super::audit::export_audit,
         super::events::read_tenant_events, super::events::read_all_events,
+        super::webhooks::create_webhook, super::webhooks::list_webhooks, super::webhooks::get_webhook,
+        super::webhooks::update_webhook, super::webhooks::delete_webhook, super::webhooks::enable_webhook,
+        super::webhooks::disable_webhook, super::webhooks::rotate_webhook_secret, super::webhooks::list_deliveries,
+        super::webhooks::replay_webhook, super::webhooks::ping_webhook,
         super::directory::list_users, super::directory::get_user, super::directory::list_groups,
         super::directory::get_group, super::directory::list_group_members,
     ),
     components(schemas(Problem, TenantView, NewTenant, TenantPage, SettingsView, SettingsChange, TokenView, IssuedTokenView, NewToken, Rotation, TokenList,
         AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList,
         DomainView, NewDomain, Verification, DomainChange, DomainList,
-        AuditEntryView, AuditPageView, FeedPageView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
+        AuditEntryView, AuditPageView, FeedPageView, WebhookView, WebhookSecretView, WebhookList, WebhookBody, RotationBody, ReplayBody, ReplayView,
+        AttemptView, DeliveryView, DeliveryPage, PingView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
@@ -47,6 +56,7 @@ use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
         (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
         (name = "audit", description = "A tenant's audit log: search and NDJSON export"),
         (name = "events", description = "The event feed: every change, in order, with a cursor and a long poll"),
+        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks or Security Event Tokens), their deliveries, replays"),
         (name = "directory", description = "The host application's view of a tenant's users and groups, deleted ones included"),
     )
 )]

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod schema;
 pub mod tenant;
 pub mod token;
+pub mod webhook;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,9 @@ pub enum Command {
     /// Reads the events a tenant's changes wrote (the outbox).
     #[command(subcommand)]
     Events(events::EventsCommand),
+    /// Manages webhook endpoints and their deliveries.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
     /// Manages a tenant's OAuth 2.0 clients (client credentials).
     #[command(subcommand)]
     OauthClient(oauth::OAuthClientCommand),
@@ -92,6 +96,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Domain(cmd) => domain::run(cmd).await,
         Command::Audit(cmd) => audit::run(cmd).await,
         Command::Events(cmd) => events::run(cmd).await,
+        Command::Webhook(cmd) => webhook::run(cmd).await,
         Command::OauthClient(cmd) => oauth::run_client(cmd).await,
         Command::SigningKey(cmd) => oauth::run_signing_key(cmd).await,
         Command::TenantAuth(cmd) => oauth::run_tenant_auth(cmd).await,
@@ -147,6 +152,11 @@ pub struct ServeArgs {
     /// system's resolver]
     #[arg(long, env = "SCIMD_DNS_SERVER", value_name = "ADDR")]
     pub dns_server: Option<String>,
+    /// Lets webhook URLs resolve to loopback, private and link-local
+    /// addresses (development, tests) [default: `allow_private_webhooks`
+    /// of the config file, else refused]
+    #[arg(long)]
+    pub allow_private_webhooks: bool,
 }
 
 impl CommonArgs {
@@ -194,7 +204,8 @@ impl CommonArgs {
         };
         let ops = Ops::new(store, public_base)
             .with_audit_retention_days(config.audit_retention_days)
-            .with_loopback_jwks(config.jwks_allow_loopback_http);
+            .with_loopback_jwks(config.jwks_allow_loopback_http)
+            .with_webhook_policy(config.webhook_policy());
         // The CLI never generates the key (run as another user, it would
         // make a file the server cannot read): it uses the server's.
         Ok(match crate::secrets_key::load_existing(&config)? {
@@ -212,6 +223,7 @@ impl ServeArgs {
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
             dns_server: self.dns_server.clone(),
+            allow_private_webhooks: self.allow_private_webhooks.then_some(true),
             ..Overrides::default()
         })
     }

@@ -47,7 +47,8 @@ fn invalid(detail: String) -> OpError {
     OpError::Refused(ScimError::invalid_value(detail))
 }
 
-fn instant(name: &str, s: &str) -> OpResult<OffsetDateTime> {
+/// An RFC 3339 instant named `name` (in the refusal) from text.
+pub fn instant(name: &str, s: &str) -> OpResult<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339)
         .map_err(|_| invalid(format!("{name} must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z, not {s:?}")))
 }

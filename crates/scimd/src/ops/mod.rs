@@ -13,6 +13,7 @@ pub mod admin_tokens;
 pub mod audit;
 pub mod audit_search;
 mod cache;
+pub mod deliveries;
 pub mod directory;
 pub mod dns;
 pub mod domain_names;
@@ -31,6 +32,7 @@ pub mod slug;
 pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
+pub mod webhooks;
 pub mod work;
 
 use std::collections::HashMap;
@@ -89,6 +91,8 @@ pub struct Ops {
     verified_domains: TtlCache<Uuid, domain_rule::VerifiedDomains>,
     /// Days audit entries are kept (see `audit_search.rs`).
     audit_retention_days: u64,
+    /// How outbound webhook calls may go (see `webhooks.rs`).
+    webhook_policy: webhooks::WebhookPolicy,
 }
 
 impl Ops {
@@ -114,6 +118,7 @@ impl Ops {
             dns: dns::Dns::default(),
             verified_domains: TtlCache::default(),
             audit_retention_days: 0,
+            webhook_policy: webhooks::WebhookPolicy::default(),
         }
     }
 

@@ -321,6 +321,7 @@ pub const TEST_ENV: &[(&str, &str)] = &[
     ("SCIMD_RATE_LIMIT_PER_SOURCE", "0"),
     ("SCIMD_AUDIT_REFUSAL_WINDOW_SECS", "1"),
     ("SCIMD_JWKS_ALLOW_LOOPBACK_HTTP", "true"),
+    ("SCIMD_ALLOW_PRIVATE_WEBHOOKS", "true"),
 ];
 
 /// One scimd with two tenants (`acme`, `other`) and a token for each.
