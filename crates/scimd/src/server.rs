@@ -26,6 +26,7 @@ use crate::auth::token_endpoint;
 use crate::client_addr;
 use crate::config::{Config, open_store, redact_url};
 use crate::connections;
+use crate::delivery::ssf_metadata;
 use crate::first_run;
 use crate::limits;
 use crate::metrics;
@@ -182,6 +183,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route(token_endpoint::TOKEN_PATH, axum::routing::post(token_endpoint::issue_token))
         .route(token_endpoint::JWKS_PATH, get(token_endpoint::jwks))
         .route(token_endpoint::METADATA_PATH, get(token_endpoint::metadata))
+        .route(ssf_metadata::SSF_CONFIGURATION_PATH, get(ssf_metadata::ssf_configuration))
         .merge(scim_api::router(&state))
         .merge(admin_api::router())
         .fallback(scim_api::unknown_route)

@@ -10,6 +10,7 @@
 //! - `send.rs`: one attempt over HTTP and what its answer means
 //! - `worker.rs`: fan-out, claims under a lease, attempts, outcomes
 //! - `ping.rs`: a test message on demand
+//! - `ssf_metadata.rs`: `/.well-known/ssf-configuration`
 
 pub mod backoff;
 pub mod egress;
@@ -17,4 +18,5 @@ pub mod ping;
 pub mod send;
 pub mod set;
 pub mod signature;
+pub mod ssf_metadata;
 pub mod worker;

@@ -30,4 +30,6 @@ mod list;
 mod oauth;
 mod patch;
 mod persistence;
+mod receiver;
 mod users;
+mod webhooks;
