@@ -41,17 +41,21 @@ command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 PROFILE="${BENCH_PROFILE:-release}"
 echo "== building scimd ($PROFILE)"
 if [[ "$PROFILE" == release ]]; then
-    cargo build -p scimd --release
+    cargo build -p scimd -p webhook-receiver --release
     SCIMD="$TARGET_DIR/release/scimd"
+    RECEIVER="$TARGET_DIR/release/webhook-receiver"
 else
-    cargo build -p scimd
+    cargo build -p scimd -p webhook-receiver
     SCIMD="$TARGET_DIR/debug/scimd"
+    RECEIVER="$TARGET_DIR/debug/webhook-receiver"
 fi
 
 WORK="$(mktemp -d)"
 export BENCH_IDS_DIR="$WORK"
 SERVER_PID=""
+RECEIVER_PID=""
 cleanup() {
+    if [[ -n "$RECEIVER_PID" ]]; then kill "$RECEIVER_PID" 2>/dev/null || true; fi
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -62,7 +66,8 @@ trap cleanup EXIT INT TERM
 
 echo "== starting scimd on a fresh database ($WORK)"
 # No per-tenant rate limit: the benchmark measures the server, not the limit.
-SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
+# Webhooks go to a receiver on loopback: private addresses allowed.
+SCIMD_ALLOW_PRIVATE_WEBHOOKS=true SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
     >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -217,6 +222,72 @@ run "admin: members page, big group (limit=10)" get_path.lua BENCH_TOKEN="$ADMIN
 run "admin: members page, 10-member group (limit=10)" get_path.lua BENCH_TOKEN="$ADMIN_TOKEN" \
     "BENCH_RAW_PATH=/admin/v1/tenants/$TENANT/groups/$SMALL/members?limit=10"
 
+# ---- webhooks (issue 12) ------------------------------------------------------
+# One endpoint, the example receiver (examples/webhook-receiver) on loopback;
+# it prints one line per event with lag_ms, the time from the change's
+# commit (occurred_at) to its arrival.
+declare -a HOOK_RESULTS=()
+HOOK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+HOOK_JSON=$("$SCIMD" webhook add --url "http://127.0.0.1:$HOOK_PORT/webhooks" --tenants "$TENANT" \
+    --json --database "sqlite://$WORK/scimd.db")
+HOOK_ID=$(echo "$HOOK_JSON" | json_field "['webhook']['id']")
+WEBHOOK_SECRET=$(echo "$HOOK_JSON" | json_field "['secret']") LISTEN="127.0.0.1:$HOOK_PORT" "$RECEIVER" \
+    >"$WORK/received" 2>"$WORK/receiver.err" &
+RECEIVER_PID=$!
+delivered() { wc -l <"$WORK/received"; }
+drain() { # waits until $1 events have arrived (at most 300 s); prints the seconds taken
+    local want="$1" t0 now
+    t0=$(date +%s.%N)
+    for _ in $(seq 1 3000); do
+        (($(delivered) >= want)) && break
+        sleep 0.1
+    done
+    now=$(date +%s.%N)
+    python3 -c "print(f'{$now - $t0:.2f}')"
+}
+lags() { # p50/p99 of lag_ms over lines $1.. of the receiver's output
+    tail -n "+$1" "$WORK/received" | sed -n 's/.*lag_ms=//p' | sort -n | python3 -c '
+import sys
+v = [int(x) for x in sys.stdin if x.strip()]
+q = lambda p: v[min(len(v) - 1, int(len(v) * p))] if v else -1
+print(f"n={len(v)} p50_ms={q(0.50)} p99_ms={q(0.99)} max_ms={v[-1] if v else -1}")'
+}
+sleep 1 # the worker reads the new endpoint
+# Write throughput with one endpoint, against "POST /Users" above.
+before=$(delivered)
+run "POST /Users, one webhook endpoint" create_users.lua BENCH_PREFIX=hooked BENCH_QUOTA=0
+written=$(( $(cat "$WORK"/hooked-*.ids | wc -l) ))
+secs=$(drain $((before + written)))
+HOOK_RESULTS+=("events of that run delivered: $(($(delivered) - before)) of $written, the last ${secs}s after the run; lag $(lags $((before + 1)))")
+# Deliveries per second: a backlog queued while the endpoint is disabled,
+# then sent at once.
+"$SCIMD" webhook disable "$HOOK_ID" --database "sqlite://$WORK/scimd.db" >/dev/null
+BACKLOG="${BENCH_WEBHOOK_BACKLOG:-20000}"
+BENCH_PREFIX=backlog BENCH_QUOTA="$BACKLOG" wrk -t"$THREADS" -c"$CONNECTIONS" -d3600s \
+    -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/Users" >"$WORK/backlog.out" &
+WRK_PID=$!
+while kill -0 "$WRK_PID" 2>/dev/null; do
+    n=$( (cat "$WORK"/backlog-*.ids 2>/dev/null || true) | wc -l)
+    ((n >= BACKLOG)) && break
+    sleep 0.5
+done
+kill -INT "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" || true
+before=$(delivered)
+"$SCIMD" webhook enable "$HOOK_ID" --database "sqlite://$WORK/scimd.db" >/dev/null
+secs=$(drain $((before + BACKLOG)))
+got=$(($(delivered) - before))
+HOOK_RESULTS+=("backlog of $BACKLOG events: $got delivered in ${secs}s = $(python3 -c "print(round($got / max($secs, 0.01)))") deliveries/s")
+# Commit-to-delivery latency under a steady write load (~500 writes/s:
+# 5 connections, each waiting 10 ms between requests).
+before=$(delivered)
+echo "== paced writes with delivery (${DURATION}s, -t1 -c5, 10 ms between requests per connection)"
+paced=$(BENCH_PREFIX=paced BENCH_DELAY_MS=10 wrk -t1 -c5 -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/")
+rate=$(echo "$paced" | sed -n 's/^Requests\/sec: *//p')
+written=$(( $(cat "$WORK"/paced-*.ids | wc -l) ))
+drain $((before + written)) >/dev/null
+HOOK_RESULTS+=("steady load of $rate writes/s: commit-to-delivery $(lags $((before + 1)))")
+
 members_after=$(api GET "/Users?filter=groups.value%20eq%20%22$BIG%22&count=0" | json_field "['totalResults']")
 HWM=$(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")
 
@@ -230,5 +301,7 @@ for r in "${RESULTS[@]}"; do
     printf '%-46s %10s %10s %10s %8s %7s %9s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get hwm_mb)" "$(get statuses)"
 done
 echo "big group members: $members before the PATCH scenarios, $members_after after"
+echo "webhooks (one endpoint, examples/webhook-receiver on loopback, max_in_flight 16):"
+for r in "${HOOK_RESULTS[@]}"; do echo "  $r"; done
 echo "scimd peak RSS (VmHWM): $HWM"
 echo "database size: $(du -sh "$WORK" | cut -f1)"

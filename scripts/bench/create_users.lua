@@ -6,6 +6,13 @@ local c = dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 setup = c.setup
 done = c.done
 
+-- BENCH_DELAY_MS paces each connection (a steady write rate: connections
+-- × 1000 / (delay + latency) per second).
+local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+if pace > 0 then
+  function delay() return pace end
+end
+
 function init(args)
   c.headers()
   local total = tonumber(c.env("BENCH_QUOTA", "0"))

@@ -243,11 +243,7 @@ impl EventRecord {
     /// `id`, `type`, `tenant`, `sequence`, `occurred_at` (RFC 3339, UTC,
     /// milliseconds), `actor`, `data`.
     pub fn envelope(&self) -> Value {
-        let occurred_at = self
-            .at
-            .to_offset(time::UtcOffset::UTC)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
+        let occurred_at = scim_core::resource::format_datetime(self.at);
         json!({
             "id": self.id.to_string(),
             "type": self.event_type.as_str(),

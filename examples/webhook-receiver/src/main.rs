@@ -79,9 +79,11 @@ fn signature_ok(keys: &[Vec<u8>], id: &str, timestamp: &str, body: &[u8], header
         mac.update(b".");
         mac.update(body);
         let expected: [u8; 32] = mac.finalize().into_bytes().into();
-        header.split(' ').filter_map(|s| s.strip_prefix("v1,")).filter_map(|b| STANDARD.decode(b).ok()).any(
-            |given| bool::from(given.as_slice().ct_eq(&expected[..])),
-        )
+        header
+            .split(' ')
+            .filter_map(|s| s.strip_prefix("v1,"))
+            .filter_map(|b| STANDARD.decode(b).ok())
+            .any(|given| bool::from(given.as_slice().ct_eq(&expected[..])))
     })
 }
 
@@ -182,7 +184,10 @@ mod tests {
         // The same id again: accepted, not handled twice.
         assert_eq!(post(&receiver, "e1", now, &sign(&key, "e1", now, body), body).await, StatusCode::NO_CONTENT);
         // A wrong signature, a stale or future timestamp.
-        assert_eq!(post(&receiver, "e2", now, &sign(b"another key", "e2", now, body), body).await, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            post(&receiver, "e2", now, &sign(b"another key", "e2", now, body), body).await,
+            StatusCode::BAD_REQUEST
+        );
         let old = now - 301;
         assert_eq!(post(&receiver, "e3", old, &sign(&key, "e3", old, body), body).await, StatusCode::BAD_REQUEST);
         let future = now + 301;

@@ -18,6 +18,7 @@ mod domains;
 mod durability;
 mod errors;
 mod etag;
+mod event_schemas;
 mod events;
 mod extensions;
 mod feed;
