@@ -89,10 +89,10 @@ pub struct WebhookBody {
     /// `https://…` (or `http://…`); no redirects are followed.
     pub url: Option<String>,
     /// `"all"` (the default) or a list of tenant slugs.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = all_or_list)]
     pub tenants: Option<Selection<String>>,
     /// `"all"` (the default) or a list of event types.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = all_or_list)]
     pub types: Option<Selection<String>>,
     /// `json` (default) or `set`; fixed once registered.
     pub format: Option<String>,
@@ -115,6 +115,16 @@ pub struct WebhookBody {
     pub max_in_flight: Option<u32>,
     /// PATCH only: enable (clearing why it was disabled) or disable.
     pub enabled: Option<bool>,
+}
+
+/// `"all"` or a list of strings, as OpenAPI says it.
+fn all_or_list() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["all"])))
+        .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).min_items(Some(1)))
+        .build()
+        .into()
 }
 
 /// A field that may be absent (leave it), `null` (remove it) or a value.
@@ -541,6 +551,8 @@ pub async fn delete_webhook(
     request_body(content = Option<RotationBody>, content_type = "application/json"),
     responses(
         (status = 200, description = "The new secret", body = WebhookSecretView),
+        (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An overlap over 7 days", body = Problem, content_type = "application/problem+json"),
         AuthRefusals,
@@ -609,6 +621,8 @@ pub async fn list_deliveries(
     request_body(content = ReplayBody, content_type = "application/json"),
     responses(
         (status = 202, description = "Queued", body = ReplayView),
+        (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such endpoint", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither or both ranges, a bad range, over 100,000 events", body = Problem, content_type = "application/problem+json"),
         AuthRefusals,

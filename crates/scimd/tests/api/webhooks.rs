@@ -193,6 +193,15 @@ async fn a_410_disables_the_endpoint_and_enabling_it_resumes() {
     app.create_user("gone2").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(rx.received().len(), 1, "nothing is sent to a disabled endpoint");
+    // Visible on /metrics: the disabled endpoint, and its held delivery (what
+    // came after it is queued when it is enabled).
+    let metrics = eventually(WAIT, "webhook metrics", || async {
+        let m = send(app.http.get(format!("{}/metrics", app.base))).await.text;
+        m.contains("scimd_webhook_disabled_endpoints 1").then_some(m)
+    })
+    .await;
+    assert!(metrics.contains("scimd_webhook_backlog 1"), "the held delivery: {metrics}");
+    assert!(metrics.contains("scimd_webhook_oldest_pending_seconds"), "{metrics}");
     rx.set(Behaviour::default());
     let r = app.admin(Method::POST, &format!("/webhooks/{id}/enable"), Some(&token), None).await;
     assert_eq!(r.body["enabled"], true, "{}", r.text);
