@@ -436,6 +436,19 @@ impl SqliteStore {
     }
 
     pub(crate) async fn fan_out_webhooks_impl(&self) -> Result<u64> {
+        // A read first: most calls find nothing new (no endpoint, or every
+        // cursor at the newest event), and a write would take the writer
+        // from SCIM requests for nothing.
+        let behind = self.read_fresh(|c| {
+            Ok(c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled = 1 \
+                 AND cursor < (SELECT COALESCE(max(position), 0) FROM events))",
+            )?
+            .query_row([], |r| r.get::<_, bool>(0))?)
+        })?;
+        if !behind {
+            return Ok(0);
+        }
         let at = super::convert::now();
         self.write(move |c| fan_out(c, at)).await
     }

@@ -38,6 +38,17 @@ const TICK: Duration = Duration::from_secs(1);
 /// `/metrics` gauges are refreshed this often.
 const METRICS_EVERY: Duration = Duration::from_secs(5);
 
+/// What woke the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// This process committed a change (perhaps an event).
+    Commit,
+    /// An attempt ended: a slot is free.
+    Done,
+    /// A second passed (retries come due; other processes' events).
+    Tick,
+}
+
 struct Worker {
     state: AppState,
     client: reqwest::Client,
@@ -78,9 +89,10 @@ impl Worker {
         }
         let mut commits = ops.commits();
         let mut metrics_at = Instant::now().checked_sub(METRICS_EVERY).unwrap_or_else(Instant::now);
+        let mut woke = Wake::Tick;
         loop {
             commits.borrow_and_update();
-            if let Err(e) = self.round().await {
+            if let Err(e) = self.round(woke).await {
                 tracing::warn!(error = %e, "a delivery round failed");
                 tokio::time::sleep(TICK).await;
             }
@@ -88,18 +100,24 @@ impl Worker {
                 metrics_at = Instant::now();
                 self.publish_metrics().await;
             }
-            tokio::select! {
-                _ = commits.changed() => {}
-                _ = self.done.notified() => {}
-                _ = tokio::time::sleep(TICK) => {}
-            }
+            woke = tokio::select! {
+                _ = commits.changed() => Wake::Commit,
+                _ = self.done.notified() => Wake::Done,
+                _ = tokio::time::sleep(TICK) => Wake::Tick,
+            };
         }
     }
 
     /// Fans out, claims what the free slots allow, and starts sending.
-    async fn round(self: &Arc<Self>) -> OpResult<()> {
+    async fn round(self: &Arc<Self>, woke: Wake) -> OpResult<()> {
         let ops = &self.state.ops;
-        ops.fan_out_webhooks().await?;
+        let queued = ops.fan_out_webhooks().await?;
+        // A commit that queued nothing (a SCIM write no endpoint selects,
+        // an attempt recorded) brings nothing to claim: no claim write.
+        // Finished attempts free slots; the tick brings retries due.
+        if woke == Wake::Commit && queued == 0 {
+            return Ok(());
+        }
         let endpoints: HashMap<Uuid, Webhook> =
             ops.webhooks().await?.into_iter().filter(|w| w.enabled).map(|w| (w.id, w)).collect();
         let slots: Vec<(Uuid, u32)> = {
