@@ -228,7 +228,7 @@ run "admin: members page, 10-member group (limit=10)" get_path.lua BENCH_TOKEN="
 # commit (occurred_at) to its arrival.
 declare -a HOOK_RESULTS=()
 HOOK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-HOOK_JSON=$("$SCIMD" webhook add --url "http://127.0.0.1:$HOOK_PORT/webhooks" --tenants "$TENANT" \
+HOOK_JSON=$(SCIMD_ALLOW_PRIVATE_WEBHOOKS=true "$SCIMD" webhook add --url "http://127.0.0.1:$HOOK_PORT/webhooks" --tenants "$TENANT" \
     --json --database "sqlite://$WORK/scimd.db")
 HOOK_ID=$(echo "$HOOK_JSON" | json_field "['webhook']['id']")
 WEBHOOK_SECRET=$(echo "$HOOK_JSON" | json_field "['secret']") LISTEN="127.0.0.1:$HOOK_PORT" "$RECEIVER" \
