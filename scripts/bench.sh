@@ -279,10 +279,10 @@ secs=$(drain $((before + BACKLOG)))
 got=$(($(delivered) - before))
 HOOK_RESULTS+=("backlog of $BACKLOG events: $got delivered in ${secs}s = $(python3 -c "print(round($got / max($secs, 0.01)))") deliveries/s")
 # Commit-to-delivery latency under a steady write load (~500 writes/s:
-# 5 connections, each waiting 10 ms between requests).
+# 7 connections, each waiting 10 ms between requests).
 before=$(delivered)
-echo "== paced writes with delivery (${DURATION}s, -t1 -c5, 10 ms between requests per connection)"
-paced=$(BENCH_PREFIX=paced BENCH_DELAY_MS=10 wrk -t1 -c5 -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/")
+echo "== paced writes with delivery (${DURATION}s, -t1 -c7, 10 ms between requests per connection)"
+paced=$(BENCH_PREFIX=paced BENCH_DELAY_MS=10 wrk -t1 -c7 -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/")
 rate=$(echo "$paced" | sed -n 's/^Requests\/sec: *//p')
 written=$(( $(cat "$WORK"/paced-*.ids | wc -l) ))
 drain $((before + written)) >/dev/null

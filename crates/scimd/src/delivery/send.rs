@@ -52,6 +52,17 @@ async fn head_of(mut resp: reqwest::Response) -> Vec<u8> {
     kept
 }
 
+/// The record of an attempt that got an answer.
+fn answered(at: time::OffsetDateTime, started: Instant, status: u16, kept: &[u8], error: Option<String>) -> Attempt {
+    Attempt {
+        at,
+        status: Some(status),
+        latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        response: Some(String::from_utf8_lossy(kept).into_owned()),
+        error,
+    }
+}
+
 fn failed(at: time::OffsetDateTime, started: Instant, e: &reqwest::Error) -> Sent {
     // The error's chain says why (refused address, timeout, TLS); never a
     // secret: the request carries none in its URL.
@@ -116,16 +127,7 @@ pub async fn post_signed(
             let status = resp.status().as_u16();
             let verdict = verdict_of(status, resp.headers());
             let kept = head_of(resp).await;
-            Sent {
-                attempt: Attempt {
-                    at,
-                    status: Some(status),
-                    latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    response: Some(String::from_utf8_lossy(&kept).into_owned()),
-                    error: None,
-                },
-                verdict,
-            }
+            Sent { attempt: answered(at, started, status, &kept, None), verdict }
         }
     }
 }
@@ -165,33 +167,16 @@ pub async fn push_sets(client: &reqwest::Client, url: &str, authorization: Optio
             },
         };
         if verdict != Verdict::Delivered {
-            return Sent {
-                attempt: Attempt {
-                    at,
-                    status: Some(status),
-                    latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    response: Some(String::from_utf8_lossy(&kept).into_owned()),
-                    error: match &verdict {
-                        Verdict::Permanent(why) => Some(why.clone()),
-                        _ => None,
-                    },
-                },
-                verdict,
+            let error = match &verdict {
+                Verdict::Permanent(why) => Some(why.clone()),
+                _ => None,
             };
+            return Sent { attempt: answered(at, started, status, &kept, error), verdict };
         }
         last = Some((status, kept));
     }
     let (status, kept) = last.unwrap_or((202, Vec::new()));
-    Sent {
-        attempt: Attempt {
-            at,
-            status: Some(status),
-            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            response: Some(String::from_utf8_lossy(&kept).into_owned()),
-            error: None,
-        },
-        verdict: Verdict::Delivered,
-    }
+    Sent { attempt: answered(at, started, status, &kept, None), verdict: Verdict::Delivered }
 }
 
 #[cfg(test)]
