@@ -170,7 +170,13 @@ mod tests {
         let key = key_of(SECRET).unwrap();
         let body = r#"{"test": 2432232314}"#;
         let sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-        assert!(signature_ok(std::slice::from_ref(&key), "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", body.as_bytes(), sig));
+        assert!(signature_ok(
+            std::slice::from_ref(&key),
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            body.as_bytes(),
+            sig
+        ));
         assert!(!signature_ok(&[key], "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265331", body.as_bytes(), sig));
     }
 
