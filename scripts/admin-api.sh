@@ -8,6 +8,10 @@
 #   scripts/admin-api.sh                    # by hand or from .ci/run
 #   SCHEMATHESIS_SECONDS=30 scripts/admin-api.sh
 #
+# The event feed's long poll answers after up to `wait` (0-30) seconds: the
+# response time limit (schemathesis' default is 10 s) and the request
+# timeout are just above it.
+#
 # One check is left out: positive_data_acceptance (every schema-valid
 # request must succeed). Opaque values a schema cannot describe fail it by
 # design: a made-up cursor is 422, a stale If-Match 412.
@@ -54,7 +58,7 @@ echo "== admin API: schemathesis for ${SECONDS_BUDGET}s"
 status=0
 "$VENV/bin/schemathesis" run "$SPEC" -H "Authorization: Bearer $ADMIN_TOKEN" \
     --checks all --exclude-checks positive_data_acceptance \
-    --max-time "$SECONDS_BUDGET" --max-examples 50 --warnings off || status=$?
+    --max-time "$SECONDS_BUDGET" --max-examples 50 --max-response-time 31 --request-timeout 35 --warnings off || status=$?
 if [[ $status -ne 0 ]]; then
     echo "-- scimd log (last 50 lines)"
     tail -n 50 "$WORK/stderr" || true
