@@ -4,7 +4,7 @@
 //! into the operator's network — unless the operator allows them
 //! (`--allow-private-webhooks`). The check runs on every connection, in
 //! the HTTP client's resolver (a name may resolve elsewhere tomorrow), and
-//! on IP-literal URLs, which the resolver never sees. No redirect is
+//! at every call on IP-literal URLs, which the resolver never sees. No redirect is
 //! followed. With an egress proxy the proxy resolves names and must
 //! enforce the policy itself; IP literals are still checked here.
 
@@ -125,24 +125,40 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The HTTP client webhook calls go through: no redirects, `timeout` for
-/// the whole exchange, the guarded resolver unless private addresses are
-/// allowed, and the egress proxy if one is set.
-pub fn build_client(allow_private: bool, proxy: Option<&Url>, timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout.min(Duration::from_secs(10)))
-        .user_agent(concat!("scimd-webhooks/", env!("CARGO_PKG_VERSION")));
-    b = match proxy {
-        Some(p) => b.proxy(reqwest::Proxy::all(p.as_str())?),
-        // Not the environment's HTTP_PROXY: egress goes where configured.
-        None => b.no_proxy(),
-    };
-    if !allow_private {
-        b = b.dns_resolver(Arc::new(GuardedResolver));
+/// The way out for webhook calls: an HTTP client with no redirects,
+/// `timeout` for the whole exchange, the guarded resolver unless private
+/// addresses are allowed, and the egress proxy if one is set.
+pub struct Egress {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+impl Egress {
+    pub fn new(allow_private: bool, proxy: Option<&Url>, timeout: Duration) -> anyhow::Result<Self> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("scimd-webhooks/", env!("CARGO_PKG_VERSION")));
+        b = match proxy {
+            Some(p) => b.proxy(reqwest::Proxy::all(p.as_str())?),
+            // Not the environment's HTTP_PROXY: egress goes where configured.
+            None => b.no_proxy(),
+        };
+        if !allow_private {
+            b = b.dns_resolver(Arc::new(GuardedResolver));
+        }
+        Ok(Self { client: b.build()?, allow_private })
     }
-    Ok(b.build()?)
+
+    /// A POST to `url`, checked first: a stored URL was checked when it was
+    /// registered, but under the policy of that day (the operator may have
+    /// allowed private addresses then and not now).
+    pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, EgressError> {
+        let parsed = Url::parse(url).map_err(|_| EgressError::NoHost)?;
+        check_url(&parsed, self.allow_private)?;
+        Ok(self.client.post(parsed))
+    }
 }
 
 #[cfg(test)]
@@ -199,8 +215,8 @@ mod tests {
 
     #[tokio::test]
     async fn names_resolving_to_loopback_are_refused_on_connection() {
-        let client = build_client(false, None, Duration::from_secs(5)).unwrap();
-        let e = client.get("http://localhost:9/").send().await.unwrap_err();
+        let egress = Egress::new(false, None, Duration::from_secs(5)).unwrap();
+        let e = egress.post("http://localhost:9/").unwrap().send().await.unwrap_err();
         let mut text = e.to_string();
         let mut source = std::error::Error::source(&e);
         while let Some(s) = source {
@@ -208,5 +224,16 @@ mod tests {
             source = s.source();
         }
         assert!(text.contains("loopback, private"), "{text}");
+    }
+
+    #[test]
+    fn ip_literals_are_checked_at_every_call() {
+        let egress = Egress::new(false, None, Duration::from_secs(5)).unwrap();
+        assert!(matches!(egress.post("http://127.0.0.1:9/"), Err(EgressError::Forbidden(_))));
+        assert!(matches!(egress.post("http://2130706433/"), Err(EgressError::Forbidden(_))), "numeric forms too");
+        assert!(matches!(egress.post("http://[::ffff:7f00:1]/"), Err(EgressError::Forbidden(_))));
+        assert!(egress.post("https://hooks.example.com/").is_ok());
+        let open = Egress::new(true, None, Duration::from_secs(5)).unwrap();
+        assert!(open.post("http://127.0.0.1:9/").is_ok());
     }
 }

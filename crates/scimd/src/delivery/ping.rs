@@ -17,7 +17,7 @@ pub const SSF_VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/even
 /// Sends a ping to `w` and says what came back.
 pub async fn ping(ops: &Ops, w: &Webhook) -> OpResult<Sent> {
     let policy = ops.webhook_policy();
-    let client = super::egress::build_client(policy.allow_private, policy.proxy.as_ref(), send::TIMEOUT)
+    let egress = super::egress::Egress::new(policy.allow_private, policy.proxy.as_ref(), send::TIMEOUT)
         .map_err(OpError::internal)?;
     let now = time::OffsetDateTime::now_utc();
     let secrets = ops.endpoint_secrets(w, now)?;
@@ -33,7 +33,7 @@ pub async fn ping(ops: &Ops, w: &Webhook) -> OpResult<Sent> {
             let body = serde_json::to_vec(&body).map_err(OpError::internal)?;
             let mut keys = vec![&secrets.current];
             keys.extend(secrets.previous.as_ref());
-            Ok(send::post_signed(&client, &w.url, &keys, &id, body).await)
+            Ok(send::post_signed(&egress, &w.url, &keys, &id, body).await)
         }
         WebhookFormat::Set => {
             let ring = ops.key_ring().await?;
@@ -49,7 +49,7 @@ pub async fn ping(ops: &Ops, w: &Webhook) -> OpResult<Sent> {
                 "events": { SSF_VERIFICATION: { "state": id } },
             });
             let set = super::set::sign_set(&claims, kid, key).map_err(OpError::internal)?;
-            Ok(send::push_sets(&client, &w.url, secrets.authorization.as_deref(), &[set]).await)
+            Ok(send::push_sets(&egress, &w.url, secrets.authorization.as_deref(), &[set]).await)
         }
     }
 }

@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use scim_store::webhooks::Attempt;
 
 use super::backoff::parse_retry_after;
+use super::egress::Egress;
 use super::set::{PushOutcome, classify_push_response};
 use super::signature::{WebhookSecret, signature_header};
 
@@ -63,17 +64,18 @@ fn answered(at: time::OffsetDateTime, started: Instant, status: u16, kept: &[u8]
     }
 }
 
-fn failed(at: time::OffsetDateTime, started: Instant, e: &reqwest::Error) -> Sent {
-    // The error's chain says why (refused address, timeout, TLS); never a
-    // secret: the request carries none in its URL.
+/// The record of an attempt that got no answer: `e`'s chain says why
+/// (refused address, timeout, TLS); never a secret: the request carries
+/// none in its URL.
+fn failed(at: time::OffsetDateTime, started: Instant, e: &dyn std::error::Error) -> Sent {
     let mut why = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         why.push_str(": ");
         why.push_str(&s.to_string());
         source = s.source();
     }
-    why.truncate(KEPT_RESPONSE);
+    why.truncate(why.floor_char_boundary(KEPT_RESPONSE));
     Sent {
         attempt: Attempt {
             at,
@@ -104,7 +106,7 @@ fn verdict_of(status: u16, headers: &HeaderMap) -> Verdict {
 /// POSTs `body` (an event envelope, or a ping) to `url`, signed with every
 /// secret in `secrets` (two during a rotation's overlap).
 pub async fn post_signed(
-    client: &reqwest::Client,
+    egress: &Egress,
     url: &str,
     secrets: &[&WebhookSecret],
     message_id: &str,
@@ -114,8 +116,11 @@ pub async fn post_signed(
     let timestamp = at.unix_timestamp();
     let signature = signature_header(secrets, message_id, timestamp, &body);
     let started = Instant::now();
-    let req = client
-        .post(url)
+    let req = match egress.post(url) {
+        Ok(req) => req,
+        Err(e) => return failed(at, started, &e),
+    };
+    let req = req
         .header(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))
         .header("webhook-id", message_id)
         .header("webhook-timestamp", timestamp.to_string())
@@ -134,13 +139,16 @@ pub async fn post_signed(
 
 /// Pushes Security Event Tokens one after the other (RFC 8935 §2): all
 /// must be accepted; the first refusal decides.
-pub async fn push_sets(client: &reqwest::Client, url: &str, authorization: Option<&str>, sets: &[String]) -> Sent {
+pub async fn push_sets(egress: &Egress, url: &str, authorization: Option<&str>, sets: &[String]) -> Sent {
     let at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let mut last: Option<(u16, Vec<u8>)> = None;
     for set in sets {
-        let mut req = client
-            .post(url)
+        let mut req = match egress.post(url) {
+            Ok(req) => req,
+            Err(e) => return failed(at, started, &e),
+        };
+        req = req
             .header(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/secevent+jwt"))
             .header(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"))
             .body(set.clone());

@@ -51,7 +51,7 @@ enum Wake {
 
 struct Worker {
     state: AppState,
-    client: reqwest::Client,
+    egress: super::egress::Egress,
     /// Deliveries being sent, per endpoint.
     in_flight: Mutex<HashMap<Uuid, u32>>,
     /// An attempt ended: slots are free.
@@ -72,10 +72,10 @@ struct Worker {
 /// Starts the worker on the server's runtime.
 pub fn start(state: AppState) -> anyhow::Result<()> {
     let policy = state.ops.webhook_policy().clone();
-    let client = super::egress::build_client(policy.allow_private, policy.proxy.as_ref(), send::TIMEOUT)?;
+    let egress = super::egress::Egress::new(policy.allow_private, policy.proxy.as_ref(), send::TIMEOUT)?;
     let worker = Arc::new(Worker {
         state,
-        client,
+        egress,
         in_flight: Mutex::default(),
         done: Notify::new(),
         finished: Mutex::default(),
@@ -250,7 +250,7 @@ impl Worker {
                 let body = serde_json::to_vec(&event.envelope()).map_err(OpError::internal)?;
                 let mut keys = vec![&secrets.current];
                 keys.extend(secrets.previous.as_ref());
-                Ok(send::post_signed(&self.client, &w.url, &keys, &event.id.to_string(), body).await)
+                Ok(send::post_signed(&self.egress, &w.url, &keys, &event.id.to_string(), body).await)
             }
             WebhookFormat::Set => {
                 let sets = self.signed_sets(w, event).await?;
@@ -267,7 +267,7 @@ impl Worker {
                         verdict: Verdict::Delivered,
                     });
                 }
-                Ok(send::push_sets(&self.client, &w.url, secrets.authorization.as_deref(), &sets).await)
+                Ok(send::push_sets(&self.egress, &w.url, secrets.authorization.as_deref(), &sets).await)
             }
         }
     }
