@@ -115,7 +115,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     >(app);
 
     let handle: Handle<SocketAddr> = Handle::new();
-    tokio::spawn(shutdown_on_signal(handle.clone(), Duration::from_secs(config.shutdown_grace_secs), in_flight));
+    tokio::spawn(shutdown_on_signal(
+        stop_signal(),
+        handle.clone(),
+        Duration::from_secs(config.shutdown_grace_secs),
+        in_flight,
+    ));
 
     // The one line scripts and tests wait for; stdout is flushed so a pipe
     // reader sees it at once.
@@ -290,31 +295,50 @@ fn warn_about_public_url(public_base: &str) {
     }
 }
 
-async fn shutdown_on_signal(handle: Handle<SocketAddr>, grace: Duration, in_flight: connections::InFlight) {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Waits for SIGTERM or SIGINT. The handlers are installed when this is
+/// called, not when the future is first polled: the server calls it before
+/// it prints that it is listening, so a stop sent as soon as that line
+/// appears is a graceful stop, not the signal's default action.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    async fn wait(s: std::io::Result<Signal>, name: &'static str) {
+        match s {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                tracing::error!(error = %e, "cannot listen for {name}");
                 std::future::pending::<()>().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
+    let (term, int) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        tokio::select! {
+            () = wait(term, "SIGTERM") => {}
+            () = wait(int, "SIGINT") => {}
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn shutdown_on_signal(
+    stop: impl std::future::Future<Output = ()>,
+    handle: Handle<SocketAddr>,
+    grace: Duration,
+    in_flight: connections::InFlight,
+) {
+    stop.await;
     tracing::info!("shutting down: finishing in-flight requests");
     handle.graceful_shutdown(Some(grace));
     // New connections are refused now, kept-alive ones close after their
