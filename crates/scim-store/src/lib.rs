@@ -1,6 +1,6 @@
 //! Storage for scimd: the [`Store`] trait the server talks to, the rules
 //! every backend shares, and the backends (SQLite, embedded default;
-//! PostgreSQL later).
+//! PostgreSQL, for several nodes).
 //!
 //! Backend-neutral modules hold the rules, so that a backend only speaks
 //! its SQL: `writes` (what each write checks and records), [`events`]
@@ -26,6 +26,7 @@ pub mod events;
 mod list;
 mod members;
 mod model;
+pub mod postgres;
 pub mod pushdown;
 pub mod sqlite;
 mod store;
@@ -55,11 +56,14 @@ pub struct StoreOptions {
     /// do not, so that a mistyped path is an error rather than a new, empty
     /// database.
     pub create: bool,
+    /// Connections a PostgreSQL store keeps at most (per node); SQLite's
+    /// readers and writer are sized by the CPUs instead.
+    pub pool_size: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { scan_budget: 1_000_000, create: true }
+        StoreOptions { scan_budget: 1_000_000, create: true, pool_size: 16 }
     }
 }
 
@@ -69,7 +73,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 }
 
 /// Opens the store named by `url`: `sqlite://path` (created if missing and
-/// `options.create`). Applies migrations.
+/// `options.create`) or `postgres://user@host/db?sslmode=…`. Applies
+/// migrations.
 /// The file of a `sqlite:` database URL; `None` for other backends (and
 /// for URLs that name no file).
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
@@ -80,7 +85,7 @@ pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store
     if url.starts_with("sqlite:") {
         sqlite::open(url, options).await
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(StoreError::Config("the PostgreSQL backend is not available in this build yet; use sqlite://".into()))
+        postgres::open(url, options).await
     } else if !url.contains("://") {
         // A bare path: the likeliest meaning is a SQLite file.
         Err(StoreError::Config(format!("{url:?} is not a database URL; for a SQLite file write sqlite://{url}")))

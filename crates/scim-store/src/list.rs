@@ -22,6 +22,14 @@ use uuid::Uuid;
 use crate::pushdown::{self, Ctx, Part};
 use crate::{GroupRef, ListPage, ListQuery, Member, ResourceKind, Result, StoreError, StoredResource};
 
+/// Which rows a list reads: the live ones (SCIM), or the soft-deleted ones
+/// too (the admin views).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Visibility {
+    Live,
+    WithDeleted,
+}
+
 /// How a list is served.
 pub(crate) struct Plan {
     /// The pushed-down condition.
@@ -61,6 +69,22 @@ pub(crate) fn plan(kind: ResourceKind, query: &ListQuery<'_>) -> Result<Plan> {
 pub(crate) trait Membership {
     fn members_of(&self, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>>;
     fn groups_of(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>>;
+}
+
+/// Membership read ahead for one batch (see [`Sieve::needs_membership`]).
+#[derive(Default)]
+pub(crate) struct Prefetched {
+    pub members: HashMap<Uuid, Vec<Member>>,
+    pub groups: HashMap<Uuid, Vec<GroupRef>>,
+}
+
+impl Membership for Prefetched {
+    fn members_of(&self, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
+        Ok(groups.iter().filter_map(|g| self.members.get(g).map(|m| (*g, m.clone()))).collect())
+    }
+    fn groups_of(&self, users: &[Uuid]) -> Result<HashMap<Uuid, Vec<GroupRef>>> {
+        Ok(users.iter().filter_map(|u| self.groups.get(u).map(|g| (*u, g.clone()))).collect())
+    }
 }
 
 /// Candidates a backend reads and hands to a [`Sieve`] at a time: enough
@@ -121,6 +145,13 @@ impl<'q> Sieve<'q> {
             skipped: 0,
             keep,
         })
+    }
+
+    /// Whether the evaluator needs the candidates' membership (a filter or
+    /// sort on `members` or `groups`): a backend that cannot answer
+    /// [`Membership`] synchronously reads it for each batch first.
+    pub(crate) fn needs_membership(&self) -> bool {
+        self.needs_derived
     }
 
     /// Takes the next candidates, in the default order.

@@ -252,6 +252,15 @@ pub trait Store: Send + Sync + 'static {
     /// waits also looks again on a timer.
     fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 
+    /// Changes whenever tenants, tokens, OAuth clients, admin tokens or
+    /// signing keys were changed by another node (PostgreSQL: within a
+    /// second, by LISTEN/NOTIFY): the server drops its caches of them. The
+    /// default never changes: on SQLite all writers but the CLI are this
+    /// process, and the caches' short lifetimes cover the CLI.
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        tokio::sync::watch::channel(0).1
+    }
+
     // ---- the admin views (audit search, the host application's view) ----
     /// A tenant's audit entries matching `query`, newest first (time, then
     /// row id, descending), at most `query.limit`, after `query.before`.

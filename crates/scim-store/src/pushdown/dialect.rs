@@ -40,6 +40,15 @@ pub enum JsonKind {
     False,
 }
 
+/// How a condition reads a JSON value: as text (a string's characters) or
+/// as a number. A backend whose SQL is typed (PostgreSQL) needs to know;
+/// SQLite's `json_extract` gives either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonRead {
+    Text,
+    Number,
+}
+
 /// A substring test of a text column against a bound needle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextTest {
@@ -73,10 +82,11 @@ pub trait Dialect {
     /// Appends `test` of `subject` (a text expression) against `needle`
     /// (bound).
     fn text_test(&mut self, test: TextTest, subject: &Frag, needle: String);
-    /// Appends the SQL value of the JSON value at `at`: a string as text,
-    /// a number as a number, NULL where there is none. Only compared after
-    /// a [`Self::json_is`] test of its type.
-    fn json_value(&mut self, at: &JsonRef);
+    /// Appends the SQL value of the JSON value at `at`, read as `read`
+    /// says; NULL where there is none. Only compared after a
+    /// [`Self::json_is`] test of its type, and never an error whatever the
+    /// type (SQL does not promise to evaluate `AND` left to right).
+    fn json_value(&mut self, at: &JsonRef, read: JsonRead);
     /// Appends a condition: the JSON value at `at` is of `kind`.
     fn json_is(&mut self, at: &JsonRef, kind: JsonKind);
     /// Appends a condition: some element of the array at `keys` in the

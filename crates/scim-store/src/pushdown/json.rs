@@ -18,7 +18,7 @@ use scim_core::path::AttrPath;
 use scim_core::schema::{AttrType, AttributeDef};
 use scim_core::value::fold;
 
-use super::{Ctx, Frag, JsonBase, JsonKind, JsonRef, Part, Piece, TextTest, and, has_sigma, not, or};
+use super::{Ctx, Frag, JsonBase, JsonKind, JsonRead, JsonRef, Part, Piece, TextTest, and, has_sigma, not, or};
 
 /// Attributes a stored document does not hold: kept in columns or rows of
 /// their own, or never stored.
@@ -175,8 +175,14 @@ fn is(r: &JsonRef, kind: JsonKind) -> Frag {
     Frag::piece(Piece::JsonIs(r.clone(), kind))
 }
 
+/// The value at `r` as text (compared only after a test that it is a string).
 fn value_of(r: &JsonRef) -> Frag {
-    Frag::piece(Piece::JsonValue(r.clone()))
+    Frag::piece(Piece::JsonValue(r.clone(), JsonRead::Text))
+}
+
+/// The value at `r` as a number (compared only after a test that it is one).
+fn number_of(r: &JsonRef) -> Frag {
+    Frag::piece(Piece::JsonValue(r.clone(), JsonRead::Number))
 }
 
 /// `(a AND b)`.
@@ -255,7 +261,7 @@ fn value_compare(r: &JsonRef, def: &AttributeDef, op: CompareOp, value: &CompVal
                 CompareOp::Co | CompareOp::Sw | CompareOp::Ew => return Part::never(),
                 CompareOp::Ne => return Part::unknown(),
             };
-            Part::exact(both(is(r, JsonKind::Integer), value_of(r).s(format!(" {sym} ")).int(i)))
+            Part::exact(both(is(r, JsonKind::Integer), number_of(r).s(format!(" {sym} ")).int(i)))
         }
         AttrType::Decimal | AttrType::DateTime | AttrType::Complex => Part::unknown(),
     }

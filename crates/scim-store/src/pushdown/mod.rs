@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-pub use self::dialect::{Dialect, JsonBase, JsonKind, JsonRef, TextTest};
+pub use self::dialect::{Dialect, JsonBase, JsonKind, JsonRead, JsonRef, TextTest};
 use crate::ResourceKind;
 
 /// One piece of SQL text, one bound value, or one construct the dialect
@@ -41,7 +41,7 @@ enum Piece {
     Id(Uuid),
     Bool(bool),
     Test(TextTest, Frag, String),
-    JsonValue(JsonRef),
+    JsonValue(JsonRef, JsonRead),
     JsonIs(JsonRef, JsonKind),
     JsonAny(Vec<String>, Frag),
     Fold(Frag),
@@ -100,7 +100,7 @@ impl Frag {
                 Piece::Id(id) => out.bind_id(*id),
                 Piece::Bool(b) => out.boolean(*b),
                 Piece::Test(test, subject, needle) => out.text_test(*test, subject, needle.clone()),
-                Piece::JsonValue(at) => out.json_value(at),
+                Piece::JsonValue(at, read) => out.json_value(at, *read),
                 Piece::JsonIs(at, kind) => out.json_is(at, *kind),
                 Piece::JsonAny(keys, cond) => out.json_any(keys, cond),
                 Piece::Fold(expr) => out.fold(expr),
@@ -594,7 +594,7 @@ mod tests {
             subject.render(self);
             self.0.push_str(&format!(", <{needle}>)"));
         }
-        fn json_value(&mut self, at: &JsonRef) {
+        fn json_value(&mut self, at: &JsonRef, _: JsonRead) {
             self.0.push_str(&format!("{:?}{:?}", at.base, at.keys));
         }
         fn json_is(&mut self, at: &JsonRef, kind: JsonKind) {

@@ -15,17 +15,9 @@ use super::convert::to_ms;
 use super::members;
 use super::resources::{RESOURCE_COLUMNS, stored_from_row};
 use super::sql::Sql;
-use crate::list::{self, Membership, Plan};
+use crate::list::{self, Membership, Plan, Visibility};
 use crate::pushdown::Part;
 use crate::{GroupRef, ListPage, ListQuery, Member, ResourceKind, Result, StoredResource};
-
-/// Which rows a list reads: the live ones (SCIM), or the soft-deleted ones
-/// too (the admin views).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Visibility {
-    Live,
-    WithDeleted,
-}
 
 /// `SELECT … FROM resources r WHERE <tenant, kind, live> AND <cond>`. The
 /// kind is spelled as a literal so SQLite can use the partial indexes.

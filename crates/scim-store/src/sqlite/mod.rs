@@ -307,7 +307,7 @@ impl Store for SqliteStore {
         self.delete_resource_impl(write).await
     }
     async fn list_resources(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage> {
-        self.list_resources_impl(tenant, kind, query, list::Visibility::Live).await
+        self.list_resources_impl(tenant, kind, query, crate::list::Visibility::Live).await
     }
     async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> Result<HashMap<Uuid, Vec<Member>>> {
         let groups = groups.to_vec();
@@ -409,7 +409,7 @@ impl Store for SqliteStore {
         kind: ResourceKind,
         query: &ListQuery<'_>,
     ) -> Result<ListPage> {
-        self.list_resources_impl(tenant, kind, query, list::Visibility::WithDeleted).await
+        self.list_resources_impl(tenant, kind, query, crate::list::Visibility::WithDeleted).await
     }
     async fn get_resource_with_deleted(
         &self,

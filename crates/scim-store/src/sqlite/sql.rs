@@ -7,7 +7,7 @@ use rusqlite::{Connection, Params, Row, params_from_iter};
 use uuid::Uuid;
 
 use crate::Result;
-use crate::pushdown::{Dialect, Frag, JsonBase, JsonKind, JsonRef, TextTest};
+use crate::pushdown::{Dialect, Frag, JsonBase, JsonKind, JsonRead, JsonRef, TextTest};
 
 /// A statement's text and its positional parameters, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,7 +109,8 @@ impl Dialect for Sql {
             }
         }
     }
-    fn json_value(&mut self, at: &JsonRef) {
+    /// `json_extract` gives a string as text and a number as a number.
+    fn json_value(&mut self, at: &JsonRef, _: JsonRead) {
         match (at.base, at.keys.is_empty()) {
             (JsonBase::Element, true) => self.push("e.value"),
             (JsonBase::Element, false) => self.push("json_extract(e.value, ").bind(json_path(&at.keys)).push(")"),

@@ -43,6 +43,57 @@ impl Drop for TempDb {
     }
 }
 
+/// The PostgreSQL server the tests use: `SCIMD_TEST_POSTGRES_URL`, else
+/// the local one (`scripts/postgres.sh` starts it).
+pub fn postgres_url() -> String {
+    std::env::var("SCIMD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Runs `sql` on the test server with psql; panics, saying why, when it
+/// cannot (no server is a failure, not a skip).
+pub fn psql(sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([postgres_url().as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql (PostgreSQL's client) must be installed: scripts/postgres.sh installs it");
+    assert!(
+        out.status.success(),
+        "psql {sql:?} failed (is PostgreSQL running? scripts/postgres.sh starts it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fresh schema on the test server, dropped (with all it holds) on drop.
+pub struct PgSchema(pub String);
+
+impl Default for PgSchema {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PgSchema {
+    pub fn new() -> Self {
+        let name = format!("scimd_test_{}", Uuid::now_v7().simple());
+        psql(&format!("CREATE SCHEMA {name}"));
+        PgSchema(name)
+    }
+    /// The server's URL with this schema as the search path.
+    pub fn url(&self) -> String {
+        let base = postgres_url();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}options=-c%20search_path%3D{}", self.0)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .args([postgres_url().as_str(), "-qAtc", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0)])
+            .output();
+    }
+}
+
 pub fn ctx(method: &str) -> AuditContext {
     AuditContext {
         token: None,

@@ -6,10 +6,11 @@
 //! Each module writes its stories as functions of a [`Backend`] and lists
 //! them in a [`contract!`] at its end, which makes one test per story and
 //! backend (`crud::sqlite::versions_are_checked_on_update_and_delete`).
-//! The backends: SQLite, on a temporary file, always. PostgreSQL joins with
-//! its issue: a `Backend::Postgres` variant opened on a fresh schema of the
-//! database `SCIMD_TEST_POSTGRES_URL` names, and a `postgres` module in
-//! [`contract!`] beside the `sqlite` one.
+//! The backends: SQLite, on a temporary file; PostgreSQL, on a fresh
+//! schema of the database `SCIMD_TEST_POSTGRES_URL` names (default: the
+//! local server, `postgres://postgres@127.0.0.1:5432/postgres`), dropped
+//! afterwards. A PostgreSQL story fails, never skips, when there is no
+//! server: `scripts/test.sh` starts one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit;
@@ -38,11 +39,13 @@ pub use common::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 /// What a fresh store leaves behind, removed when dropped.
 pub enum Db {
     Sqlite(TempDb),
+    Postgres(PgSchema),
 }
 
 impl Backend {
@@ -58,6 +61,11 @@ impl Backend {
                 let file = TempDb::new();
                 let store = scim_store::open_with(&file.url(), options).await.unwrap();
                 (store, Db::Sqlite(file))
+            }
+            Backend::Postgres => {
+                let schema = PgSchema::new();
+                let store = scim_store::open_with(&schema.url(), options).await.unwrap();
+                (store, Db::Postgres(schema))
             }
         }
     }
@@ -76,24 +84,33 @@ impl Backend {
 /// drive a runtime of their own).
 #[macro_export]
 macro_rules! contract {
-    ($(tokio: [$($t:ident),* $(,)?] $(,)?)? $(threaded: [$($m:ident),* $(,)?] $(,)?)? $(sync: [$($s:ident),* $(,)?] $(,)?)?) => {
-        mod sqlite {
+    ($($body:tt)*) => {
+        $crate::contract_for!(sqlite, Sqlite, $($body)*);
+        $crate::contract_for!(postgres, Postgres, $($body)*);
+    };
+}
+
+/// The tests of one backend (see [`contract!`]).
+#[macro_export]
+macro_rules! contract_for {
+    ($module:ident, $backend:ident, $(tokio: [$($t:ident),* $(,)?] $(,)?)? $(threaded: [$($m:ident),* $(,)?] $(,)?)? $(sync: [$($s:ident),* $(,)?] $(,)?)?) => {
+        mod $module {
             $($(
                 #[tokio::test]
                 async fn $t() {
-                    super::$t($crate::Backend::Sqlite).await
+                    super::$t($crate::Backend::$backend).await
                 }
             )*)?
             $($(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $m() {
-                    super::$m($crate::Backend::Sqlite).await
+                    super::$m($crate::Backend::$backend).await
                 }
             )*)?
             $($(
                 #[test]
                 fn $s() {
-                    super::$s($crate::Backend::Sqlite)
+                    super::$s($crate::Backend::$backend)
                 }
             )*)?
         }
