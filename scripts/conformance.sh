@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the third-party scim2-tester (pinned in scripts/conformance/requirements.txt)
-# against a freshly started scimd with an empty SQLite database.
+# against a freshly started scimd with an empty database: SQLite, or
+# PostgreSQL with BACKEND=postgres (a fresh schema, see scripts/lib.sh).
 #
 #   scripts/conformance.sh            # by hand or from .ci/run
+#   BACKEND=postgres scripts/conformance.sh
 #   MIN_CHECKS=N scripts/conformance.sh
 #
 # Fails on any ERROR/CRITICAL check, and when fewer than MIN_CHECKS checks ran:

@@ -30,17 +30,30 @@ ensure_venv() {
 }
 
 # start_scimd SCIMD WORK [serve flags…]: starts `SCIMD serve` on a free
-# loopback port with the database in WORK (created when missing), waits for
+# loopback port with the database in WORK (created when missing) or, with
+# BACKEND=postgres, in a fresh schema of $SCIMD_TEST_POSTGRES_URL (dropped on
+# exit; a random secrets key in the environment), waits for
 # its listening line and sets SERVER_PID and ADDR (host:port). Its stdout and
 # stderr are WORK/stdout and WORK/stderr. A trap stops it and removes WORK on
 # exit.
 start_scimd() {
     local scimd="$1" work="$2"
     shift 2
-    "$scimd" serve --listen 127.0.0.1:0 --database "sqlite://$work/scimd.db" "$@" >"$work/stdout" 2>"$work/stderr" &
+    local database="sqlite://$work/scimd.db" cleanup=""
+    if [[ "${BACKEND:-sqlite}" == postgres ]]; then
+        local pg="${SCIMD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+        local schema="scimd_script_$$_$RANDOM"
+        psql "$pg" -qAtc "CREATE SCHEMA $schema" >/dev/null
+        local sep='?'
+        [[ "$pg" == *'?'* ]] && sep='&'
+        database="$pg${sep}options=-c%20search_path%3D$schema"
+        cleanup="psql '$pg' -qAtc 'DROP SCHEMA IF EXISTS $schema CASCADE' >/dev/null 2>&1 || true;"
+        export SCIMD_SECRETS_KEY="${SCIMD_SECRETS_KEY:-$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')}"
+    fi
+    "$scimd" serve --listen 127.0.0.1:0 --database "$database" "$@" >"$work/stdout" 2>"$work/stderr" &
     SERVER_PID=$!
     # shellcheck disable=SC2064 # expand now: the values of this call.
-    trap "kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; rm -rf '$work'" EXIT INT TERM
+    trap "kill $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; $cleanup rm -rf '$work'" EXIT INT TERM
     for _ in $(seq 1 300); do
         grep -q '^scimd listening on http://' "$work/stdout" 2>/dev/null && break
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -81,6 +81,10 @@ pub struct Config {
     /// Resources one list may examine with the filter evaluator (filters
     /// no index serves); past it the list is `400 tooMany`.
     pub scan_budget: u64,
+    /// PostgreSQL connections this node keeps at most (its requests wait up
+    /// to 5 s for one, then answer 503). Nodes × this must stay below the
+    /// server's `max_connections` (docs/deployment.md). Unused on SQLite.
+    pub database_pool_size: usize,
     /// Values one multi-valued attribute (emails, phoneNumbers, …, not a
     /// group's members) may hold; more is `400 invalidValue`.
     pub max_multi_values: usize,
@@ -148,6 +152,7 @@ impl Default for Config {
             audit_retention_days: 400,
             event_retention_days: 90,
             scan_budget: scim_store::StoreOptions::default().scan_budget,
+            database_pool_size: scim_store::StoreOptions::default().pool_size,
             max_multi_values: scim_core::schema::DEFAULT_MAX_VALUES,
             max_request_work: crate::ops::work::DEFAULT_MAX_WORK,
             trusted_proxies: String::new(),
@@ -243,8 +248,12 @@ impl Config {
         if self.header_read_timeout_secs == 0 || self.keep_alive_secs == 0 || self.request_timeout_secs == 0 {
             bail!("header_read_timeout_secs, keep_alive_secs and request_timeout_secs must be at least 1");
         }
-        if self.scan_budget == 0 || self.max_multi_values == 0 || self.max_request_work == 0 {
-            bail!("scan_budget, max_multi_values and max_request_work must be at least 1");
+        if self.scan_budget == 0
+            || self.max_multi_values == 0
+            || self.max_request_work == 0
+            || self.database_pool_size == 0
+        {
+            bail!("scan_budget, max_multi_values, max_request_work and database_pool_size must be at least 1");
         }
         if self.audit_refusal_window_secs == 0 {
             bail!("audit_refusal_window_secs must be at least 1");
@@ -388,7 +397,7 @@ fn open_file_limit() -> Option<usize> {
 /// created (the server, `scimd init`) or an error
 /// ([`scim_store::StoreError::NoDatabase`], the other commands).
 pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store>> {
-    let options = scim_store::StoreOptions { scan_budget: config.scan_budget, create, pool_size: 16 };
+    let options = scim_store::StoreOptions { scan_budget: config.scan_budget, create, pool_size: config.database_pool_size };
     scim_store::open_with(&config.database_url, options).await.map_err(|e| match e {
         scim_store::StoreError::NoDatabase(_) => e.into(),
         e => anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)),

@@ -102,6 +102,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let state = state.clone();
         async move { state.ops.report_shared_group_names().await }
     });
+    tokio::spawn({
+        let state = state.clone();
+        async move { state.ops.forget_on_changes().await }
+    });
     let on_exit = state.clone();
     let in_flight = connections::InFlight::default();
     let counted = in_flight.clone();

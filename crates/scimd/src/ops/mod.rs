@@ -122,6 +122,31 @@ impl Ops {
         }
     }
 
+    /// Drops every cached tenant, credential, key and verified-domain list:
+    /// another node changed one (see [`Self::forget_on_changes`]).
+    pub fn forget_cached(&self) {
+        self.tenants.invalidate(|_, _| true);
+        self.unknown_tenants.invalidate(|_, _| true);
+        self.tokens.invalidate(|_, _| true);
+        self.clients.invalidate(|_, _| true);
+        self.key_ring.invalidate(|_, _| true);
+        self.validated_jwts.invalidate(|_, _| true);
+        self.verified_domains.invalidate(|_, _| true);
+    }
+
+    /// Runs for the life of the server: whenever the store says that
+    /// another node changed tenants, credentials or keys (PostgreSQL's
+    /// LISTEN/NOTIFY), the caches are dropped, so that a token revoked on
+    /// one node is refused by every node within a second. The caches' own
+    /// short lifetimes remain the safety net. Returns when the store has no
+    /// such signal (SQLite).
+    pub async fn forget_on_changes(&self) {
+        let mut changes = self.store.changes();
+        while changes.changed().await.is_ok() {
+            self.forget_cached();
+        }
+    }
+
     /// Seals and opens secrets with `key` (see `sealing.rs`).
     pub fn with_sealing_key(mut self, key: SealingKey) -> Self {
         self.sealing = Some(Arc::new(key));

@@ -232,7 +232,7 @@ async fn every_response_carries_a_request_id() {
 /// lock is gone (it does not hold up the answer).
 #[tokio::test]
 async fn a_write_lock_held_elsewhere_is_503_with_retry_after() {
-    let app = TestServer::spawn().await;
+    let app = TestServer::spawn_sqlite().await;
     app.create_user("before").await;
     let lock = ExternalLock::write_lock(&app.database);
     let r = app.post("/Users", &json!({"schemas": [USER_SCHEMA], "userName": "blocked"})).await;

@@ -194,9 +194,7 @@ async fn a_cursor_past_retention_is_gone_with_the_oldest_cursor() {
         s.stop();
     }
     // The three events were written 100 days ago.
-    let db = rusqlite::Connection::open(app.database.trim_start_matches("sqlite://")).unwrap();
-    db.execute("UPDATE events SET at = at - 100 * 86400000", []).unwrap();
-    drop(db);
+    run_sql(&app.database, "UPDATE events SET at = at - 100 * 86400000");
     app.restart().await; // Prunes at start (default retention: 90 days).
     let deadline = Instant::now() + Duration::from_secs(20);
     let page = loop {

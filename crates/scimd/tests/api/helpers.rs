@@ -70,19 +70,81 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        if let Ok(schema) = std::fs::read_to_string(self.0.join(PG_SCHEMA_FILE)) {
+            let _ = Command::new("psql")
+                .args([postgres_url().as_str(), "-qAtc", &format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.trim())])
+                .output();
+        }
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether the HTTP tests run on PostgreSQL (`SCIMD_TEST_BACKEND=postgres`,
+/// as `scripts/test.sh` runs them the second time) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("SCIMD_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The PostgreSQL server of the tests (`SCIMD_TEST_POSTGRES_URL`, else the
+/// local one).
+pub fn postgres_url() -> String {
+    std::env::var("SCIMD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The secrets key the tests give scimd on PostgreSQL (where there is no
+/// file beside the database to keep one in).
+pub const TEST_SECRETS_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+/// Where a test directory notes its PostgreSQL schema (dropped with it).
+const PG_SCHEMA_FILE: &str = "pg_schema";
+
+/// Runs `sql` with psql on `database` (a `postgres://` test URL with its
+/// schema as search path); panics with psql's message on failure.
+fn psql(database: &str, sql: &str) -> String {
+    let (base, schema) = match database.split_once("options=-c%20search_path%3D") {
+        Some((base, schema)) => (base.trim_end_matches(['?', '&']).to_owned(), Some(schema.to_owned())),
+        None => (database.to_owned(), None),
+    };
+    let sql = match schema {
+        Some(schema) => format!("SET search_path TO {schema}; {sql}"),
+        None => sql.to_owned(),
+    };
+    let out = Command::new("psql")
+        .args([base.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc", &sql])
+        .output()
+        .expect("psql (PostgreSQL's client) must be installed: scripts/postgres.sh installs it");
+    assert!(out.status.success(), "psql {sql:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `sql` directly on a test's database, either backend (what a test
+/// does behind scimd's back: ageing rows, say).
+pub fn run_sql(database: &str, sql: &str) {
+    match database.strip_prefix("sqlite://") {
+        Some(file) => {
+            let db = rusqlite::Connection::open(file).unwrap();
+            db.execute_batch(sql).unwrap();
+        }
+        None => {
+            psql(database, sql);
+        }
+    }
+}
+
+/// Adds what scimd needs beside a database URL: on PostgreSQL, the
+/// secrets key (unless the test sets its own).
+fn backend_env(cmd: &mut Command, database: &str) {
+    if database.starts_with("postgres") && std::env::var_os("SCIMD_SECRETS_KEY").is_none() {
+        cmd.env("SCIMD_SECRETS_KEY", TEST_SECRETS_KEY);
     }
 }
 
 /// Runs a CLI command against `database`, asserts success, returns stdout.
 pub fn cli(database: &str, args: &[&str]) -> String {
-    let out = Command::new(scimd_bin())
-        .args(args)
-        .arg("--database")
-        .arg(database)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run scimd CLI");
+    let mut cmd = Command::new(scimd_bin());
+    cmd.args(args).arg("--database").arg(database).env("NO_COLOR", "1");
+    backend_env(&mut cmd, database);
+    let out = cmd.output().expect("run scimd CLI");
     assert!(
         out.status.success(),
         "scimd {args:?} failed: {}\nstdout: {}\nstderr: {}",
@@ -96,7 +158,10 @@ pub fn cli(database: &str, args: &[&str]) -> String {
 /// Runs a CLI command that must fail; returns its stderr.
 #[track_caller]
 pub fn cli_fails(database: &str, args: &[&str]) -> String {
-    let out = Command::new(scimd_bin()).args(args).arg("--database").arg(database).output().unwrap();
+    let mut cmd = Command::new(scimd_bin());
+    cmd.args(args).arg("--database").arg(database);
+    backend_env(&mut cmd, database);
+    let out = cmd.output().unwrap();
     assert!(!out.status.success(), "scimd {args:?} should have failed: {}", String::from_utf8_lossy(&out.stdout));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -145,7 +210,9 @@ impl ServerProcess {
         let log = std::fs::File::create(&log_path).unwrap();
         // Any free port on loopback, unless the test listens elsewhere.
         let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
-        let mut child = Command::new(scimd_bin())
+        let mut cmd = Command::new(scimd_bin());
+        backend_env(&mut cmd, database);
+        let mut child = cmd
             .args(["serve", "--database", database])
             .args(listen)
             .args(extra)
@@ -335,7 +402,30 @@ pub struct TestServer {
     pub http: reqwest::Client,
 }
 
+/// A fresh database for a test, on the backend the run is for: a SQLite
+/// file in `dir`, or a new PostgreSQL schema noted in `dir` (dropped with
+/// it).
 pub fn database_url(dir: &Path) -> String {
+    if on_postgres() { postgres_database_url(dir) } else { sqlite_database_url(dir) }
+}
+
+/// A fresh PostgreSQL schema for a test, noted in `dir` (dropped with it),
+/// whatever the run's backend: for the tests of several nodes.
+pub fn postgres_database_url(dir: &Path) -> String {
+    let schema = format!(
+        "scimd_http_{}",
+        dir.file_name().unwrap().to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    psql(&postgres_url(), &format!("CREATE SCHEMA {schema}"));
+    std::fs::write(dir.join(PG_SCHEMA_FILE), &schema).unwrap();
+    let base = postgres_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// A SQLite database in `dir`, whatever the run's backend: for tests of
+/// what only SQLite has (its file, its locks).
+pub fn sqlite_database_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("scimd.db").display())
 }
 
@@ -344,9 +434,28 @@ pub fn http_client() -> reqwest::Client {
 }
 
 impl TestServer {
+    /// On the run's backend.
     pub async fn spawn() -> TestServer {
         let dir = TempDir::new();
         let database = database_url(dir.path());
+        Self::spawn_on(dir, database).await
+    }
+
+    /// On SQLite whatever the run's backend (tests of its file and locks).
+    pub async fn spawn_sqlite() -> TestServer {
+        let dir = TempDir::new();
+        let database = sqlite_database_url(dir.path());
+        Self::spawn_on(dir, database).await
+    }
+
+    /// On PostgreSQL whatever the run's backend (several nodes).
+    pub async fn spawn_postgres() -> TestServer {
+        let dir = TempDir::new();
+        let database = postgres_database_url(dir.path());
+        Self::spawn_on(dir, database).await
+    }
+
+    async fn spawn_on(dir: TempDir, database: String) -> TestServer {
         // Blocking work in an async test is fine: nothing else runs yet.
         let (tenant, other, server) = {
             cli(&database, &["init"]);

@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn readyz_reflects_the_database() {
-    let app = TestServer::spawn().await;
+    let app = TestServer::spawn_sqlite().await;
     let ready = || async { send(app.http.get(format!("{}/readyz", app.base))).await };
     assert_eq!(ready().await.status.as_u16(), 200);
     // The database file goes away under the running server (a volume
