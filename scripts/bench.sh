@@ -8,6 +8,10 @@
 #   scripts/bench.sh
 #   BENCH_USERS=20000 BENCH_MEMBERS=20000 BENCH_DURATION=5 scripts/bench.sh
 #   Other knobs: BENCH_THREADS (2), BENCH_CONNECTIONS (32), BENCH_PROFILE (release|dev).
+#   BENCH_DATABASE=postgres://postgres@127.0.0.1:5432/postgres scripts/bench.sh
+#       the same on PostgreSQL (a fresh schema, dropped at the end);
+#   BENCH_NODES=2 (with BENCH_DATABASE) adds a second scimd on the same
+#       database and a GET-by-id scenario spread over both nodes.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,21 +57,39 @@ fi
 WORK="$(mktemp -d)"
 export BENCH_IDS_DIR="$WORK"
 SERVER_PID=""
+SERVER2_PID=""
 RECEIVER_PID=""
+NODES="${BENCH_NODES:-1}"
+DB="sqlite://$WORK/scimd.db"
+DROP_SCHEMA=""
+if [[ -n "${BENCH_DATABASE:-}" ]]; then
+    SCHEMA="scimd_bench_$$"
+    psql "$BENCH_DATABASE" -qAtc "CREATE SCHEMA $SCHEMA" >/dev/null
+    DROP_SCHEMA="$SCHEMA"
+    sep='?'
+    [[ "$BENCH_DATABASE" == *'?'* ]] && sep='&'
+    DB="$BENCH_DATABASE${sep}options=-c%20search_path%3D$SCHEMA"
+    export SCIMD_SECRETS_KEY="${SCIMD_SECRETS_KEY:-$(python3 -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')}"
+elif ((NODES > 1)); then
+    echo "BENCH_NODES > 1 needs BENCH_DATABASE (PostgreSQL)" >&2
+    exit 1
+fi
 cleanup() {
     if [[ -n "$RECEIVER_PID" ]]; then kill "$RECEIVER_PID" 2>/dev/null || true; fi
+    if [[ -n "$SERVER2_PID" ]]; then kill "$SERVER2_PID" 2>/dev/null || true; fi
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
     rm -rf "$WORK"
+    if [[ -n "$DROP_SCHEMA" ]]; then psql "$BENCH_DATABASE" -qAtc "DROP SCHEMA $DROP_SCHEMA CASCADE" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT INT TERM
 
-echo "== starting scimd on a fresh database ($WORK)"
+echo "== starting scimd on a fresh database (${DB%%\?*})"
 # No per-tenant rate limit: the benchmark measures the server, not the limit.
 # Webhooks go to a receiver on loopback: private addresses allowed.
-SCIMD_ALLOW_PRIVATE_WEBHOOKS=true SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "sqlite://$WORK/scimd.db" \
+SCIMD_ALLOW_PRIVATE_WEBHOOKS=true SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" "$SCIMD" serve --listen 127.0.0.1:0 --database "$DB" \
     >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
@@ -161,11 +183,32 @@ run "POST /Users" create_users.lua BENCH_PREFIX=load BENCH_QUOTA=0
 cat "$WORK"/load-*.ids >"$WORK/pool.ids"
 export BENCH_POOL="$WORK/pool.ids"
 run "GET /Users/{id}" get_user.lua
+if ((NODES > 1)); then
+    # A second node on the same database; the same GET, half the
+    # connections on each node (the sum is the figure).
+    SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" \
+        "$SCIMD" serve --listen 127.0.0.1:0 --database "$DB" >"$WORK/stdout2" 2>"$WORK/stderr2" &
+    SERVER2_PID=$!
+    for _ in $(seq 1 300); do
+        grep -q '^scimd listening on http://' "$WORK/stdout2" 2>/dev/null && break
+        sleep 0.2
+    done
+    ADDR2="$(sed -n 's#^scimd listening on http://##p' "$WORK/stdout2" | head -n1)"
+    echo "== GET /Users/{id} over two nodes (${DURATION}s, -c$((CONNECTIONS / 2)) on each)"
+    wrk -t1 -c$((CONNECTIONS / 2)) -d"${DURATION}s" -s "$BENCH_LUA_DIR/get_user.lua" "$BASE/" >"$WORK/node1.out" &
+    w1=$!
+    wrk -t1 -c$((CONNECTIONS / 2)) -d"${DURATION}s" -s "$BENCH_LUA_DIR/get_user.lua" "http://$ADDR2$BENCH_BASE_PATH/" >"$WORK/node2.out"
+    wait "$w1"
+    r1=$(sed -n 's/^Requests\/sec: *//p' "$WORK/node1.out")
+    r2=$(sed -n 's/^Requests\/sec: *//p' "$WORK/node2.out")
+    TWO_NODES="GET /Users/{id} over two nodes: $r1 + $r2 = $(python3 -c "print(round($r1 + $r2))") req/s"
+    echo "$TWO_NODES"
+fi
 # The same GET with the other credentials (issue 11): an access token of
 # scimd's token endpoint (EdDSA JWT), and a JWT of the tenant's own issuer
 # (HS256, tenant in mode "both"); and the token endpoint itself.
 TENANT="${BENCH_BASE_PATH##*/}"
-CLIENT_JSON=$("$SCIMD" oauth-client create --tenant "$TENANT" --json --database "sqlite://$WORK/scimd.db")
+CLIENT_JSON=$("$SCIMD" oauth-client create --tenant "$TENANT" --json --database "$DB")
 CLIENT_ID=$(echo "$CLIENT_JSON" | json_field "['client_id']")
 CLIENT_SECRET=$(echo "$CLIENT_JSON" | json_field "['client_secret']")
 BASIC=$(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)
@@ -175,7 +218,7 @@ run "GET /Users/{id}, OAuth access token (EdDSA JWT)" get_user.lua BENCH_TOKEN="
 HS_SECRET="$(head -c 32 /dev/urandom | base64 -w0)"
 printf '%s' "$HS_SECRET" >"$WORK/hs256"
 "$SCIMD" tenant-auth set "$TENANT" --mode both --issuer https://bench.example --audience bench \
-    --hs256-secret-file "$WORK/hs256" --required-group "" --database "sqlite://$WORK/scimd.db" >/dev/null
+    --hs256-secret-file "$WORK/hs256" --required-group "" --database "$DB" >/dev/null
 ISSUER_JWT=$(python3 - "$HS_SECRET" <<'PY'
 import base64, hashlib, hmac, json, sys, time
 b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
@@ -215,7 +258,7 @@ run "PATCH add member, 10-member group" add_member.lua BENCH_GROUP="$SMALL" BENC
 run "GET big group, excludedAttributes=members" get_path.lua "BENCH_PATH=/Groups/$BIG?excludedAttributes=members"
 # The admin API's members pages (keyset on the member id): a page of the
 # big group should cost what a page of the 10-member group does.
-ADMIN_TOKEN=$("$SCIMD" admin-token create --scope tenants:read --json --database "sqlite://$WORK/scimd.db" |
+ADMIN_TOKEN=$("$SCIMD" admin-token create --scope tenants:read --json --database "$DB" |
     json_field "['token']")
 run "admin: members page, big group (limit=10)" get_path.lua BENCH_TOKEN="$ADMIN_TOKEN" \
     "BENCH_RAW_PATH=/admin/v1/tenants/$TENANT/groups/$BIG/members?limit=10"
@@ -229,7 +272,7 @@ run "admin: members page, 10-member group (limit=10)" get_path.lua BENCH_TOKEN="
 declare -a HOOK_RESULTS=()
 HOOK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HOOK_JSON=$(SCIMD_ALLOW_PRIVATE_WEBHOOKS=true "$SCIMD" webhook add --url "http://127.0.0.1:$HOOK_PORT/webhooks" --tenants "$TENANT" \
-    --json --database "sqlite://$WORK/scimd.db")
+    --json --database "$DB")
 HOOK_ID=$(echo "$HOOK_JSON" | json_field "['webhook']['id']")
 WEBHOOK_SECRET=$(echo "$HOOK_JSON" | json_field "['secret']") LISTEN="127.0.0.1:$HOOK_PORT" "$RECEIVER" \
     >"$WORK/received" 2>"$WORK/receiver.err" &
@@ -261,7 +304,7 @@ secs=$(drain $((before + written)))
 HOOK_RESULTS+=("events of that run delivered: $(($(delivered) - before)) of $written, the last ${secs}s after the run; lag $(lags $((before + 1)))")
 # Deliveries per second: a backlog queued while the endpoint is disabled,
 # then sent at once.
-"$SCIMD" webhook disable "$HOOK_ID" --database "sqlite://$WORK/scimd.db" >/dev/null
+"$SCIMD" webhook disable "$HOOK_ID" --database "$DB" >/dev/null
 BACKLOG="${BENCH_WEBHOOK_BACKLOG:-20000}"
 BENCH_PREFIX=backlog BENCH_QUOTA="$BACKLOG" wrk -t"$THREADS" -c"$CONNECTIONS" -d3600s \
     -s "$BENCH_LUA_DIR/create_users.lua" "$BASE/Users" >"$WORK/backlog.out" &
@@ -274,7 +317,7 @@ done
 kill -INT "$WRK_PID" 2>/dev/null || true
 wait "$WRK_PID" || true
 before=$(delivered)
-"$SCIMD" webhook enable "$HOOK_ID" --database "sqlite://$WORK/scimd.db" >/dev/null
+"$SCIMD" webhook enable "$HOOK_ID" --database "$DB" >/dev/null
 secs=$(drain $((before + BACKLOG)))
 got=$(($(delivered) - before))
 HOOK_RESULTS+=("backlog of $BACKLOG events: $got delivered in ${secs}s = $(python3 -c "print(round($got / max($secs, 0.01)))") deliveries/s")
@@ -304,4 +347,10 @@ echo "big group members: $members before the PATCH scenarios, $members_after aft
 echo "webhooks (one endpoint, examples/webhook-receiver on loopback, max_in_flight 16):"
 for r in "${HOOK_RESULTS[@]}"; do echo "  $r"; done
 echo "scimd peak RSS (VmHWM): $HWM"
-echo "database size: $(du -sh "$WORK" | cut -f1)"
+if [[ -n "${TWO_NODES:-}" ]]; then echo "$TWO_NODES"; fi
+echo "database: ${DB%%\?*}"
+if [[ -n "$DROP_SCHEMA" ]]; then
+    echo "database size: $(psql "$BENCH_DATABASE" -qAtc "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$DROP_SCHEMA' AND c.relkind IN ('r', 'm')")"
+else
+    echo "database size: $(du -sh "$WORK" | cut -f1)"
+fi
