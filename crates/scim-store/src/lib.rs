@@ -19,6 +19,7 @@
 pub mod audit;
 mod audit_query;
 mod clock;
+pub mod copy;
 mod derive;
 pub mod domains;
 mod error;
@@ -36,6 +37,7 @@ mod writes;
 use std::sync::Arc;
 
 pub use audit_query::{AuditOutcome, AuditPlace, AuditQuery};
+pub use copy::{Copyable, open_copyable};
 pub use domains::{Domain, DomainChange, DomainCheck, NewDomain, VerifiedBy};
 pub use error::StoreError;
 pub use events::EventType;
@@ -79,6 +81,13 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
 /// for URLs that name no file).
 pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     sqlite::connection::path_of(url).ok()
+}
+
+/// Copies the SQLite database at `url` into the new file `to` while the
+/// server runs (one consistent snapshot); the copy's size in bytes. Only
+/// for SQLite: a PostgreSQL database is backed up with its own tools.
+pub fn backup_sqlite(url: &str, to: &std::path::Path) -> Result<u64> {
+    sqlite::copy::backup(url, to)
 }
 
 pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {

@@ -230,8 +230,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<crate::webhooks::ClaimedDelivery>>;
     /// Records attempts and what follows them, in one write.
     async fn finish_deliveries(&self, outcomes: Vec<crate::webhooks::DeliveryOutcome>) -> Result<()>;
-    /// Releases every lease (a single node starting: none of them is being
-    /// sent); how many.
+    /// Releases the leases no node holds any more, when a node starts; how
+    /// many. On SQLite every lease (its one node is the one starting, so
+    /// none is being sent); on PostgreSQL only expired ones (other nodes
+    /// may be sending the rest).
     async fn release_delivery_leases(&self) -> Result<u64>;
     /// An endpoint's deliveries, newest first, with their latest attempts.
     async fn webhook_deliveries(

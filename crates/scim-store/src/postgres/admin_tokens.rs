@@ -1,30 +1,130 @@
-//! STUB: not ported yet (replaced whole by its port).
-#![allow(unused_variables)]
+//! Admin API tokens on PostgreSQL (DESIGN §3, §6): like SCIM tokens, only
+//! the SHA-256 of the secret and a visible prefix are stored. Every change
+//! but `touch` is announced to the other nodes.
 
-use std::collections::HashMap;
-
+use time::OffsetDateTime;
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::*;
+use super::convert::{from_jsonb, from_ms, get, now, opt_from_ms, to_jsonb, to_ms, unique_violation};
+use super::revocation::{Credentials, revoke};
+use super::sql::{all, exec, opt};
+use super::tokens::hash_of;
+use crate::{AdminTokenInfo, NewAdminToken, Result, Revocation, StoreError};
+
+const COLUMNS: &str = "id, name, prefix, hash, scopes, tenants, created, expires, last_used, revoked, replaces";
+
+fn admin_token_from_row(row: &Row) -> Result<AdminTokenInfo> {
+    Ok(AdminTokenInfo {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        prefix: get(row, "prefix")?,
+        hash: hash_of(row)?,
+        scopes: from_jsonb(get(row, "scopes")?, "admin token scopes")?,
+        tenants: from_jsonb(get(row, "tenants")?, "admin token tenants")?,
+        created: from_ms(get(row, "created")?),
+        expires: opt_from_ms(get(row, "expires")?),
+        last_used: opt_from_ms(get(row, "last_used")?),
+        revoked: opt_from_ms(get(row, "revoked")?),
+        replaces: get(row, "replaces")?,
+    })
+}
 
 impl PgStore {
     pub(crate) async fn create_admin_token_impl(&self, token: NewAdminToken) -> Result<AdminTokenInfo> {
-        Err(StoreError::Internal("not ported: create_admin_token".into()))
+        let info = AdminTokenInfo {
+            id: Uuid::now_v7(),
+            name: token.name,
+            prefix: token.prefix,
+            hash: token.hash,
+            scopes: token.scopes,
+            tenants: token.tenants,
+            created: now(),
+            expires: token.expires,
+            last_used: None,
+            revoked: None,
+            replaces: token.replaces,
+        };
+        let c = self.conn().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO admin_tokens (id, name, prefix, hash, scopes, tenants, created, expires, replaces) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .await?;
+        let done = c
+            .execute(
+                &stmt,
+                &[
+                    &info.id,
+                    &info.name,
+                    &info.prefix,
+                    &&info.hash[..],
+                    &to_jsonb(&info.scopes)?,
+                    &to_jsonb(&info.tenants)?,
+                    &to_ms(info.created),
+                    &info.expires.map(to_ms),
+                    &info.replaces,
+                ],
+            )
+            .await;
+        match done {
+            Err(e) if unique_violation(&e) == Some("admin_tokens_hash") => {
+                return Err(StoreError::Conflict("an admin token with this secret already exists".into()));
+            }
+            other => other?,
+        };
+        self.announce_change(&c).await;
+        Ok(info)
     }
+
     pub(crate) async fn admin_token_by_hash_impl(&self, hash: &[u8; 32]) -> Result<Option<AdminTokenInfo>> {
-        Err(StoreError::Internal("not ported: admin_token_by_hash".into()))
+        let c = self.conn().await?;
+        opt(&c, &format!("SELECT {COLUMNS} FROM admin_tokens WHERE hash = $1"), &[&&hash[..]])
+            .await?
+            .as_ref()
+            .map(admin_token_from_row)
+            .transpose()
     }
+
     pub(crate) async fn list_admin_tokens_impl(&self) -> Result<Vec<AdminTokenInfo>> {
-        Err(StoreError::Internal("not ported: list_admin_tokens".into()))
+        let c = self.conn().await?;
+        all(&c, &format!("SELECT {COLUMNS} FROM admin_tokens ORDER BY created, id"), &[])
+            .await?
+            .iter()
+            .map(admin_token_from_row)
+            .collect()
     }
+
     pub(crate) async fn revoke_admin_token_impl(&self, token: Uuid) -> Result<Revocation> {
-        Err(StoreError::Internal("not ported: revoke_admin_token".into()))
+        let c = self.conn().await?;
+        let done = revoke(&c, Credentials::AdminTokens, token, None).await?;
+        if done == Revocation::Revoked {
+            self.announce_change(&c).await;
+        }
+        Ok(done)
     }
-    pub(crate) async fn expire_admin_token_impl(&self, token: Uuid, at: time::OffsetDateTime) -> Result<()> {
-        Err(StoreError::Internal("not ported: expire_admin_token".into()))
+
+    pub(crate) async fn expire_admin_token_impl(&self, token: Uuid, at: OffsetDateTime) -> Result<()> {
+        let c = self.conn().await?;
+        // Only ever earlier: a rotation's overlap cannot lengthen a token's life.
+        let done = exec(
+            &c,
+            "UPDATE admin_tokens SET expires = CASE WHEN expires IS NULL OR expires > $1 THEN $1 ELSE expires END \
+             WHERE id = $2",
+            &[&to_ms(at), &token],
+        )
+        .await?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.announce_change(&c).await;
+        Ok(())
     }
+
     pub(crate) async fn touch_admin_token_impl(&self, token: Uuid) -> Result<()> {
-        Err(StoreError::Internal("not ported: touch_admin_token".into()))
+        let c = self.conn().await?;
+        exec(&c, "UPDATE admin_tokens SET last_used = $1 WHERE id = $2", &[&to_ms(now()), &token]).await.map(drop)
     }
 }

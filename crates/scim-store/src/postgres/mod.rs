@@ -27,6 +27,7 @@ mod admin_tokens;
 mod audit;
 pub(crate) mod connection;
 mod convert;
+mod copy;
 mod domains;
 mod events;
 mod group_names;
@@ -35,6 +36,7 @@ mod members;
 mod migrate;
 mod oauth;
 mod resources;
+mod revocation;
 mod sequencer;
 mod server_settings;
 mod sql;
@@ -163,7 +165,12 @@ impl Store for PgStore {
     async fn erase_tenant(&self, tenant: Uuid) -> Result<Erasure> {
         self.erase_tenant_impl(tenant).await
     }
-    async fn update_tenant_settings(&self, tenant: Uuid, expected_version: i64, settings: &TenantSettings) -> Result<Tenant> {
+    async fn update_tenant_settings(
+        &self,
+        tenant: Uuid,
+        expected_version: i64,
+        settings: &TenantSettings,
+    ) -> Result<Tenant> {
         self.update_tenant_settings_impl(tenant, expected_version, settings).await
     }
     async fn create_token(&self, token: NewToken) -> Result<TokenInfo> {
@@ -244,7 +251,12 @@ impl Store for PgStore {
     async fn domains_named(&self, names: &[String]) -> Result<Vec<Domain>> {
         self.domains_named_impl(names).await
     }
-    async fn pending_domains(&self, created_after: time::OffsetDateTime, checked_before: time::OffsetDateTime, limit: u32) -> Result<Vec<Domain>> {
+    async fn pending_domains(
+        &self,
+        created_after: time::OffsetDateTime,
+        checked_before: time::OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Domain>> {
         self.pending_domains_impl(created_after, checked_before, limit).await
     }
     async fn shared_group_names(&self, limit: u32) -> Result<Vec<SharedGroupName>> {
@@ -307,7 +319,11 @@ impl Store for PgStore {
     async fn webhook(&self, id: Uuid) -> Result<Option<crate::webhooks::Webhook>> {
         self.webhook_impl(id).await
     }
-    async fn update_webhook(&self, id: Uuid, change: crate::webhooks::WebhookChange) -> Result<crate::webhooks::Webhook> {
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        change: crate::webhooks::WebhookChange,
+    ) -> Result<crate::webhooks::Webhook> {
         self.update_webhook_impl(id, change).await
     }
     async fn delete_webhook(&self, id: Uuid) -> Result<()> {
@@ -316,7 +332,11 @@ impl Store for PgStore {
     async fn fan_out_webhooks(&self) -> Result<u64> {
         self.fan_out_webhooks_impl().await
     }
-    async fn claim_deliveries(&self, slots: Vec<(Uuid, u32)>, lease: std::time::Duration) -> Result<Vec<crate::webhooks::ClaimedDelivery>> {
+    async fn claim_deliveries(
+        &self,
+        slots: Vec<(Uuid, u32)>,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::webhooks::ClaimedDelivery>> {
         self.claim_deliveries_impl(slots, lease).await
     }
     async fn finish_deliveries(&self, outcomes: Vec<crate::webhooks::DeliveryOutcome>) -> Result<()> {
@@ -325,7 +345,11 @@ impl Store for PgStore {
     async fn release_delivery_leases(&self) -> Result<u64> {
         self.release_delivery_leases_impl().await
     }
-    async fn webhook_deliveries(&self, endpoint: Uuid, q: crate::webhooks::DeliveryQuery) -> Result<Vec<crate::webhooks::DeliveryRecord>> {
+    async fn webhook_deliveries(
+        &self,
+        endpoint: Uuid,
+        q: crate::webhooks::DeliveryQuery,
+    ) -> Result<Vec<crate::webhooks::DeliveryRecord>> {
         self.webhook_deliveries_impl(endpoint, q).await
     }
     async fn replay_webhook(&self, endpoint: Uuid, range: crate::webhooks::ReplayRange) -> Result<u64> {
@@ -337,10 +361,20 @@ impl Store for PgStore {
     async fn search_audit(&self, tenant: Uuid, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         self.search_audit_impl(tenant, query).await
     }
-    async fn list_resources_with_deleted(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>) -> Result<ListPage> {
+    async fn list_resources_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        query: &ListQuery<'_>,
+    ) -> Result<ListPage> {
         self.list_resources_with_deleted_impl(tenant, kind, query).await
     }
-    async fn get_resource_with_deleted(&self, tenant: Uuid, kind: ResourceKind, id: Uuid) -> Result<Option<StoredResource>> {
+    async fn get_resource_with_deleted(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        id: Uuid,
+    ) -> Result<Option<StoredResource>> {
         self.get_resource_with_deleted_impl(tenant, kind, id).await
     }
     async fn list_members(&self, tenant: Uuid, group: Uuid, after: Option<Uuid>, limit: u32) -> Result<Vec<Member>> {

@@ -295,8 +295,10 @@ fn finish_plan(outcomes: &[DeliveryOutcome]) -> (BTreeMap<Uuid, Failing>, BTreeM
                 d.finished = finished;
             }
             None => {
-                deliveries
-                    .insert(o.delivery, Finished { attempts: 1, status, error: a.error.clone(), state, next, finished });
+                deliveries.insert(
+                    o.delivery,
+                    Finished { attempts: 1, status, error: a.error.clone(), state, next, finished },
+                );
             }
         }
         let failing = match (&o.next, endpoints.get(&o.endpoint).copied()) {
@@ -375,8 +377,7 @@ async fn finish(c: &impl GenericClient, outcomes: &[DeliveryOutcome]) -> Result<
     let delivery: Vec<i64> = outcomes.iter().map(|o| o.delivery).collect();
     let at: Vec<i64> = outcomes.iter().map(|o| to_ms(o.attempt.at)).collect();
     let status: Vec<Option<i32>> = outcomes.iter().map(|o| o.attempt.status.map(i32::from)).collect();
-    let latency: Vec<i64> =
-        outcomes.iter().map(|o| i64::try_from(o.attempt.latency_ms).unwrap_or(i64::MAX)).collect();
+    let latency: Vec<i64> = outcomes.iter().map(|o| i64::try_from(o.attempt.latency_ms).unwrap_or(i64::MAX)).collect();
     let response: Vec<Option<&str>> = outcomes.iter().map(|o| o.attempt.response.as_deref()).collect();
     let error: Vec<Option<&str>> = outcomes.iter().map(|o| o.attempt.error.as_deref()).collect();
     exec(

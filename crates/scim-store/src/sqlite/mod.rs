@@ -34,6 +34,7 @@ mod audit;
 mod checkpoint;
 pub(crate) mod connection;
 mod convert;
+pub(crate) mod copy;
 mod domains;
 mod events;
 mod group_names;

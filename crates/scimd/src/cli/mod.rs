@@ -2,13 +2,16 @@
 //! administration commands `scimd tenant …`, `scimd token …`, `scimd admin-token …`, `scimd schema …`,
 //! `scimd domain …`, `scimd audit …`, `scimd events …`, `scimd users …`, `scimd groups …`, `scimd oauth-client …`, `scimd signing-key …` and
 //! `scimd tenant-auth …`, which open the store and call [`crate::ops`]: arguments
-//! in, an operation, its result printed. No rule lives here.
+//! in, an operation, its result printed. No rule lives here. `scimd migrate-store`
+//! and `scimd backup` copy whole databases (`scim_store::copy`).
 
 pub mod admin_token;
 pub mod audit;
+pub mod backup;
 pub mod directory;
 pub mod domain;
 pub mod events;
+pub mod migrate_store;
 pub mod oauth;
 pub mod schema;
 pub mod tenant;
@@ -77,6 +80,11 @@ pub enum Command {
     /// Reads a tenant's groups and their members (deleted groups too).
     #[command(subcommand)]
     Groups(directory::GroupsCommand),
+    /// Copies the whole store into a new, empty database (SQLite to
+    /// PostgreSQL or back), then checks the copy table by table.
+    MigrateStore(migrate_store::MigrateStoreArgs),
+    /// Copies a SQLite database into a new file while the server runs.
+    Backup(backup::BackupArgs),
 }
 
 /// Runs a command.
@@ -102,6 +110,8 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::TenantAuth(cmd) => oauth::run_tenant_auth(cmd).await,
         Command::Users(cmd) => directory::run_users(cmd).await,
         Command::Groups(cmd) => directory::run_groups(cmd).await,
+        Command::MigrateStore(args) => migrate_store::run(args).await,
+        Command::Backup(args) => backup::run(args).await,
     }
 }
 
@@ -318,5 +328,8 @@ mod tests {
         Cli::try_parse_from(["scimd", "domain", "remove", "--tenant", "acme", "example.com"]).unwrap();
         Cli::try_parse_from(["scimd", "tenant", "set", "acme", "--enforce-domains", "on"]).unwrap();
         assert!(Cli::try_parse_from(["scimd", "domain", "add", "example.com"]).is_err(), "add needs a tenant");
+        Cli::try_parse_from(["scimd", "migrate-store", "--from", "sqlite://a.db", "--to", "postgres://h/db"]).unwrap();
+        assert!(Cli::try_parse_from(["scimd", "migrate-store", "--from", "sqlite://a.db"]).is_err(), "needs --to");
+        Cli::try_parse_from(["scimd", "backup", "--to", "copy.db", "--database", "sqlite://a.db"]).unwrap();
     }
 }

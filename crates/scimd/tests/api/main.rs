@@ -28,6 +28,7 @@ mod jwt;
 mod lifecycle;
 mod limits;
 mod list;
+mod migrate;
 mod nodes;
 mod oauth;
 mod patch;
