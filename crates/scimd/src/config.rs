@@ -397,7 +397,8 @@ fn open_file_limit() -> Option<usize> {
 /// created (the server, `scimd init`) or an error
 /// ([`scim_store::StoreError::NoDatabase`], the other commands).
 pub async fn open_store(config: &Config, create: bool) -> anyhow::Result<Arc<dyn Store>> {
-    let options = scim_store::StoreOptions { scan_budget: config.scan_budget, create, pool_size: config.database_pool_size };
+    let options =
+        scim_store::StoreOptions { scan_budget: config.scan_budget, create, pool_size: config.database_pool_size };
     scim_store::open_with(&config.database_url, options).await.map_err(|e| match e {
         scim_store::StoreError::NoDatabase(_) => e.into(),
         e => anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&config.database_url)),

@@ -135,8 +135,7 @@ impl Target {
 pub(crate) fn pool(url: &str, size: usize) -> Result<Pool> {
     let target = parse(url)?;
     let tls = target.tls()?;
-    let manager =
-        Manager::from_config(target.config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(target.config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(size.max(1))
         .runtime(Runtime::Tokio1)

@@ -144,10 +144,9 @@ impl PgStore {
     pub(crate) async fn event_horizon_impl(&self, tenant: Option<Uuid>) -> Result<i64> {
         let c = self.conn().await?;
         match tenant {
-            Some(t) => get(
-                &one(&c, "SELECT COALESCE(min(seq), 1) - 1 AS h FROM events WHERE tenant = $1", &[&t]).await?,
-                "h",
-            ),
+            Some(t) => {
+                get(&one(&c, "SELECT COALESCE(min(seq), 1) - 1 AS h FROM events WHERE tenant = $1", &[&t]).await?, "h")
+            }
             None => match opt(&c, "SELECT value::bigint AS h FROM server_settings WHERE key = $1", &[&PRUNED_THROUGH])
                 .await?
             {

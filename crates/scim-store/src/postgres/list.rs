@@ -70,7 +70,13 @@ impl PgStore {
         self.list(tenant, kind, query, Visibility::WithDeleted).await
     }
 
-    async fn list(&self, tenant: Uuid, kind: ResourceKind, query: &ListQuery<'_>, seen: Visibility) -> Result<ListPage> {
+    async fn list(
+        &self,
+        tenant: Uuid,
+        kind: ResourceKind,
+        query: &ListQuery<'_>,
+        seen: Visibility,
+    ) -> Result<ListPage> {
         let plan = list::plan(kind, query)?;
         let c = self.conn().await?;
         run(&c, (tenant, kind, seen), query, &plan, self.options.scan_budget).await

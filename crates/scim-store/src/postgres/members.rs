@@ -319,7 +319,9 @@ impl PgStore {
         let c = self.conn().await?;
         let limit = i64::from(limit);
         let rows = match after {
-            None => all(&c, &format!("{MEMBER_SELECT} ORDER BY m.member_id LIMIT $3"), &[&tenant, &group, &limit]).await?,
+            None => {
+                all(&c, &format!("{MEMBER_SELECT} ORDER BY m.member_id LIMIT $3"), &[&tenant, &group, &limit]).await?
+            }
             Some(after) => {
                 all(
                     &c,

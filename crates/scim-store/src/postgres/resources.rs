@@ -108,7 +108,8 @@ impl PgStore {
         id: Uuid,
     ) -> Result<Option<StoredResource>> {
         let c = self.conn().await?;
-        let sql = format!("SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.id = $1 AND r.tenant = $2 AND r.kind = $3");
+        let sql =
+            format!("SELECT {RESOURCE_COLUMNS} FROM resources r WHERE r.id = $1 AND r.tenant = $2 AND r.kind = $3");
         opt(&c, &sql, &[&id, &tenant, &kind.as_str()]).await?.as_ref().map(stored_from_row).transpose()
     }
 
@@ -206,8 +207,12 @@ impl PgStore {
                 return Err(self.refusal(e, tenant, &after).await);
             }
         } else {
-            exec(&tx, "UPDATE resources SET version = version + 1, last_modified = $1 WHERE id = $2", &[&to_ms(at), &id])
-                .await?;
+            exec(
+                &tx,
+                "UPDATE resources SET version = version + 1, last_modified = $1 WHERE id = $2",
+                &[&to_ms(at), &id],
+            )
+            .await?;
         }
         record(&tx, tenant, at, updated.record).await?;
         tx.commit().await?;

@@ -58,10 +58,6 @@ impl Sql {
         self.bind_as(id, "uuid")
     }
 
-    pub(crate) fn text(&self) -> &str {
-        &self.text
-    }
-
     fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
     }

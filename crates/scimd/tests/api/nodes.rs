@@ -31,7 +31,7 @@ impl Nodes {
 
     /// The base URL of node `n` (0: A, 1: B).
     fn base(&self, n: usize) -> String {
-        if n % 2 == 0 { self.app.base.clone() } else { format!("http://{}", self.b.addr) }
+        if n.is_multiple_of(2) { self.app.base.clone() } else { format!("http://{}", self.b.addr) }
     }
 
     async fn scim(&self, n: usize, method: Method, path: &str, body: Option<Value>) -> Resp {
