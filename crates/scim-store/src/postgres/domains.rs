@@ -109,6 +109,8 @@ impl PgStore {
             .await?
             .is_none()
         {
+            // At once, not queued by the drop: the connection goes back to the pool.
+            tx.rollback().await?;
             return Err(StoreError::NotFound);
         }
         if let Some(include) = change.include_subdomains {

@@ -124,12 +124,12 @@ impl PgStore {
     /// Under a table lock, so that two nodes adding keys at once still
     /// leave exactly one in use.
     pub(crate) async fn add_signing_key_impl(&self, key: SigningKey) -> Result<()> {
+        let jwk = serde_json::to_string(&key.public_jwk)
+            .map_err(|e| StoreError::Corrupt(format!("signing key public JWK: {e}")))?;
         let mut c = self.conn().await?;
         let tx = c.transaction().await?;
         tx.batch_execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE").await?;
         exec(&tx, "UPDATE signing_keys SET retired = $1 WHERE retired IS NULL", &[&to_ms(key.created)]).await?;
-        let jwk = serde_json::to_string(&key.public_jwk)
-            .map_err(|e| StoreError::Corrupt(format!("signing key public JWK: {e}")))?;
         exec(
             &tx,
             "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created) VALUES ($1, $2, $3, $4, $5)",
@@ -145,7 +145,8 @@ impl PgStore {
         let c = self.conn().await?;
         all(
             &c,
-            "SELECT kid, alg, private_key, public_jwk, created, retired FROM signing_keys ORDER BY created DESC, kid COLLATE \"C\"",
+            "SELECT kid, alg, private_key, public_jwk, created, retired FROM signing_keys \
+             ORDER BY created DESC, kid COLLATE \"C\"",
             &[],
         )
         .await?

@@ -109,7 +109,10 @@ impl PgStore {
         // and the tenant is suspended.
         let (tokens, oauth_clients) = {
             let tx = c.transaction().await?;
-            by_id(&tx, tenant).await?.ok_or(StoreError::NotFound)?;
+            if by_id(&tx, tenant).await?.is_none() {
+                tx.rollback().await?;
+                return Err(StoreError::NotFound);
+            }
             let tokens = exec(&tx, "DELETE FROM tokens WHERE tenant = $1", &[&tenant]).await?;
             let clients = exec(&tx, "DELETE FROM oauth_clients WHERE tenant = $1", &[&tenant]).await?;
             exec(

@@ -87,10 +87,14 @@ impl PgSchema {
 }
 
 impl Drop for PgSchema {
+    /// On a thread of its own, not waited for: a test's runtime may still
+    /// hold a transaction open in the schema (its rollback is sent when the
+    /// runtime next runs), which the drop has to wait for.
     fn drop(&mut self) {
-        let _ = std::process::Command::new("psql")
-            .args([postgres_url().as_str(), "-qAtc", &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0)])
-            .output();
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
+        std::thread::spawn(move || {
+            let _ = std::process::Command::new("psql").args([postgres_url().as_str(), "-qAtc", &sql]).output();
+        });
     }
 }
 
