@@ -124,7 +124,7 @@ async fn a_thousand_member_adds_spread_over_two_nodes_are_all_kept() {
         let page = nodes.admin(1, Method::GET, &format!("/tenants/acme/groups/{gid}/members{q}"), &admin, None).await;
         assert_eq!(page.status.as_u16(), 200, "{}", page.text);
         let items = page.body["items"].as_array().unwrap().clone();
-        members.extend(items.iter().map(|m| m["value"].as_str().unwrap().to_owned()));
+        members.extend(items.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
         match page.body["next_cursor"].as_str() {
             Some(c) if !items.is_empty() => after = Some(c.to_owned()),
             _ => break,
