@@ -10,8 +10,9 @@ use crate::helpers::*;
 
 #[test]
 fn commands_other_than_init_never_create_a_database() {
+    // A SQLite file: a PostgreSQL database is never created by scimd.
     let dir = TempDir::new();
-    let missing = database_url(dir.path());
+    let missing = sqlite_database_url(dir.path());
     for args in [&["tenant", "list"][..], &["tenant", "create", "acme"], &["token", "list", "--tenant", "acme"]] {
         let err = cli_fails(&missing, args);
         assert!(err.contains("there is no database at"), "{args:?}: {err}");
@@ -159,8 +160,9 @@ async fn token_rotate_keeps_the_old_secret_for_the_overlap() {
 /// stops at once, saying why, rather than fail every token request.
 #[test]
 fn a_server_with_another_secrets_key_stops_at_start() {
+    // SQLite: the key file beside the database (PostgreSQL has none).
     let dir = TempDir::new();
-    let database = database_url(dir.path());
+    let database = sqlite_database_url(dir.path());
     cli(&database, &["init"]);
     ServerProcess::start(&database, dir.path(), &[]).stop();
     let key_file = dir.path().join("scimd.db.key");

@@ -194,7 +194,7 @@ async fn a_cursor_past_retention_is_gone_with_the_oldest_cursor() {
         s.stop();
     }
     // The three events were written 100 days ago.
-    run_sql(&app.database, "UPDATE events SET at = at - 100 * 86400000");
+    run_sql(&app.database, "UPDATE events SET at = at - 8640000000");
     app.restart().await; // Prunes at start (default retention: 90 days).
     let deadline = Instant::now() + Duration::from_secs(20);
     let page = loop {

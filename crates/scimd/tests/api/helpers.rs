@@ -412,6 +412,11 @@ pub fn database_url(dir: &Path) -> String {
 /// A fresh PostgreSQL schema for a test, noted in `dir` (dropped with it),
 /// whatever the run's backend: for the tests of several nodes.
 pub fn postgres_database_url(dir: &Path) -> String {
+    if let Ok(schema) = std::fs::read_to_string(dir.join(PG_SCHEMA_FILE)) {
+        let base = postgres_url();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        return format!("{base}{sep}options=-c%20search_path%3D{}", schema.trim());
+    }
     let schema = format!(
         "scimd_http_{}",
         dir.file_name().unwrap().to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric(), "_")

@@ -119,7 +119,7 @@ async fn serves_https_with_the_configured_certificate() {
 #[tokio::test]
 async fn a_database_that_cannot_be_written_refuses_the_start() {
     let dir = TempDir::new();
-    let database = database_url(dir.path());
+    let database = sqlite_database_url(dir.path());
     cli(&database, &["init"]);
     cli(&database, &["tenant", "create", "acme"]);
     let file = dir.path().join("scimd.db");

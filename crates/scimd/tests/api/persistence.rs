@@ -61,7 +61,7 @@ async fn public_url_is_used_for_locations() {
 
 #[tokio::test]
 async fn resources_memberships_and_versions_survive_a_restart() {
-    let mut app = TestServer::spawn().await;
+    let mut app = TestServer::spawn_sqlite().await;
     let u1 = app
         .post(
             "/Users",
