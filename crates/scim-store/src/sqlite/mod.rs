@@ -19,7 +19,8 @@
 //! to it over a channel. Under load, perf showed a third of scimd's CPU in
 //! the futex waits and wake-ups of those hand-offs (GET by id over 100,000
 //! users: ~18k req/s, against 25k wanted). Both crates link SQLite, so only
-//! one of them is used for it; sqlx stays the choice for PostgreSQL.
+//! one of them is used for it. (For PostgreSQL, measured, tokio-postgres
+//! beat sqlx too: see docs/architecture.md.)
 //!
 //! The operations live by subject: `tenants.rs`, `tokens.rs`,
 //! `resources.rs` (get/create/update/delete), `members.rs`, `list.rs`,
