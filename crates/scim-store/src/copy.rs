@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{Result, StoreError, StoreOptions};
+use crate::{Result, StoreError};
 
 /// One row in the neutral format.
 pub type CopyRow = Map<String, Value>;
@@ -319,22 +319,6 @@ pub trait Copyable: Send + Sync {
     /// After every table is imported: rebuilds what the backend derives
     /// (PostgreSQL's event counters and identity sequences).
     async fn finish_import(&self) -> Result<()>;
-}
-
-/// Opens the store at `url` for copying (migrating it, creating it when
-/// `options.create`), like [`crate::open_with`].
-pub async fn open_copyable(url: &str, options: StoreOptions) -> Result<Box<dyn Copyable>> {
-    if url.starts_with("sqlite:") {
-        Ok(Box::new(crate::sqlite::copy::open(url, options).await?))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Box::new(crate::postgres::PgStore::open(url, options).await?))
-    } else {
-        // Not a URL either backend takes: `open_with` says why.
-        match crate::open_with(url, options).await {
-            Err(e) => Err(e),
-            Ok(_) => Err(StoreError::Config(format!("{url:?} cannot be copied"))),
-        }
-    }
 }
 
 /// How far a copy is.

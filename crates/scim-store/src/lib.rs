@@ -37,7 +37,7 @@ mod writes;
 use std::sync::Arc;
 
 pub use audit_query::{AuditOutcome, AuditPlace, AuditQuery};
-pub use copy::{Copyable, open_copyable};
+pub use copy::Copyable;
 pub use domains::{Domain, DomainChange, DomainCheck, NewDomain, VerifiedBy};
 pub use error::StoreError;
 pub use events::EventType;
@@ -100,5 +100,21 @@ pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store
         Err(StoreError::Config(format!("{url:?} is not a database URL; for a SQLite file write sqlite://{url}")))
     } else {
         Err(StoreError::Config(format!("unsupported database URL scheme in {:?}", url.split(':').next().unwrap_or(""))))
+    }
+}
+
+/// Opens the store at `url` for copying (migrating it, creating it when
+/// `options.create`), like [`crate::open_with`].
+pub async fn open_copyable(url: &str, options: StoreOptions) -> Result<Box<dyn Copyable>> {
+    if url.starts_with("sqlite:") {
+        Ok(Box::new(crate::sqlite::copy::open(url, options).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Box::new(crate::postgres::PgStore::open(url, options).await?))
+    } else {
+        // Not a URL either backend takes: `open_with` says why.
+        match crate::open_with(url, options).await {
+            Err(e) => Err(e),
+            Ok(_) => Err(StoreError::Config(format!("{url:?} cannot be copied"))),
+        }
     }
 }
