@@ -9,6 +9,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::AuditRecord;
+use crate::clock::to_ms;
+use crate::pushdown::Dialect;
 
 /// What a request came to, by its status: `ok` below 400, `refused` 4xx,
 /// `failed` 5xx.
@@ -87,6 +89,50 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// ` WHERE …` of a search of `tenant`'s entries matching `q` in the table
+/// `audit_log`, newest first: a range of the `audit_log_tenant_at` index
+/// read backwards, resumed after `q.before` by the row value `(at, id)`.
+/// The same on every backend (written through [`Dialect`]).
+pub(crate) fn search_sql(out: &mut impl Dialect, tenant: Uuid, q: &AuditQuery) {
+    out.sql(" WHERE tenant = ");
+    out.bind_id(tenant);
+    if let Some(since) = q.since {
+        out.sql(" AND at >= ");
+        out.bind_int(to_ms(since));
+    }
+    if let Some(until) = q.until {
+        out.sql(" AND at < ");
+        out.bind_int(to_ms(until));
+    }
+    if let Some(resource) = q.resource {
+        out.sql(" AND resource_id = ");
+        out.bind_id(resource);
+    }
+    if let Some(token) = q.token {
+        out.sql(" AND (token = ");
+        out.bind_id(token);
+        out.sql(" OR admin_token = ");
+        out.bind_id(token);
+        out.sql(")");
+    }
+    if let Some(outcome) = q.outcome {
+        let (from, to) = outcome.statuses();
+        out.sql(" AND status >= ");
+        out.bind_int(i64::from(from));
+        out.sql(" AND status < ");
+        out.bind_int(i64::from(to));
+    }
+    if let Some(place) = q.before {
+        out.sql(" AND (at, id) < (");
+        out.bind_int(to_ms(place.at));
+        out.sql(", ");
+        out.bind_int(place.id);
+        out.sql(")");
+    }
+    out.sql(" ORDER BY at DESC, id DESC");
+    out.limit(i64::from(q.limit), None);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +149,26 @@ mod tests {
             assert!((from..to).contains(&status));
         }
         assert_eq!(AuditOutcome::parse("OK"), None);
+    }
+
+    #[test]
+    fn a_search_resumes_before_its_place_newest_first() {
+        use crate::pushdown::tests::Spelled;
+        let q = AuditQuery {
+            outcome: Some(AuditOutcome::Refused),
+            before: Some(AuditPlace { at: OffsetDateTime::UNIX_EPOCH, id: 7 }),
+            limit: 50,
+            ..AuditQuery::default()
+        };
+        let mut t = Spelled::default();
+        search_sql(&mut t, Uuid::nil(), &q);
+        assert_eq!(
+            t.0,
+            format!(
+                " WHERE tenant = <id {}> AND status >= <400> AND status < <500> AND (at, id) < (<0>, <7>) \
+                 ORDER BY at DESC, id DESC LIMIT <50>",
+                Uuid::nil()
+            )
+        );
     }
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::convert::{from_jsonb, from_ms, get, now, opt_from_ms, to_jsonb, to_ms, unique_violation};
-use super::revocation::{Credentials, revoke};
-use super::sql::{all, exec, opt};
+use super::credentials::{Credentials, expire, revoke, touch};
+use super::sql::{all, opt};
 use super::tokens::hash_of;
 use crate::{AdminTokenInfo, NewAdminToken, Result, Revocation, StoreError};
 
@@ -108,23 +108,13 @@ impl PgStore {
 
     pub(crate) async fn expire_admin_token_impl(&self, token: Uuid, at: OffsetDateTime) -> Result<()> {
         let c = self.conn().await?;
-        // Only ever earlier: a rotation's overlap cannot lengthen a token's life.
-        let done = exec(
-            &c,
-            "UPDATE admin_tokens SET expires = CASE WHEN expires IS NULL OR expires > $1 THEN $1 ELSE expires END \
-             WHERE id = $2",
-            &[&to_ms(at), &token],
-        )
-        .await?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
+        expire(&c, Credentials::AdminTokens, token, None, at).await?;
         self.announce_change(&c).await;
         Ok(())
     }
 
     pub(crate) async fn touch_admin_token_impl(&self, token: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        exec(&c, "UPDATE admin_tokens SET last_used = $1 WHERE id = $2", &[&to_ms(now()), &token]).await.map(drop)
+        touch(&c, Credentials::AdminTokens, token).await
     }
 }

@@ -98,32 +98,10 @@ impl PgStore {
         exec(&c, "DELETE FROM audit_log WHERE id <= $1 AND at < $2", &[&last, &before]).await
     }
 
-    /// A tenant's entries matching `q`, newest first: a range of the
-    /// `audit_log_tenant_at` index read backwards, resumed after
-    /// `q.before` by the row value `(at, id)`.
+    /// A tenant's entries matching `q` ([`crate::audit_query::search_sql`]).
     pub(crate) async fn search_audit_impl(&self, tenant: Uuid, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
-        let mut sql = Sql::new(format!("{SELECT} WHERE tenant = "));
-        sql.bind_id(tenant);
-        if let Some(since) = q.since {
-            sql.push(" AND at >= ").bind(to_ms(since));
-        }
-        if let Some(until) = q.until {
-            sql.push(" AND at < ").bind(to_ms(until));
-        }
-        if let Some(resource) = q.resource {
-            sql.push(" AND resource_id = ").bind_id(resource);
-        }
-        if let Some(token) = q.token {
-            sql.push(" AND (token = ").bind_id(token).push(" OR admin_token = ").bind_id(token).push(")");
-        }
-        if let Some(outcome) = q.outcome {
-            let (from, to) = outcome.statuses();
-            sql.push(" AND status >= ").bind(i64::from(from)).push(" AND status < ").bind(i64::from(to));
-        }
-        if let Some(place) = q.before {
-            sql.push(" AND (at, id) < (").bind(to_ms(place.at)).push(", ").bind(place.id).push(")");
-        }
-        sql.push(" ORDER BY at DESC, id DESC LIMIT ").bind(i64::from(q.limit));
+        let mut sql = Sql::new(SELECT);
+        crate::audit_query::search_sql(&mut sql, tenant, q);
         let c = self.conn().await?;
         sql.rows(&c).await?.iter().map(record_from_row).collect()
     }

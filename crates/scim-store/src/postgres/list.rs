@@ -10,36 +10,22 @@
 //! `resources_created` index (and a short page needs none).
 
 use deadpool_postgres::GenericClient;
-use scim_core::sort::SortOrder;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::convert::to_ms;
 use super::members;
 use super::resources::{RESOURCE_COLUMNS, stored_from_row};
 use super::sql::Sql;
 use crate::list::{self, Plan, Prefetched, Visibility};
+use crate::list_sql;
 use crate::pushdown::Part;
-use crate::{ListPage, ListQuery, ResourceKind, Result, StoredResource};
+use crate::{After, ListPage, ListQuery, ResourceKind, Result, StoredResource};
 
-/// `SELECT … FROM resources r WHERE <tenant, kind, live> AND <cond>`. The
-/// kind is spelled as a literal so the planner can use the partial indexes.
+/// `SELECT {select} FROM resources r WHERE …` ([`list_sql::from_where`]).
 fn base_query(select: &str, tenant: Uuid, kind: ResourceKind, part: &Part, seen: Visibility) -> Sql {
     let mut sql = Sql::new(select);
-    sql.push(" FROM resources r WHERE r.tenant = ").bind_id(tenant);
-    sql.push(&format!(" AND r.kind = '{}'", kind.as_str()));
-    if seen == Visibility::Live {
-        sql.push(" AND r.deleted_at IS NULL");
-    }
-    if let Some(cond) = &part.cond {
-        sql.push(" AND ");
-        cond.render(&mut sql);
-    }
+    list_sql::from_where(&mut sql, tenant, kind, part, seen);
     sql
-}
-
-fn clamp(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 async fn count(c: &impl GenericClient, tenant: Uuid, kind: ResourceKind, part: &Part) -> Result<u64> {
@@ -97,13 +83,10 @@ async fn sieve(
     let mut from = None;
     loop {
         let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part, seen);
-        if let Some((created, id)) = from {
-            sql.push(" AND (r.created, r.id) > (").bind(created).push(", ").bind_id(id).push(")");
-        }
-        sql.push(&format!(" ORDER BY r.created, r.id LIMIT {}", list::BATCH));
+        list_sql::batch(&mut sql, from);
         let batch = fetch(c, &sql).await?;
         let full = batch.len() == list::BATCH;
-        from = batch.last().map(|r| (to_ms(r.created), r.id));
+        from = batch.last().map(After::of);
         let mut membership = Prefetched::default();
         if sieve.needs_membership() {
             let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
@@ -139,42 +122,22 @@ async fn run(
     let with_groups = query.with_groups && kind == ResourceKind::User;
     let mut sql = base_query(&format!("SELECT {RESOURCE_COLUMNS}"), tenant, kind, part, seen);
     let after = query.after.filter(|_| sort_col.is_none());
-    if let Some(after) = after {
-        // A range of the `resources_created` index.
-        sql.push(" AND (r.created, r.id) > (").bind(to_ms(after.created)).push(", ").bind_id(after.id).push(")");
+    if let Some(place) = after {
+        list_sql::after(&mut sql, place);
     }
-    match sort_col {
-        None => sql.push(" ORDER BY r.created, r.id"),
-        Some(col) => {
-            let dir = if query.sort_order == SortOrder::Descending { "DESC" } else { "ASC" };
-            if matches!(col, "r.id" | "r.created" | "r.last_modified") {
-                // Never empty: no `nullif` (which would compare with text).
-                sql.push(&format!(" ORDER BY {col} {dir}, r.created, r.id"))
-            } else {
-                // Resources without a value (RFC 7643 §2.5: "" is none)
-                // sort last in either order.
-                sql.push(&format!(" ORDER BY nullif({col}, '') IS NULL, nullif({col}, '') {dir}, r.created, r.id"))
-            }
-        }
-    };
-    // One row more than asked tells whether another page follows.
-    sql.push(" LIMIT ").bind(clamp(query.count.saturating_add(1))).push(" OFFSET ").bind(clamp(offset));
+    list_sql::order_by(&mut sql, sort_col, query.sort_order);
+    list_sql::page(&mut sql, query);
     let mut resources = fetch(c, &sql).await?;
-    let more = resources.len() as u64 > query.count;
-    resources.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
+    let read = list_sql::finish(&mut resources, query, after.is_some(), seen);
     let groups = if with_groups {
         let ids: Vec<Uuid> = resources.iter().map(|r| r.id).collect();
         Some(members::groups_of(c, tenant, &ids).await?)
     } else {
         None
     };
-    // A short first page (or one past the end) tells the total without
-    // counting; after a keyset position, what came before is unknown.
-    let short = !more && (!resources.is_empty() || offset == 0) && after.is_none();
-    let total = match seen {
-        Visibility::WithDeleted => 0,
-        Visibility::Live if short => offset + resources.len() as u64,
-        Visibility::Live => count(c, tenant, kind, part).await?,
+    let total = match read.total {
+        Some(total) => total,
+        None => count(c, tenant, kind, part).await?,
     };
-    Ok(ListPage { total, resources, more, groups })
+    Ok(ListPage { total, resources, more: read.more, groups })
 }

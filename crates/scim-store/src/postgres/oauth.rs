@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::convert::{from_jsonb, from_ms, get, is_foreign_key_violation, now, opt_from_ms, to_jsonb, to_ms};
-use super::revocation::{Credentials, revoke};
+use super::credentials::{Credentials, revoke, touch};
 use super::sql::{all, exec, opt};
 use super::tokens::hash_of;
 use crate::{NewOAuthClient, OAuthClient, Result, Revocation, SigningKey, StoreError};
@@ -118,7 +118,7 @@ impl PgStore {
 
     pub(crate) async fn touch_oauth_client_impl(&self, id: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        exec(&c, "UPDATE oauth_clients SET last_used = $1 WHERE id = $2", &[&to_ms(now()), &id]).await.map(drop)
+        touch(&c, Credentials::OAuthClients, id).await
     }
 
     /// Under a table lock, so that two nodes adding keys at once still

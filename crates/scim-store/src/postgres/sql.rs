@@ -212,4 +212,12 @@ impl Dialect for Sql {
         expr.render(self);
         self.push(FOLD.1);
     }
+    /// Bound: statements are prepared once per connection and kept, so
+    /// every distinct text would be another one kept.
+    fn limit(&mut self, limit: i64, offset: Option<i64>) {
+        self.push(" LIMIT ").bind(limit);
+        if let Some(offset) = offset {
+            self.push(" OFFSET ").bind(offset);
+        }
+    }
 }

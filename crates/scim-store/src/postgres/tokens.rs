@@ -10,8 +10,8 @@ use super::PgStore;
 use super::convert::{
     from_jsonb, from_ms, get, is_foreign_key_violation, now, opt_from_ms, to_jsonb, to_ms, unique_violation,
 };
-use super::revocation::{Credentials, revoke};
-use super::sql::{all, exec, opt};
+use super::credentials::{Credentials, expire, revoke, touch};
+use super::sql::{all, opt};
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
 const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked, replaces";
@@ -117,23 +117,13 @@ impl PgStore {
 
     pub(crate) async fn expire_token_impl(&self, tenant: Uuid, token: Uuid, at: OffsetDateTime) -> Result<()> {
         let c = self.conn().await?;
-        // Only ever earlier: a rotation's overlap cannot lengthen a token's life.
-        let done = exec(
-            &c,
-            "UPDATE tokens SET expires = CASE WHEN expires IS NULL OR expires > $1 THEN $1 ELSE expires END \
-             WHERE id = $2 AND tenant = $3",
-            &[&to_ms(at), &token, &tenant],
-        )
-        .await?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
+        expire(&c, Credentials::Tokens, token, Some(tenant), at).await?;
         self.announce_change(&c).await;
         Ok(())
     }
 
     pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        exec(&c, "UPDATE tokens SET last_used = $1 WHERE id = $2", &[&to_ms(now()), &token]).await.map(drop)
+        touch(&c, Credentials::Tokens, token).await
     }
 }

@@ -96,4 +96,9 @@ pub trait Dialect {
     /// Appends `expr` case-folded exactly as `scim_core::value::fold` folds
     /// (Unicode lower-casing, char by char); NULL for anything but text.
     fn fold(&mut self, expr: &Frag);
+    /// Appends ` LIMIT limit` (and ` OFFSET offset`): as literals where the
+    /// backend's statement cache wants them (SQLite re-prepares a statement
+    /// with a bound LIMIT on every run), bound where distinct texts would
+    /// fill a per-connection cache (PostgreSQL).
+    fn limit(&mut self, limit: i64, offset: Option<i64>);
 }

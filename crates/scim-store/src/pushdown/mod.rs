@@ -565,13 +565,13 @@ pub fn mentions(filter: &Filter, name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A dialect that writes what it is asked to, to see what a backend
     /// gets.
     #[derive(Default)]
-    struct Spelled(String);
+    pub(crate) struct Spelled(pub(crate) String);
 
     impl Dialect for Spelled {
         fn sql(&mut self, text: &str) {
@@ -609,6 +609,12 @@ mod tests {
             self.0.push_str("fold(");
             expr.render(self);
             self.0.push(')');
+        }
+        fn limit(&mut self, limit: i64, offset: Option<i64>) {
+            self.0.push_str(&format!(" LIMIT <{limit}>"));
+            if let Some(offset) = offset {
+                self.0.push_str(&format!(" OFFSET <{offset}>"));
+            }
         }
     }
 

@@ -85,36 +85,12 @@ pub(crate) fn prune(conn: &Connection, before: OffsetDateTime, limit: u32) -> Re
     Ok(deleted as u64)
 }
 
-/// A tenant's entries matching `q`, newest first: a range of the
-/// `audit_log_tenant_at` index (migration 0010) read backwards, resumed
-/// after `q.before` by the row value `(at, id)`.
+/// A tenant's entries matching `q` ([`crate::audit_query::search_sql`]).
 pub(crate) fn search(conn: &Connection, tenant: Uuid, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
     let mut sql = Sql::new(
         "SELECT id, tenant, at, token, admin_token, subject, remote_addr, method, path, request_id, resource_kind, \
-         resource_id, status, detail FROM audit_log WHERE tenant = ",
+         resource_id, status, detail FROM audit_log",
     );
-    sql.bind_id(tenant);
-    if let Some(since) = q.since {
-        sql.push(" AND at >= ").bind(to_ms(since));
-    }
-    if let Some(until) = q.until {
-        sql.push(" AND at < ").bind(to_ms(until));
-    }
-    if let Some(resource) = q.resource {
-        sql.push(" AND resource_id = ").bind_id(resource);
-    }
-    if let Some(token) = q.token {
-        sql.push(" AND (token = ").bind_id(token).push(" OR admin_token = ").bind_id(token).push(")");
-    }
-    if let Some(outcome) = q.outcome {
-        let (from, to) = outcome.statuses();
-        sql.push(" AND status >= ").bind(i64::from(from)).push(" AND status < ").bind(i64::from(to));
-    }
-    if let Some(place) = q.before {
-        sql.push(" AND (at, id) < (").bind(to_ms(place.at)).push(", ").bind(place.id).push(")");
-    }
-    // The limit in the text, as sqlite/list.rs explains (a bound LIMIT
-    // re-prepares the statement each time).
-    sql.push(&format!(" ORDER BY at DESC, id DESC LIMIT {}", q.limit));
+    crate::audit_query::search_sql(&mut sql, tenant, q);
     sql.rows(conn, record_from_row)
 }

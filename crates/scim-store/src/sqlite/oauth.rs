@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::convert::{from_ms, now, opt_from_ms, parse_json, to_json, to_ms};
-use super::revocation::{Credentials, revoke};
+use super::credentials::{Credentials, revoke, touch};
 use super::sql::all;
 use crate::{NewOAuthClient, OAuthClient, Result, Revocation, SigningKey, StoreError};
 
@@ -105,11 +105,7 @@ impl SqliteStore {
 
     pub(crate) async fn touch_oauth_client_impl(&self, id: Uuid) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| {
-            c.prepare_cached("UPDATE oauth_clients SET last_used = ? WHERE id = ?")?.execute(params![at, id])?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| touch(c, Credentials::OAuthClients, id, at)).await
     }
 
     pub(crate) async fn add_signing_key_impl(&self, key: SigningKey) -> Result<()> {

@@ -143,6 +143,17 @@ impl Dialect for Sql {
         expr.render(self);
         self.push(")");
     }
+    /// Integers in the text, not bound parameters: with `LIMIT ?` SQLite
+    /// re-prepared the statement on every execution (seen in perf as
+    /// sqlite3Reprepare under sqlite3_step; a userName filter went from
+    /// 8.5k to 22.8k req/s). Nothing from a request reaches the text
+    /// unparsed: they are integers.
+    fn limit(&mut self, limit: i64, offset: Option<i64>) {
+        self.push(&format!(" LIMIT {limit}"));
+        if let Some(offset) = offset {
+            self.push(&format!(" OFFSET {offset}"));
+        }
+    }
 }
 
 /// The SQL function [`register_functions`] adds.

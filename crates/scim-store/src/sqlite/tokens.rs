@@ -9,7 +9,7 @@ use super::SqliteStore;
 use super::convert::{
     from_ms, is_foreign_key_violation, is_unique_violation, now, opt_from_ms, parse_json, to_json, to_ms,
 };
-use super::revocation::{Credentials, revoke};
+use super::credentials::{Credentials, expire, revoke, touch};
 use super::sql::all;
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
@@ -105,26 +105,11 @@ impl SqliteStore {
     }
 
     pub(crate) async fn expire_token_impl(&self, tenant: Uuid, token: Uuid, at: OffsetDateTime) -> Result<()> {
-        let at = to_ms(at);
-        self.write(move |c| {
-            // Only ever earlier: a rotation's overlap cannot lengthen a token's life.
-            let done = c
-                .prepare_cached(
-                    "UPDATE tokens SET expires = CASE WHEN expires IS NULL OR expires > ?1 THEN ?1 ELSE expires END \
-                     WHERE id = ?2 AND tenant = ?3",
-                )?
-                .execute(params![at, token, tenant])?;
-            if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
-        })
-        .await
+        self.write(move |c| expire(c, Credentials::Tokens, token, Some(tenant), at)).await
     }
 
     pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| {
-            c.prepare_cached("UPDATE tokens SET last_used = ? WHERE id = ?")?.execute(params![at, token])?;
-            Ok(())
-        })
-        .await
+        self.write(move |c| touch(c, Credentials::Tokens, token, at)).await
     }
 }

@@ -1,0 +1,21 @@
+//! The tables that hold credentials — SCIM tokens, admin tokens, OAuth
+//! clients — named alike on every backend. Each backend's `credentials.rs`
+//! revokes, expires and touches a row of any of them.
+
+/// A credential table; its name is never input.
+#[derive(Clone, Copy)]
+pub(crate) enum Credentials {
+    Tokens,
+    AdminTokens,
+    OAuthClients,
+}
+
+impl Credentials {
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Credentials::Tokens => "tokens",
+            Credentials::AdminTokens => "admin_tokens",
+            Credentials::OAuthClients => "oauth_clients",
+        }
+    }
+}
