@@ -186,7 +186,7 @@ run "GET /Users/{id}" get_user.lua
 if ((NODES > 1)); then
     # A second node on the same database; the same GET, half the
     # connections on each node (the sum is the figure).
-    SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" \
+    SCIMD_ALLOW_PRIVATE_WEBHOOKS=true SCIMD_RATE_LIMIT_PER_TENANT=0 SCIMD_RATE_LIMIT_PER_SOURCE=0 SCIMD_RATE_LIMIT_PER_CLIENT=0 RUST_LOG="${RUST_LOG:-warn}" \
         "$SCIMD" serve --listen 127.0.0.1:0 --database "$DB" >"$WORK/stdout2" 2>"$WORK/stderr2" &
     SERVER2_PID=$!
     for _ in $(seq 1 300); do

@@ -21,5 +21,5 @@ echo "== tests: the workspace (storage contract on SQLite and PostgreSQL; HTTP o
 cargo test --workspace --locked -- "$@"
 
 echo "== tests: the HTTP and IdP-replay suites on PostgreSQL"
-# (The several-node tests ran on PostgreSQL in the first pass already.)
-SCIMD_TEST_BACKEND=postgres cargo test -p scimd --locked --test api --test idp -- --skip nodes:: "$@"
+# (The several-node and outage tests ran on PostgreSQL in the first pass already.)
+SCIMD_TEST_BACKEND=postgres cargo test -p scimd --locked --test api --test idp -- --skip nodes:: --skip outage:: "$@"

@@ -132,8 +132,21 @@ impl Target {
 /// Opens a pool of at most `size` connections to `url`. Connections are
 /// made when first needed, so that a node starts (and reports not ready)
 /// while the database is down; a caller waits at most 5 s for one.
+/// The longest a pooled connection's statement may run: a request is
+/// answered within its timeout anyway, and a statement outliving its
+/// request would hold a connection (and the database's CPU) for nothing.
+/// PostgreSQL cancels it (`57014`, answered 503); migrations lift it.
+pub(crate) const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub(crate) fn pool(url: &str, size: usize) -> Result<Pool> {
-    let target = parse(url)?;
+    let mut target = parse(url)?;
+    let timeout = format!("-c statement_timeout={}", STATEMENT_TIMEOUT.as_millis());
+    let options = match target.config.get_options() {
+        Some(given) if given.contains("statement_timeout") => given.to_owned(),
+        Some(given) => format!("{given} {timeout}"),
+        None => timeout,
+    };
+    target.config.options(&options);
     let tls = target.tls()?;
     let manager = Manager::from_config(target.config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)

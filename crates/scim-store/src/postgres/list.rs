@@ -22,9 +22,15 @@ use crate::pushdown::Part;
 use crate::{After, ListPage, ListQuery, ResourceKind, Result, StoredResource};
 
 /// `SELECT {select} FROM resources r WHERE …` ([`list_sql::from_where`]).
+/// Planned with its values each run unless an index pins it to a few rows
+/// (whose plan is the same whatever the values): see
+/// [`Sql::plan_each_run`].
 fn base_query(select: &str, tenant: Uuid, kind: ResourceKind, part: &Part, seen: Visibility) -> Sql {
     let mut sql = Sql::new(select);
     list_sql::from_where(&mut sql, tenant, kind, part, seen);
+    if !part.pinned {
+        sql.plan_each_run();
+    }
     sql
 }
 

@@ -16,7 +16,9 @@ use crate::{Result, StoreError};
 const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/postgres/0001_init.sql"))];
 
 /// The advisory lock of migrations, one per schema.
-const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.scimd.migrations'))";
+/// Migrations may take long on a large database: no statement timeout.
+const LOCK: &str = "SET LOCAL statement_timeout = 0; \
+     SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.scimd.migrations'))";
 
 pub(crate) async fn run(c: &mut Object) -> Result<()> {
     exec(

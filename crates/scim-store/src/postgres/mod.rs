@@ -40,6 +40,7 @@ mod resources;
 mod sequencer;
 mod server_settings;
 mod sql;
+mod statistics;
 mod tenants;
 mod tokens;
 mod webhooks;
@@ -78,6 +79,7 @@ pub struct PgStore {
     changed: watch::Receiver<u64>,
     changed_signal: Arc<watch::Sender<u64>>,
     _listener: Arc<listener::Listener>,
+    statistics: Arc<statistics::Statistics>,
 }
 
 mod listener;
@@ -105,7 +107,8 @@ impl PgStore {
         let changed_signal = Arc::new(changed_signal);
         let sequencer = sequencer::Sequencer::start(pool.clone(), Arc::clone(&signal));
         let listener = listener::Listener::start(url.to_owned(), Arc::clone(&signal), Arc::clone(&changed_signal));
-        Ok(PgStore { pool, options, sequencer, committed, changed, changed_signal, _listener: listener })
+        let statistics = statistics::Statistics::start(pool.clone());
+        Ok(PgStore { pool, options, sequencer, committed, changed, changed_signal, _listener: listener, statistics })
     }
 
     /// A connection from the pool (`Busy` when none comes within 5 s).
@@ -116,6 +119,7 @@ impl PgStore {
     /// After a commit that wrote events: the sequencer numbers them.
     pub(crate) fn wrote(&self) {
         self.sequencer.wake();
+        self.statistics.wake();
     }
 
     /// Numbers every event committed so far (readers of the feed call it

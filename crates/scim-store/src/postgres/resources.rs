@@ -119,9 +119,11 @@ impl PgStore {
         id: Uuid,
     ) -> Result<Option<(StoredResource, Vec<GroupRef>)>> {
         let c = self.conn().await?;
-        let Some(user) = current(&c, tenant, ResourceKind::User, id, false).await? else { return Ok(None) };
-        let groups = members::groups_of(&c, tenant, &[id]).await?.remove(&id).unwrap_or_default();
-        Ok(Some((user, groups)))
+        // Both at once on the connection (pipelined: one round trip).
+        let ids = [id];
+        let (user, mut groups) =
+            tokio::try_join!(current(&c, tenant, ResourceKind::User, id, false), members::groups_of(&c, tenant, &ids))?;
+        Ok(user.map(|user| (user, groups.remove(&id).unwrap_or_default())))
     }
 
     pub(crate) async fn create_resource_impl(&self, w: CreateResource) -> Result<StoredResource> {
@@ -295,7 +297,8 @@ async fn write_doc(
 
 /// Writes what a write leaves on record: its audit entry and its events.
 async fn record(tx: &Transaction<'_>, tenant: Uuid, at: OffsetDateTime, record: writes::Record) -> Result<()> {
-    audit::insert(tx, &record.audit, at).await?;
     let actor = crate::events::actor(&record.audit.context);
-    events::insert(tx, tenant, at, &actor, record.events).await
+    // Both at once on the connection (pipelined: one round trip).
+    tokio::try_join!(audit::insert(tx, &record.audit, at), events::insert(tx, tenant, at, &actor, record.events))?;
+    Ok(())
 }

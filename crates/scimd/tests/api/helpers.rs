@@ -591,7 +591,7 @@ impl TestServer {
     }
 }
 
-fn token_of(v: &Value) -> String {
+pub fn token_of(v: &Value) -> String {
     let t = v["token"].as_str().unwrap_or_else(|| panic!("token create --json has no token: {v}"));
     assert!(t.starts_with("scimd_"), "tokens look like scimd_…: {t}");
     t.to_string()

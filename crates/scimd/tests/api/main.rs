@@ -31,6 +31,7 @@ mod list;
 mod migrate;
 mod nodes;
 mod oauth;
+mod outage;
 mod patch;
 mod persistence;
 mod receiver;
