@@ -3,7 +3,8 @@
 # scripts/bench/). Builds scimd --release, starts it on a fresh SQLite
 # database, seeds BENCH_USERS users and a group of BENCH_MEMBERS members, then
 # runs each scenario for BENCH_DURATION seconds and prints throughput, p50/p99
-# latency, non-2xx answers and the server's peak RSS.
+# latency, non-2xx answers, the server's peak RSS and the CPU time per request
+# (scimd's / PostgreSQL's processes', in microseconds).
 #
 #   scripts/bench.sh
 #   BENCH_USERS=20000 BENCH_MEMBERS=20000 BENCH_DURATION=5 scripts/bench.sh
@@ -163,17 +164,35 @@ SMALL=$(api POST /Groups -d "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2
 
 # ---- scenarios ----------------------------------------------------------------
 declare -a RESULTS=()
+# CPU time (clock ticks) of a process, and of every PostgreSQL process
+# (the server's backends: what the database spent; 0 on SQLite).
+TICK=$(getconf CLK_TCK)
+ticks_of() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+db_ticks() {
+    local t=0 p
+    if [[ -n "$DROP_SCHEMA" ]]; then
+        for p in $(pgrep -x postgres 2>/dev/null || true); do t=$((t + $(ticks_of "$p"))); done
+    fi
+    echo "$t"
+}
 run() { # name script [ENV=VALUE...]
     local name="$1" script="$2"
     shift 2
     echo "== $name (${DURATION}s, -t$THREADS -c$CONNECTIONS)"
-    local out
+    local out s0 d0 s1 d1
+    s0=$(ticks_of "$SERVER_PID")
+    d0=$(db_ticks)
     out=$(env "$@" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$BENCH_LUA_DIR/$script" "$BASE/")
+    s1=$(ticks_of "$SERVER_PID")
+    d1=$(db_ticks)
     echo "$out" | grep -E 'Requests/sec|Latency  |Non-2xx|Socket errors|^BENCH' || true
-    local line hwm
+    local line hwm n cpu
     line=$(echo "$out" | grep '^BENCH' | tail -n1)
     hwm=$(awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$SERVER_PID/status")
-    RESULTS+=("$name|$line hwm_mb=$hwm")
+    # CPU per request, in microseconds: scimd's, then the database's.
+    n=$(echo "$line" | tr ' ' '\n' | sed -n 's/^requests=//p')
+    cpu=$(python3 -c "n=max(int('${n:-0}' or 0),1); print(f'{($s1-$s0)*1e6/$TICK/n:.0f}/{($d1-$d0)*1e6/$TICK/n:.0f}')")
+    RESULTS+=("$name|$line hwm_mb=$hwm cpu_us=$cpu")
 }
 
 # The machine's own ceiling in this run (no token, no store): the machine's
@@ -336,12 +355,12 @@ HWM=$(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status")
 
 echo
 echo "== summary: users=$BENCH_USERS members=$BENCH_MEMBERS duration=${DURATION}s wrk -t$THREADS -c$CONNECTIONS, $(nproc) CPUs"
-printf '%-46s %10s %10s %10s %8s %7s %9s  %s\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" "sockerr" "peak MB" "statuses"
+printf '%-46s %10s %10s %10s %8s %7s %9s %12s  %s\n' "scenario" "req/s" "p50 ms" "p99 ms" "non-2xx" "sockerr" "peak MB" "CPU µs/req" "statuses"
 for r in "${RESULTS[@]}"; do
     name="${r%%|*}"
     line="${r#*|}"
     get() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-    printf '%-46s %10s %10s %10s %8s %7s %9s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get hwm_mb)" "$(get statuses)"
+    printf '%-46s %10s %10s %10s %8s %7s %9s %12s  %s\n' "$name" "$(get rps)" "$(get p50_ms)" "$(get p99_ms)" "$(get non2xx)" "$(get socket_errors)" "$(get hwm_mb)" "$(get cpu_us)" "$(get statuses)"
 done
 echo "big group members: $members before the PATCH scenarios, $members_after after"
 echo "webhooks (one endpoint, examples/webhook-receiver on loopback, max_in_flight 16):"

@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod admin_api;
+pub mod admin_ui;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

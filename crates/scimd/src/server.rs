@@ -22,6 +22,7 @@ use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::access_log;
 use crate::admin_api;
+use crate::admin_ui;
 use crate::auth::token_endpoint;
 use crate::client_addr;
 use crate::config::{Config, open_store, redact_url};
@@ -195,6 +196,7 @@ pub fn app(state: AppState, config: &Config) -> Router {
         .route(ssf_metadata::SSF_CONFIGURATION_PATH, get(ssf_metadata::ssf_configuration))
         .merge(scim_api::router(&state))
         .merge(admin_api::router())
+        .merge(admin_ui::router())
         .fallback(scim_api::unknown_route)
         .method_not_allowed_fallback(scim_api::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

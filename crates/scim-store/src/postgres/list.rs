@@ -16,6 +16,7 @@ use super::PgStore;
 use super::members;
 use super::resources::{RESOURCE_COLUMNS, stored_from_row};
 use super::sql::Sql;
+use super::totals::Totals;
 use crate::list::{self, Plan, Prefetched, Visibility};
 use crate::list_sql;
 use crate::pushdown::Part;
@@ -34,9 +35,20 @@ fn base_query(select: &str, tenant: Uuid, kind: ResourceKind, part: &Part, seen:
     sql
 }
 
-async fn count(c: &impl GenericClient, tenant: Uuid, kind: ResourceKind, part: &Part) -> Result<u64> {
+/// The number of live matches: unfiltered, as [`Totals`] keeps it (or
+/// counted and kept); filtered, counted.
+async fn count(c: &impl GenericClient, totals: &Totals, tenant: Uuid, kind: ResourceKind, part: &Part) -> Result<u64> {
+    let unfiltered = part.cond.is_none();
+    if unfiltered && let Some(n) = totals.get(tenant, kind) {
+        return Ok(n);
+    }
+    let generation = totals.generation();
     let n = base_query("SELECT COUNT(*)", tenant, kind, part, Visibility::Live).scalar(c).await?;
-    Ok(u64::try_from(n).unwrap_or(0))
+    let n = u64::try_from(n).unwrap_or(0);
+    if unfiltered {
+        totals.keep(tenant, kind, n, generation);
+    }
+    Ok(n)
 }
 
 async fn fetch(c: &impl GenericClient, sql: &Sql) -> Result<Vec<StoredResource>> {
@@ -71,7 +83,7 @@ impl PgStore {
     ) -> Result<ListPage> {
         let plan = list::plan(kind, query)?;
         let c = self.conn().await?;
-        run(&c, (tenant, kind, seen), query, &plan, self.options.scan_budget).await
+        run(&c, &self.totals, (tenant, kind, seen), query, &plan, self.options.scan_budget).await
     }
 }
 
@@ -111,6 +123,7 @@ async fn sieve(
 /// The list: in SQL when the plan allows, else through the evaluator.
 async fn run(
     c: &impl GenericClient,
+    totals: &Totals,
     (tenant, kind, seen): (Uuid, ResourceKind, Visibility),
     query: &ListQuery<'_>,
     plan: &Plan,
@@ -122,7 +135,7 @@ async fn run(
     };
     let offset = query.start_index.saturating_sub(1);
     if query.count == 0 {
-        let total = count(c, tenant, kind, part).await?;
+        let total = count(c, totals, tenant, kind, part).await?;
         return Ok(ListPage { total, resources: Vec::new(), more: offset < total, groups: None });
     }
     let with_groups = query.with_groups && kind == ResourceKind::User;
@@ -143,7 +156,7 @@ async fn run(
     };
     let total = match read.total {
         Some(total) => total,
-        None => count(c, tenant, kind, part).await?,
+        None => count(c, totals, tenant, kind, part).await?,
     };
     Ok(ListPage { total, resources, more: read.more, groups })
 }

@@ -43,6 +43,7 @@ mod sql;
 mod statistics;
 mod tenants;
 mod tokens;
+mod totals;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -80,6 +81,7 @@ pub struct PgStore {
     changed_signal: Arc<watch::Sender<u64>>,
     _listener: Arc<listener::Listener>,
     statistics: Arc<statistics::Statistics>,
+    totals: totals::Totals,
 }
 
 mod listener;
@@ -108,7 +110,17 @@ impl PgStore {
         let sequencer = sequencer::Sequencer::start(pool.clone(), Arc::clone(&signal));
         let listener = listener::Listener::start(url.to_owned(), Arc::clone(&signal), Arc::clone(&changed_signal));
         let statistics = statistics::Statistics::start(pool.clone());
-        Ok(PgStore { pool, options, sequencer, committed, changed, changed_signal, _listener: listener, statistics })
+        Ok(PgStore {
+            pool,
+            options,
+            sequencer,
+            committed,
+            changed,
+            changed_signal,
+            _listener: listener,
+            statistics,
+            totals: totals::Totals::default(),
+        })
     }
 
     /// A connection from the pool (`Busy` when none comes within 5 s).
@@ -118,6 +130,7 @@ impl PgStore {
 
     /// After a commit that wrote events: the sequencer numbers them.
     pub(crate) fn wrote(&self) {
+        self.totals.changed();
         self.sequencer.wake();
         self.statistics.wake();
     }

@@ -64,11 +64,7 @@ impl FromRequestParts<AppState> for Admin {
         let principal = match authenticate(parts, state).await? {
             Ok(p) => p,
             Err(why) => {
-                // Without a valid token, the source's rate applies (shared
-                // with the SCIM API's refusals): guessing is bounded.
-                let source = parts.extensions.get::<ClientAddr>().map(|c| c.ip);
-                let limits = &state.rate_limits;
-                if limits.sources.take(&source, limits.source_rate, Instant::now()).is_err() {
+                if !guess_allowed(parts, state) {
                     return Err(Problem::new(
                         429,
                         "rate-limited",
@@ -79,6 +75,14 @@ impl FromRequestParts<AppState> for Admin {
                 return Err(Problem::unauthorized(why));
             }
         };
+        Ok(Admin::of(principal, parts))
+    }
+}
+
+impl Admin {
+    /// The caller `principal`, with what its audit entries say of the
+    /// request in `parts` (the admin API and the web admin alike).
+    pub fn of(principal: AdminPrincipal, parts: &Parts) -> Admin {
         let audit = AuditContext {
             token: None,
             admin_token: Some(principal.token),
@@ -88,6 +92,15 @@ impl FromRequestParts<AppState> for Admin {
             path: bounded(parts.uri.path(), MAX_TEXT),
             request_id: parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
         };
-        Ok(Admin { principal, audit })
+        Admin { principal, audit }
     }
+}
+
+/// Whether a request from `parts`' source without a valid credential
+/// may be answered: the source's rate (shared with the SCIM API's
+/// refusals) bounds guessing.
+pub fn guess_allowed(parts: &Parts, state: &AppState) -> bool {
+    let source = parts.extensions.get::<ClientAddr>().map(|c| c.ip);
+    let limits = &state.rate_limits;
+    limits.sources.take(&source, limits.source_rate, Instant::now()).is_ok()
 }

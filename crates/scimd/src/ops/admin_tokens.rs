@@ -73,6 +73,8 @@ pub struct AdminPrincipal {
     pub scopes: Vec<Scope>,
     /// Empty: every tenant.
     pub tenants: Vec<Uuid>,
+    /// The token's name and visible prefix, to show who is logged in.
+    pub label: String,
 }
 
 impl AdminPrincipal {
@@ -228,7 +230,8 @@ impl Ops {
                 }
             });
         }
-        Ok(Ok(AdminPrincipal { token: info.id, scopes, tenants: info.tenants }))
+        let label = format!("{} ({}…)", info.name, info.prefix);
+        Ok(Ok(AdminPrincipal { token: info.id, scopes, tenants: info.tenants, label }))
     }
 }
 
@@ -247,9 +250,15 @@ mod tests {
         }
         let e = Scope::parse("root").unwrap_err().to_string();
         assert!(e.contains("tenants:read") && e.contains("\"root\""), "{e}");
-        let reader = AdminPrincipal { token: Uuid::nil(), scopes: vec![Scope::TenantsRead], tenants: vec![] };
+        let reader = AdminPrincipal {
+            token: Uuid::nil(),
+            scopes: vec![Scope::TenantsRead],
+            tenants: vec![],
+            label: String::new(),
+        };
         assert!(reader.allows(Scope::TenantsRead) && !reader.allows(Scope::TenantsWrite));
-        let admin = AdminPrincipal { token: Uuid::nil(), scopes: vec![Scope::Admin], tenants: vec![] };
+        let admin =
+            AdminPrincipal { token: Uuid::nil(), scopes: vec![Scope::Admin], tenants: vec![], label: String::new() };
         assert!(Scope::ALL.iter().all(|s| admin.allows(*s)));
         assert!(!admin.is_limited());
     }

@@ -32,6 +32,7 @@ pub mod slug;
 pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
+pub mod ui_sessions;
 pub mod webhooks;
 pub mod work;
 

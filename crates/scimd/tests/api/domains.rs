@@ -16,7 +16,7 @@ use crate::helpers::*;
 
 /// A [`TestServer`] whose scimd looks TXT records up at a DNS server of
 /// the test's own, with `env` added to the test environment.
-async fn spawn_with_dns(env: &[(&str, &str)]) -> (TestServer, DnsServer) {
+pub(crate) async fn spawn_with_dns(env: &[(&str, &str)]) -> (TestServer, DnsServer) {
     let dns = DnsServer::start().await;
     let mut app = TestServer::spawn().await;
     if let Some(s) = app.server.take() {

@@ -35,5 +35,6 @@ mod outage;
 mod patch;
 mod persistence;
 mod receiver;
+mod ui;
 mod users;
 mod webhooks;

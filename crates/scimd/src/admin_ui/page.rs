@@ -1,0 +1,36 @@
+//! What every page shares: the header's navigation (with the session's
+//! CSRF token for the log-out form), rendering a template, and the way
+//! times are shown.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use time::OffsetDateTime;
+
+/// The header of a logged-in page.
+pub struct Nav {
+    pub csrf: String,
+    /// Which admin token the session is: its name and visible prefix.
+    pub who: String,
+}
+
+/// The page as HTML; a template that fails to render is a 500 (logged).
+pub fn render(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page did not render");
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal server error").into_response()
+        }
+    }
+}
+
+/// A time as pages show it: `2026-12-05 16:40 UTC`.
+pub fn when(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// An optional time, or an em dash.
+pub fn when_or_dash(t: Option<OffsetDateTime>) -> String {
+    t.map_or_else(|| "—".to_owned(), when)
+}
