@@ -65,14 +65,8 @@ async fn page(state: &AppState, ui: &UiAdmin, query: &str, error: Option<String>
         .collect();
     tenants.sort_by(|a, b| a.slug.cmp(&b.slug));
     let can_write = ui.admin.principal.allows(Scope::TenantsWrite) && !ui.admin.principal.is_limited();
-    let page = TenantsPage {
-        nav: Some(ui.nav()),
-        csrf: ui.csrf.clone(),
-        query: query.to_owned(),
-        tenants,
-        can_write,
-        error,
-    };
+    let page =
+        TenantsPage { nav: Some(ui.nav()), csrf: ui.csrf.clone(), query: query.to_owned(), tenants, can_write, error };
     Ok(render(&page))
 }
 
