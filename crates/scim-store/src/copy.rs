@@ -133,6 +133,22 @@ pub const TABLES: &[Table] = &[
         key: &["id"],
     },
     Table {
+        name: "setup_links",
+        columns: &[
+            col("id", Id),
+            col("tenant", Id),
+            col("prefix", Text),
+            col("hash", Hex),
+            col("allow", Json),
+            col("created", Int),
+            col("expires", Int),
+            col("last_used", Int),
+            col("revoked", Int),
+            col("created_by", Id),
+        ],
+        key: &["id"],
+    },
+    Table {
         name: "signing_keys",
         columns: &[
             col("kid", Text),

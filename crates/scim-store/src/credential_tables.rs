@@ -1,5 +1,5 @@
 //! The tables that hold credentials — SCIM tokens, admin tokens, OAuth
-//! clients — named alike on every backend. Each backend's `credentials.rs`
+//! clients, setup links — named alike on every backend. Each backend's `credentials.rs`
 //! revokes, expires and touches a row of any of them.
 
 /// A credential table; its name is never input.
@@ -8,6 +8,7 @@ pub(crate) enum Credentials {
     Tokens,
     AdminTokens,
     OAuthClients,
+    SetupLinks,
 }
 
 impl Credentials {
@@ -16,6 +17,7 @@ impl Credentials {
             Credentials::Tokens => "tokens",
             Credentials::AdminTokens => "admin_tokens",
             Credentials::OAuthClients => "oauth_clients",
+            Credentials::SetupLinks => "setup_links",
         }
     }
 }

@@ -242,6 +242,35 @@ pub struct OAuthClient {
     pub revoked: Option<OffsetDateTime>,
 }
 
+/// A new self-serve setup link of a tenant (issue 14): of its secret only
+/// the hash and a visible prefix.
+#[derive(Debug, Clone)]
+pub struct NewSetupLink {
+    pub tenant: Uuid,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    /// What the link may do: `scim` (tokens, the IdP guides), `domains`.
+    pub allow: Vec<String>,
+    pub expires: OffsetDateTime,
+    /// The admin token that made it.
+    pub created_by: Option<Uuid>,
+}
+
+/// A stored setup link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetupLink {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub prefix: String,
+    pub hash: [u8; 32],
+    pub allow: Vec<String>,
+    pub created: OffsetDateTime,
+    pub expires: OffsetDateTime,
+    pub last_used: Option<OffsetDateTime>,
+    pub revoked: Option<OffsetDateTime>,
+    pub created_by: Option<Uuid>,
+}
+
 /// A key scimd signs its access tokens with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SigningKey {

@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::{
     AdminTokenInfo, AuditEntry, AuditQuery, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
-    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
-    OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, StoredResource, Tenant, TenantSettings,
-    TokenInfo, UpdateResource,
+    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewSetupLink,
+    NewToken, OAuthClient, ResourceKind, Result, Revocation, SetupLink, SharedGroupName, SigningKey, StoredResource,
+    Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -103,6 +103,18 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_oauth_client(&self, tenant: Uuid, id: Uuid) -> Result<Revocation>;
     /// Records that a client was just issued a token.
     async fn touch_oauth_client(&self, id: Uuid) -> Result<()>;
+
+    /// Stores a new setup link of a tenant (`NotFound` without the tenant).
+    async fn create_setup_link(&self, link: NewSetupLink) -> Result<SetupLink>;
+    /// The setup link whose secret has this hash, revoked or expired or not
+    /// (the caller checks).
+    async fn setup_link_by_hash(&self, hash: &[u8; 32]) -> Result<Option<SetupLink>>;
+    /// A tenant's setup links, oldest first.
+    async fn list_setup_links(&self, tenant: Uuid) -> Result<Vec<SetupLink>>;
+    /// Revokes one of a tenant's setup links (like [`Self::revoke_token`]).
+    async fn revoke_setup_link(&self, tenant: Uuid, id: Uuid) -> Result<Revocation>;
+    /// Records that a setup link was just used.
+    async fn touch_setup_link(&self, id: Uuid) -> Result<()>;
 
     /// Stores a new signing key and retires, at the same instant and in
     /// the same transaction, the one that was in use: once there is a key,

@@ -13,7 +13,10 @@ use deadpool_postgres::{GenericClient, Object};
 use super::sql::{exec, one};
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/postgres/0001_init.sql")),
+    ("0002_setup_links", include_str!("../../migrations/postgres/0002_setup_links.sql")),
+];
 
 /// The advisory lock of migrations, one per schema.
 /// Migrations may take long on a large database: no statement timeout.

@@ -115,6 +115,7 @@ impl PgStore {
             }
             let tokens = exec(&tx, "DELETE FROM tokens WHERE tenant = $1", &[&tenant]).await?;
             let clients = exec(&tx, "DELETE FROM oauth_clients WHERE tenant = $1", &[&tenant]).await?;
+            exec(&tx, "DELETE FROM setup_links WHERE tenant = $1", &[&tenant]).await?;
             exec(
                 &tx,
                 "UPDATE tenants SET settings = jsonb_set(settings, '{suspended}', 'true'::jsonb), \

@@ -47,6 +47,7 @@ mod oauth;
 mod resources;
 mod scans;
 mod server_settings;
+mod setup_links;
 mod sql;
 mod tenants;
 mod tokens;
@@ -66,9 +67,9 @@ use self::scans::Scans;
 use self::writer::Writer;
 use crate::{
     AdminTokenInfo, AuditEntry, AuditQuery, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
-    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewToken,
-    OAuthClient, ResourceKind, Result, Revocation, SharedGroupName, SigningKey, Store, StoreError, StoreOptions,
-    StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
+    EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewSetupLink,
+    NewToken, OAuthClient, ResourceKind, Result, Revocation, SetupLink, SharedGroupName, SigningKey, Store, StoreError,
+    StoreOptions, StoredResource, Tenant, TenantSettings, TokenInfo, UpdateResource,
 };
 
 /// Scans one tenant may run at once (see [`SqliteStore::scan`]): one per
@@ -238,6 +239,21 @@ impl Store for SqliteStore {
         self.touch_admin_token_impl(token).await
     }
 
+    async fn create_setup_link(&self, link: NewSetupLink) -> Result<SetupLink> {
+        self.create_setup_link_impl(link).await
+    }
+    async fn setup_link_by_hash(&self, hash: &[u8; 32]) -> Result<Option<SetupLink>> {
+        self.setup_link_by_hash_impl(hash)
+    }
+    async fn list_setup_links(&self, tenant: Uuid) -> Result<Vec<SetupLink>> {
+        self.list_setup_links_impl(tenant).await
+    }
+    async fn revoke_setup_link(&self, tenant: Uuid, id: Uuid) -> Result<Revocation> {
+        self.revoke_setup_link_impl(tenant, id).await
+    }
+    async fn touch_setup_link(&self, id: Uuid) -> Result<()> {
+        self.touch_setup_link_impl(id).await
+    }
     async fn create_oauth_client(&self, client: NewOAuthClient) -> Result<OAuthClient> {
         self.create_oauth_client_impl(client).await
     }

@@ -109,7 +109,8 @@ impl SqliteStore {
         // Rows per write: a batch holds the write lock for a few
         // milliseconds, so other tenants' writes interleave.
         const BATCH: i64 = 2_000;
-        // First nobody can write any more: the tokens and OAuth clients go,
+        // First nobody can write any more: the tokens, OAuth clients and
+        // setup links go,
         // and the tenant is suspended (its issuer's JWTs no longer write;
         // the caller also forgets its caches).
         let (tokens, oauth_clients) = self
@@ -117,6 +118,7 @@ impl SqliteStore {
                 by_id(c, tenant)?.ok_or(StoreError::NotFound)?;
                 let tokens = c.prepare_cached("DELETE FROM tokens WHERE tenant = ?")?.execute([tenant])? as u64;
                 let clients = c.prepare_cached("DELETE FROM oauth_clients WHERE tenant = ?")?.execute([tenant])? as u64;
+                c.prepare_cached("DELETE FROM setup_links WHERE tenant = ?")?.execute([tenant])?;
                 c.prepare_cached(
                     "UPDATE tenants SET settings = json_set(settings, '$.suspended', json('true')), \
                      settings_version = settings_version + 1 WHERE id = ?",

@@ -23,6 +23,7 @@ mod list;
 mod members;
 mod oauth;
 mod props;
+mod setup_links;
 mod tenants;
 mod webhooks;
 mod writes;

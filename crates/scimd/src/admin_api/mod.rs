@@ -16,6 +16,7 @@ pub mod oauth_clients;
 pub mod openapi;
 pub mod problem;
 pub mod query;
+pub mod setup_links;
 pub mod streamed;
 pub mod tenant_auth;
 pub mod tenants;
@@ -43,6 +44,8 @@ pub fn router() -> Router<AppState> {
         .route("/tenants/{slug}/tokens/{id}/rotate", post(tokens::rotate_token))
         .route("/tenants/{slug}/oauth-clients", get(oauth_clients::list_clients).post(oauth_clients::create_client))
         .route("/tenants/{slug}/oauth-clients/{id}/revoke", post(oauth_clients::revoke_client))
+        .route("/tenants/{slug}/setup-links", get(setup_links::list_setup_links).post(setup_links::create_setup_link))
+        .route("/tenants/{slug}/setup-links/{id}/revoke", post(setup_links::revoke_setup_link))
         .route("/signing-keys", get(oauth_clients::list_signing_keys))
         .route("/signing-keys/rotate", post(oauth_clients::rotate_signing_key))
         .route("/tenants/{slug}/domains", get(domains::list_domains).post(domains::create_domain))

@@ -12,6 +12,7 @@ use super::domains::{DomainChange, DomainList, DomainView, NewDomain, Verificati
 use super::events::FeedPageView;
 use super::oauth_clients::{ClientList, ClientView, NewClient, RegisteredClientView, SigningKeyList, SigningKeyView};
 use super::problem::Problem;
+use super::setup_links::{IssuedSetupLinkView, NewSetupLink, SetupLinkList, SetupLinkView};
 use super::tenant_auth::{AuthChangeBody, AuthView};
 use super::tenants::{NewTenant, SettingsChange, SettingsView, TenantPage, TenantView};
 use super::tokens::{IssuedTokenView, NewToken, Rotation, TokenList, TokenView};
@@ -32,6 +33,8 @@ use super::webhooks::{
         super::tokens::revoke_token, super::tokens::rotate_token,
         super::oauth_clients::create_client, super::oauth_clients::list_clients, super::oauth_clients::revoke_client,
         super::oauth_clients::list_signing_keys, super::oauth_clients::rotate_signing_key,
+        super::setup_links::create_setup_link, super::setup_links::list_setup_links,
+        super::setup_links::revoke_setup_link,
         super::domains::create_domain, super::domains::list_domains, super::domains::get_domain,
         super::domains::verify_domain, super::domains::update_domain, super::domains::delete_domain,
         super::audit::search_audit, super::audit::export_audit,
@@ -47,12 +50,14 @@ use super::webhooks::{
         AuthView, AuthChangeBody, ClientView, RegisteredClientView, NewClient, ClientList, SigningKeyView, SigningKeyList,
         DomainView, NewDomain, Verification, DomainChange, DomainList,
         AuditEntryView, AuditPageView, FeedPageView, WebhookView, WebhookSecretView, WebhookList, WebhookBody, RotationBody, ReplayBody, ReplayView,
-        AttemptView, DeliveryView, DeliveryPage, PingView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage)),
+        AttemptView, DeliveryView, DeliveryPage, PingView, UserView, UserPage, GroupView, GroupPage, GroupRefView, MemberView, MemberPage,
+        SetupLinkView, IssuedSetupLinkView, NewSetupLink, SetupLinkList)),
     modifiers(&BearerAuth),
     tags(
         (name = "tenants", description = "Customer workspaces, each with its own SCIM base URL"),
         (name = "tokens", description = "A tenant's SCIM bearer tokens, for its identity provider"),
         (name = "oauth", description = "OAuth 2.0 clients (client credentials at /oauth2/token) and scimd's signing keys"),
+        (name = "setup-links", description = "Self-serve setup links a tenant's IT admin opens to connect their identity provider"),
         (name = "domains", description = "A tenant's verified domains (DNS TXT or manual), which it may enforce on its users' addresses"),
         (name = "audit", description = "A tenant's audit log: search and NDJSON export"),
         (name = "events", description = "The event feed: every change, in order, with a cursor and a long poll"),

@@ -27,6 +27,7 @@ pub mod precondition;
 pub mod resources;
 mod retry;
 pub mod schemas;
+pub mod setup_links;
 pub mod signing_keys;
 pub mod slug;
 pub mod tenant_auth;

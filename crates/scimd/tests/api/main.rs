@@ -35,6 +35,7 @@ mod outage;
 mod patch;
 mod persistence;
 mod receiver;
+mod setup_links;
 mod ui;
 mod users;
 mod webhooks;

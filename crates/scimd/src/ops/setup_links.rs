@@ -1,0 +1,109 @@
+//! Self-serve setup links (issue 14): a link an operator sends a
+//! customer's IT admin, who holds the identity provider, to connect it
+//! without an admin token. Issuing one returns its URL once (the secret in
+//! it is stored only hashed, like a token); it ends when it expires (at
+//! most [`MAX_TTL`]) or is revoked; what it may do is its `allow` list.
+
+use std::time::Duration;
+
+use scim_core::ScimError;
+use scim_store::{NewSetupLink, Revocation, SetupLink, Tenant};
+use uuid::Uuid;
+
+use super::Ops;
+use super::error::{OpError, OpResult};
+use super::tokens::expiry_after;
+use crate::secrets;
+
+/// A link's life when the request names none.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The longest a link may live.
+pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// What a link may be allowed: the SCIM connection (tokens and the IdP
+/// guides), and verifying domains.
+pub const ALLOWED: [&str; 2] = ["scim", "domains"];
+
+/// Where links are opened: `{public base}/setup/{secret}`.
+pub const PATH: &str = "/setup";
+
+/// A link just issued: what is stored, and its URL with the secret, to
+/// show once.
+pub struct IssuedSetupLink {
+    pub link: SetupLink,
+    pub url: String,
+}
+
+/// `allow` checked: known names, none twice, at least one; in
+/// [`ALLOWED`]'s order.
+pub fn checked_allow(allow: &[String]) -> OpResult<Vec<String>> {
+    if let Some(bad) = allow.iter().find(|a| !ALLOWED.contains(&a.as_str())) {
+        let bad: String = bad.chars().take(40).collect();
+        return Err(OpError::Refused(ScimError::invalid_value(format!(
+            "allow: {bad:?} is not one of {}",
+            ALLOWED.join(", ")
+        ))));
+    }
+    let kept: Vec<String> = ALLOWED.iter().filter(|a| allow.iter().any(|x| x == *a)).map(|a| (*a).to_owned()).collect();
+    if kept.is_empty() {
+        return Err(OpError::Refused(ScimError::invalid_value("allow: name at least one of scim, domains")));
+    }
+    Ok(kept)
+}
+
+impl Ops {
+    /// Issues a setup link for `tenant`, living `ttl` (at most [`MAX_TTL`]),
+    /// allowed `allow`, made by the admin token `created_by`.
+    pub async fn issue_setup_link(
+        &self,
+        tenant: &Tenant,
+        ttl: Duration,
+        allow: &[String],
+        created_by: Option<Uuid>,
+    ) -> OpResult<IssuedSetupLink> {
+        if ttl.is_zero() || ttl > MAX_TTL {
+            return Err(OpError::Refused(ScimError::invalid_value(format!(
+                "expires_in: from 1 to {} seconds (7 days)",
+                MAX_TTL.as_secs()
+            ))));
+        }
+        let allow = checked_allow(allow)?;
+        let generated = secrets::generate();
+        let link = self
+            .store
+            .create_setup_link(NewSetupLink {
+                tenant: tenant.id,
+                prefix: generated.prefix,
+                hash: generated.hash,
+                allow,
+                expires: expiry_after(ttl)?,
+                created_by,
+            })
+            .await?;
+        Ok(IssuedSetupLink { link, url: format!("{}{PATH}/{}", self.public_base(), generated.secret) })
+    }
+
+    /// The tenant's setup links, oldest first.
+    pub async fn list_setup_links(&self, tenant: &Tenant) -> OpResult<Vec<SetupLink>> {
+        Ok(self.store.list_setup_links(tenant.id).await?)
+    }
+
+    /// Revokes one of the tenant's setup links: it stops at once.
+    pub async fn revoke_setup_link(&self, tenant: &Tenant, id: Uuid) -> OpResult<Revocation> {
+        Ok(self.store.revoke_setup_link(tenant.id, id).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_names_only_what_links_may_do_in_one_order() {
+        let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(checked_allow(&v(&["domains", "scim", "scim"])).unwrap(), v(&["scim", "domains"]));
+        assert_eq!(checked_allow(&v(&["domains"])).unwrap(), v(&["domains"]));
+        assert!(checked_allow(&v(&[])).is_err());
+        let e = checked_allow(&v(&["admin"])).unwrap_err().to_string();
+        assert!(e.contains("\"admin\"") && e.contains("scim, domains"), "{e}");
+    }
+}
