@@ -14,6 +14,7 @@ pub mod error;
 pub mod login;
 pub mod page;
 pub mod session;
+pub mod setup;
 pub mod tenants;
 pub mod tokens;
 
@@ -48,8 +49,19 @@ pub fn router() -> Router<AppState> {
         .route("/ui/assets/ui.css", get(stylesheet))
         .route("/ui/assets/ui.js", get(script))
         .route("/ui/{*rest}", axum::routing::any(unknown_page))
+        .merge(setup_router())
         .layer(middleware::from_fn(same_origin_forms))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// The pages a setup link opens (`/setup/…`), without a referrer.
+fn setup_router() -> Router<AppState> {
+    Router::new()
+        .route("/setup/", get(setup::home))
+        .route("/setup/token", post(setup::generate_token))
+        .route("/setup/idp/{idp}", get(setup::idp_guide))
+        .route("/setup/{secret}", get(setup::open_link))
+        .layer(middleware::from_fn(setup::no_referrer))
 }
 
 async fn unknown_page() -> UiError {

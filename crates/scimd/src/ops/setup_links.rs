@@ -93,6 +93,79 @@ impl Ops {
     }
 }
 
+/// Why a presented link opens nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// No link has this secret.
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+impl Ops {
+    /// The link whose secret is `secret`, if it is valid now (recording
+    /// its use); else why not.
+    pub async fn open_setup_link(&self, secret: &str) -> OpResult<Result<SetupLink, LinkRefusal>> {
+        let Some(link) = self.store.setup_link_by_hash(&secrets::hash(secret)).await? else {
+            return Ok(Err(LinkRefusal::Unknown));
+        };
+        if link.revoked.is_some() {
+            return Ok(Err(LinkRefusal::Revoked));
+        }
+        if link.expires <= time::OffsetDateTime::now_utc() {
+            return Ok(Err(LinkRefusal::Expired));
+        }
+        if let Err(e) = self.store.touch_setup_link(link.id).await {
+            tracing::debug!(error = %e, "recording a setup link's use");
+        }
+        Ok(Ok(link))
+    }
+}
+
+/// What a setup link's page tells of the identity provider's connection.
+pub struct ConnectionStatus {
+    /// The last use of any of the tenant's tokens (recorded at most once a
+    /// minute per token); `None`: no request yet.
+    pub last_request: Option<time::OffsetDateTime>,
+    pub users: u64,
+    pub groups: u64,
+    /// The tenant's latest refused requests, newest first.
+    pub refusals: Vec<scim_store::AuditRecord>,
+}
+
+impl Ops {
+    /// How the tenant's identity provider is doing, as far as scimd saw.
+    pub async fn connection_status(&self, t: &super::TenantCtx) -> OpResult<ConnectionStatus> {
+        let last_request = self.list_tokens(&t.tenant).await?.iter().filter_map(|k| k.last_used).max();
+        let mut counts = [0u64; 2];
+        for (n, kind) in counts.iter_mut().zip([scim_core::ResourceKind::User, scim_core::ResourceKind::Group]) {
+            let query = scim_store::ListQuery {
+                filter: None,
+                sort_by: None,
+                sort_order: scim_core::sort::SortOrder::Ascending,
+                start_index: 1,
+                count: 0,
+                after: None,
+                schemas: &t.registry,
+                with_groups: false,
+            };
+            *n = self.list_resources(t, kind, &query).await?.total;
+        }
+        let refused = scim_store::AuditQuery {
+            outcome: Some(scim_store::AuditOutcome::Refused),
+            limit: 5,
+            ..scim_store::AuditQuery::default()
+        };
+        let refusals = self.store.search_audit(t.tenant.id, &refused).await?;
+        Ok(ConnectionStatus { last_request, users: counts[0], groups: counts[1], refusals })
+    }
+}
+
+/// Who an action through a setup link is on record as.
+pub fn audit_subject(link: &SetupLink) -> String {
+    format!("setup_link:{}", link.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,9 +43,11 @@ impl std::fmt::Debug for UiSession {
     }
 }
 
-/// The sealing purpose of session cookies: a sealed value made for another
-/// purpose (a webhook secret, say) does not open as a session.
+/// The sealing purposes of session cookies: a sealed value made for
+/// another purpose (a webhook secret, an operator's session for a setup
+/// link's) does not open as this one.
 const PURPOSE: &str = "ui-session:v1";
+const SETUP_PURPOSE: &str = "setup-session:v1";
 
 /// A fresh random token of 256 bits, base64url.
 pub fn random_token() -> String {
@@ -66,19 +68,29 @@ impl UiSession {
     }
 }
 
-/// The session sealed with `key`, as a cookie value.
-pub fn seal(key: &SealingKey, session: &UiSession) -> String {
+/// The session sealed with `key` for `purpose`, as a cookie value.
+fn seal_as(key: &SealingKey, purpose: &str, session: &UiSession) -> String {
     // A struct of strings and an integer: serializing cannot fail.
     let json = serde_json::to_vec(session).unwrap_or_default();
-    key.seal(PURPOSE, &json)
+    key.seal(purpose, &json)
 }
 
 /// The session a cookie value holds, unless it is altered, sealed with
-/// another key, or ended at `now`.
-pub fn open(key: &SealingKey, sealed: &str, now: OffsetDateTime) -> Option<UiSession> {
-    let bytes = key.open(PURPOSE, sealed).ok()?;
+/// another key or for another purpose, or ended at `now`.
+fn open_as(key: &SealingKey, purpose: &str, sealed: &str, now: OffsetDateTime) -> Option<UiSession> {
+    let bytes = key.open(purpose, sealed).ok()?;
     let session: UiSession = serde_json::from_slice(&bytes).ok()?;
     (!session.ended(now)).then_some(session)
+}
+
+/// An operator's session ([`seal_as`]).
+pub fn seal(key: &SealingKey, session: &UiSession) -> String {
+    seal_as(key, PURPOSE, session)
+}
+
+/// An operator's session ([`open_as`]).
+pub fn open(key: &SealingKey, sealed: &str, now: OffsetDateTime) -> Option<UiSession> {
+    open_as(key, PURPOSE, sealed, now)
 }
 
 impl Ops {
@@ -90,6 +102,16 @@ impl Ops {
     /// The session a cookie value holds ([`open`]).
     pub fn open_ui_session(&self, sealed: &str, now: OffsetDateTime) -> Option<UiSession> {
         open(self.sealing().ok()?, sealed, now)
+    }
+
+    /// A setup link's session (its `secret` is the link's) as a cookie value.
+    pub fn seal_setup_session(&self, session: &UiSession) -> OpResult<String> {
+        Ok(seal_as(self.sealing()?, SETUP_PURPOSE, session))
+    }
+
+    /// The setup link's session a cookie value holds.
+    pub fn open_setup_session(&self, sealed: &str, now: OffsetDateTime) -> Option<UiSession> {
+        open_as(self.sealing().ok()?, SETUP_PURPOSE, sealed, now)
     }
 }
 
@@ -111,6 +133,7 @@ mod tests {
         altered.push('A');
         assert!(open(&key, &altered, now).is_none(), "altered");
         assert!(open(&SealingKey::from_bytes(&[8; 32]), &sealed, now).is_none(), "another key");
+        assert!(open_as(&key, SETUP_PURPOSE, &sealed, now).is_none(), "an operator's session is no setup session");
         assert!(!format!("{back:?}").contains("scimd_admin_secret"), "Debug hides the secret");
     }
 }

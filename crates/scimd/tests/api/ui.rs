@@ -423,3 +423,94 @@ async fn an_operator_claims_a_domain_publishes_its_txt_record_and_verifies_it() 
     assert!(listed.contains("acme.example.com") && !listed.contains("gmail"), "{listed}");
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_link_guides_the_customer_through_entra_id_and_shows_the_connection() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin"]);
+    let link = app
+        .admin(Method::POST, "/tenants/acme/setup-links", Some(admin["token"].as_str().unwrap()), Some(json!({})))
+        .await
+        .expect(201);
+    let url = link.body["url"].as_str().unwrap().to_owned();
+    let link_id = link.body["id"].as_str().unwrap().to_owned();
+
+    // Without the link: nothing.
+    let r = send(app.http.get(format!("{}/setup/", app.base))).await;
+    assert_eq!(r.status.as_u16(), 401, "{}", r.text);
+
+    let b = Browser::start(1440, 1000).await;
+    b.goto(&url).await;
+    // The link is traded for a session: the secret leaves the address bar.
+    b.wait_for("/setup/").await;
+    let home = b.body().await;
+    assert!(home.contains("Acme Corp") && home.contains("Waiting for the first request"), "{home}");
+    assert!(home.contains("0 users"), "{home}");
+    b.shot("setup-home-waiting").await;
+
+    b.submit("a[href='/setup/idp/entra']").await;
+    b.wait_for("/setup/idp/entra").await;
+    assert_eq!(b.text_of("#scim-url").await, format!("{}/scim/v2/acme", app.base));
+    assert!(b.body().await.contains("Tenant URL") && b.body().await.contains("Provisioning Mode"));
+    b.submit("form[action='/setup/token'] button").await;
+    let secret = b.text_of("#new-token").await;
+    assert!(secret.starts_with("scimd_"), "{secret}");
+    b.shot("setup-entra-token").await;
+
+    // The identity provider connects with it.
+    let user = json!({"schemas": [USER_SCHEMA], "userName": "first@acme.example"});
+    let rb = app.http.post(format!("{}/scim/v2/acme/Users", app.base)).bearer_auth(&secret);
+    assert_eq!(send(with_json(rb, &user)).await.status.as_u16(), 201);
+    // A refusal the page explains: a wrong token.
+    let rb = app.http.get(format!("{}/scim/v2/acme/Users", app.base)).bearer_auth("scimd_wrong");
+    assert_eq!(send(rb).await.status.as_u16(), 401);
+
+    eventually(Duration::from_secs(5), "the status shows the connection", || async {
+        b.goto(&format!("{}/setup/", app.base)).await;
+        let home = b.body().await;
+        (home.contains("connected") && home.contains("1 user ")).then_some(())
+    })
+    .await;
+    b.shot("setup-home-connected").await;
+
+    // The Google page tells the truth and offers no token.
+    b.goto(&format!("{}/setup/idp/google", app.base)).await;
+    let google = b.body().await;
+    assert!(google.contains("catalogue") && !google.contains("Generate a token"), "{google}");
+    b.quit().await;
+
+    // Every action through the link is on record as the link.
+    let audit = app.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "100"]).to_string();
+    assert!(audit.contains(&format!("setup_link:{link_id}")), "{audit}");
+
+    // The pages send no referrer; a revoked link opens nothing.
+    let r = send(app.http.get(&url)).await;
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    app.admin(
+        Method::POST,
+        &format!("/tenants/acme/setup-links/{link_id}/revoke"),
+        Some(admin["token"].as_str().unwrap()),
+        None,
+    )
+    .await
+    .expect(200);
+    let r = send(app.http.get(&url)).await;
+    assert_eq!(r.status.as_u16(), 410, "{}", r.text);
+    assert!(r.text.contains("revoked"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn an_expired_or_unknown_setup_link_is_refused() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin"]);
+    let body = json!({"expires_in": 1, "allow": ["domains"]});
+    let link =
+        app.admin(Method::POST, "/tenants/acme/setup-links", Some(admin["token"].as_str().unwrap()), Some(body)).await;
+    let url = link.expect(201).body["url"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = send(app.http.get(&url)).await;
+    assert_eq!(r.status.as_u16(), 410, "{}", r.text);
+    assert!(r.text.contains("expired"), "{}", r.text);
+    let r = send(app.http.get(format!("{}/setup/scimd_not_a_link", app.base))).await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.text);
+}
