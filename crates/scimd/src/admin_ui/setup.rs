@@ -48,8 +48,23 @@ fn refused_link(why: LinkRefusal) -> UiError {
 }
 
 /// Opens a setup link: a session cookie for it, and the setup pages.
-pub async fn open_link(State(state): State<AppState>, Path(secret): Path<String>) -> Result<Response, UiError> {
-    let link = state.ops.open_setup_link(&secret).await?.map_err(refused_link)?;
+pub async fn open_link(
+    State(state): State<AppState>,
+    parts: Parts,
+    Path(secret): Path<String>,
+) -> Result<Response, UiError> {
+    let link = match state.ops.open_setup_link(&secret).await? {
+        Ok(link) => link,
+        // Guessing links is bounded like guessing tokens: by the source's rate.
+        Err(LinkRefusal::Unknown) if !crate::admin_api::auth::guess_allowed(&parts, &state) => {
+            return Err(UiError::new(
+                429,
+                "Too many attempts",
+                "Too many unknown links from this address; wait a minute.",
+            ));
+        }
+        Err(why) => return Err(refused_link(why)),
+    };
     let now = OffsetDateTime::now_utc();
     let mut s = UiSession::new(secret, now);
     s.expires = s.expires.min(link.expires.unix_timestamp());
