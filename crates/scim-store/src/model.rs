@@ -256,6 +256,25 @@ pub struct NewSetupLink {
     pub created_by: Option<Uuid>,
 }
 
+impl NewSetupLink {
+    /// The link as stored, now: a new id, the creation time, the expiry
+    /// kept to the millisecond (as every backend stores times).
+    pub(crate) fn stored(self) -> SetupLink {
+        SetupLink {
+            id: Uuid::now_v7(),
+            tenant: self.tenant,
+            prefix: self.prefix,
+            hash: self.hash,
+            allow: self.allow,
+            created: crate::clock::now(),
+            expires: crate::clock::from_ms(crate::clock::to_ms(self.expires)),
+            last_used: None,
+            revoked: None,
+            created_by: self.created_by,
+        }
+    }
+}
+
 /// A stored setup link.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetupLink {

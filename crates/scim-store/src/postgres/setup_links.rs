@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::convert::{from_jsonb, from_ms, get, is_foreign_key_violation, now, opt_from_ms, to_jsonb, to_ms};
+use super::convert::{from_jsonb, from_ms, get, is_foreign_key_violation, opt_from_ms, to_jsonb, to_ms};
 use super::credentials::{Credentials, revoke, touch};
 use super::sql::{all, opt};
 use super::tokens::hash_of;
@@ -31,19 +31,7 @@ fn link_from_row(row: &Row) -> Result<SetupLink> {
 
 impl PgStore {
     pub(crate) async fn create_setup_link_impl(&self, new: NewSetupLink) -> Result<SetupLink> {
-        let link = SetupLink {
-            id: Uuid::now_v7(),
-            tenant: new.tenant,
-            prefix: new.prefix,
-            hash: new.hash,
-            allow: new.allow,
-            created: now(),
-            // Kept to the millisecond, as stored.
-            expires: from_ms(to_ms(new.expires)),
-            last_used: None,
-            revoked: None,
-            created_by: new.created_by,
-        };
+        let link = new.stored();
         let c = self.conn().await?;
         let stmt = c
             .prepare_cached(

@@ -34,19 +34,7 @@ fn link_from_row(row: &Row<'_>) -> Result<SetupLink> {
 
 impl SqliteStore {
     pub(crate) async fn create_setup_link_impl(&self, new: NewSetupLink) -> Result<SetupLink> {
-        let link = SetupLink {
-            id: Uuid::now_v7(),
-            tenant: new.tenant,
-            prefix: new.prefix,
-            hash: new.hash,
-            allow: new.allow,
-            created: now(),
-            // Kept to the millisecond, as stored.
-            expires: from_ms(to_ms(new.expires)),
-            last_used: None,
-            revoked: None,
-            created_by: new.created_by,
-        };
+        let link = new.stored();
         let row = link.clone();
         self.write(move |c| {
             super::tenants::by_id(c, row.tenant)?.ok_or(StoreError::NotFound)?;
