@@ -7,13 +7,14 @@ use scim_store::{ResourceKind, TenantSettings};
 
 use crate::{TempDb, create, file, group_doc, user_doc};
 
-/// Undoes the migrations after 0004 (0009 domains, 0008 OAuth clients
+/// Undoes the migrations after 0004 (0012 setup links, 0011 webhooks,
+/// 0009 domains, 0008 OAuth clients
 /// and signing keys, 0007 admin tokens, 0006, 0005) on a closed database,
 /// as a build before them left the file.
 pub fn back_to_schema_5(db: &TempDb) {
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
-        "DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries; DROP TABLE webhook_endpoints; \
+        "DROP TABLE setup_links; DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries; DROP TABLE webhook_endpoints; \
          ALTER TABLE events DROP COLUMN actor; \
          DROP TABLE domains; DROP TABLE oauth_clients; DROP TABLE signing_keys; \
          ALTER TABLE audit_log DROP COLUMN subject; \
