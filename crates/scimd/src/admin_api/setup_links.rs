@@ -90,7 +90,7 @@ pub struct SetupLinkList {
 #[utoipa::path(
     post, path = "/admin/v1/tenants/{slug}/setup-links", tag = "setup-links",
     params(("slug" = String, Path, description = "The tenant's slug")),
-    request_body(content = NewSetupLink, content_type = "application/json"),
+    request_body(content = Option<NewSetupLink>, content_type = "application/json", description = "Optional: without a body, the defaults (24 hours, both scim and domains)"),
     responses(
         (status = 201, description = "Issued; the link is in `url`, shown only now", body = IssuedSetupLinkView, headers(("Location" = String))),
         (status = 400, description = "Not JSON, or unknown fields", body = Problem, content_type = "application/problem+json"),
@@ -110,7 +110,11 @@ pub async fn create_setup_link(
 ) -> Result<Response, Problem> {
     admin.require(Scope::TenantsWrite)?;
     let ctx = admin.tenant(&state.ops, &slug).await?;
-    let new: NewSetupLink = if body.is_empty() { NewSetupLink::default() } else { json_body(&headers, &body)? };
+    // No body, or JSON `null` (as the OpenAPI document allows): the defaults.
+    let new: NewSetupLink = match body.trim_ascii() {
+        b"" | b"null" => NewSetupLink::default(),
+        _ => json_body(&headers, &body)?,
+    };
     let ttl = at_most("expires_in", new.expires_in, MAX_TTL.as_secs())?.map_or(DEFAULT_TTL, Duration::from_secs);
     let allow = new.allow.unwrap_or_else(|| vec!["scim".into(), "domains".into()]);
     let issued = state.ops.issue_setup_link(&ctx.tenant, ttl, &allow, Some(admin.principal.token)).await?;

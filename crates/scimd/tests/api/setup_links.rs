@@ -32,6 +32,12 @@ async fn a_setup_link_is_issued_once_listed_without_its_secret_and_revoked() {
     let secret_part = url.rsplit('/').next().unwrap().to_owned();
     assert!(secret_part.starts_with(link["prefix"].as_str().unwrap()), "{link}");
 
+    // No body at all, or `null`: the defaults too.
+    for body in [None, Some(serde_json::Value::Null)] {
+        let r = app.admin(Method::POST, "/tenants/acme/setup-links", Some(&writer), body).await.expect(201);
+        assert_eq!(r.body["allow"], json!(["scim", "domains"]), "{}", r.text);
+    }
+
     // One week, only domains.
     let week = app
         .admin(
@@ -47,7 +53,7 @@ async fn a_setup_link_is_issued_once_listed_without_its_secret_and_revoked() {
     // Listed, oldest first, never with the secret.
     let list = app.admin(Method::GET, "/tenants/acme/setup-links", Some(&writer), None).await.expect(200);
     let items = list.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
+    assert_eq!(items.len(), 4);
     assert_eq!(items[0]["id"], id.as_str());
     assert!(!list.text.contains(&secret_part) && !list.text.contains("\"url\""), "{}", list.text);
     // Not another tenant's.
