@@ -11,9 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::UiError;
-use super::login::CsrfForm;
 use super::page::{Nav, render, when, when_or_dash};
-use super::session::UiAdmin;
+use super::session::{CsrfForm, UiAdmin};
 use crate::admin_api::problem::Problem;
 use crate::ops::TenantCtx;
 use crate::ops::admin_tokens::Scope;

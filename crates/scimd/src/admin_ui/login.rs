@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::error::UiError;
 use super::page::{Nav, render};
-use super::session::{self, LOGIN_TTL, UiAdmin, same_secret, secure};
+use super::session::{self, CsrfForm, LOGIN_TTL, UiAdmin, same_secret, secure};
 use crate::admin_api::auth::{Admin, guess_allowed};
 use crate::ops::admin_tokens::AdminAuthRefusal;
 use crate::ops::ui_sessions::{SESSION_TTL, UiSession, random_token};
@@ -89,12 +89,6 @@ pub async fn log_in(
     h.append(header::SET_COOKIE, session::session_set_cookie(&state, &sealed));
     h.append(header::SET_COOKIE, session::set_cookie(session::login_cookie(secure), "", 0, secure));
     Ok(resp)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    pub csrf: String,
 }
 
 /// Ends the session in this browser.

@@ -71,6 +71,23 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
+/// 403 unless a form's CSRF token `sent` is the session's `expected`
+/// (compared in constant time).
+pub fn check_csrf(expected: &str, sent: &str) -> Result<(), UiError> {
+    if same_secret(sent, expected) {
+        Ok(())
+    } else {
+        Err(UiError::new(403, "Refused", "The form has expired or did not come from this site: reload and retry."))
+    }
+}
+
+/// A form that carries only its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// Whether a request comes from a page of this origin, as far as the
 /// browser says: `Sec-Fetch-Site` (`same-origin`, or `none` for what the
 /// user typed) where sent, else `Origin` against `Host`; a request with
@@ -97,11 +114,7 @@ pub struct UiAdmin {
 impl UiAdmin {
     /// 403 unless the form's CSRF token is the session's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), UiError> {
-        if same_secret(sent, &self.csrf) {
-            Ok(())
-        } else {
-            Err(UiError::new(403, "Refused", "The form has expired or did not come from this site: reload and retry."))
-        }
+        check_csrf(&self.csrf, sent)
     }
 
     /// 403 unless the admin token carries `scope`.

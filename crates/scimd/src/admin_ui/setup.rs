@@ -101,7 +101,7 @@ impl FromRequestParts<AppState> for LinkVisitor {
             )
             .into_response());
         };
-        let link = match state.ops.open_setup_link(&s.secret).await {
+        let link = match state.ops.valid_setup_link(&s.secret).await {
             Ok(Ok(link)) => link,
             Ok(Err(why)) => return Err(refused_link(why).into_response()),
             Err(e) => return Err(UiError::from(e).into_response()),
@@ -335,13 +335,7 @@ pub async fn generate_token(
     v: LinkVisitor,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, UiError> {
-    if !session::same_secret(&form.csrf, &v.csrf) {
-        return Err(UiError::new(
-            403,
-            "Refused",
-            "The form has expired or did not come from this site: reload and retry.",
-        ));
-    }
+    session::check_csrf(&v.csrf, &form.csrf)?;
     let g = guide(&form.idp).filter(|g| !g.steps.is_empty());
     let Some(g) = g else { return Err(UiError::new(404, "Not found", "There is no such identity provider here.")) };
     if !v.allows("scim") {

@@ -16,9 +16,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::UiError;
-use super::login::CsrfForm;
 use super::page::{Nav, render, when, when_or_dash};
-use super::session::UiAdmin;
+use super::session::{CsrfForm, UiAdmin};
 use crate::ops::TenantCtx;
 use crate::ops::admin_tokens::Scope;
 use crate::ops::tokens::IssuedToken;

@@ -103,9 +103,10 @@ pub enum LinkRefusal {
 }
 
 impl Ops {
-    /// The link whose secret is `secret`, if it is valid now (recording
-    /// its use); else why not.
-    pub async fn open_setup_link(&self, secret: &str) -> OpResult<Result<SetupLink, LinkRefusal>> {
+    /// The link whose secret is `secret`, if it is valid now; else why not.
+    /// Every page of a link's session asks again, so that revoking it
+    /// counts at once.
+    pub async fn valid_setup_link(&self, secret: &str) -> OpResult<Result<SetupLink, LinkRefusal>> {
         let Some(link) = self.store.setup_link_by_hash(&secrets::hash(secret)).await? else {
             return Ok(Err(LinkRefusal::Unknown));
         };
@@ -115,10 +116,19 @@ impl Ops {
         if link.expires <= time::OffsetDateTime::now_utc() {
             return Ok(Err(LinkRefusal::Expired));
         }
-        if let Err(e) = self.store.touch_setup_link(link.id).await {
+        Ok(Ok(link))
+    }
+
+    /// [`Self::valid_setup_link`], recording the use: when the link itself
+    /// is opened (once per session, not on every page: a write each).
+    pub async fn open_setup_link(&self, secret: &str) -> OpResult<Result<SetupLink, LinkRefusal>> {
+        let link = self.valid_setup_link(secret).await?;
+        if let Ok(l) = &link
+            && let Err(e) = self.store.touch_setup_link(l.id).await
+        {
             tracing::debug!(error = %e, "recording a setup link's use");
         }
-        Ok(Ok(link))
+        Ok(link)
     }
 }
 
