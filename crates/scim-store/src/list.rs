@@ -22,13 +22,7 @@ use uuid::Uuid;
 use crate::pushdown::{self, Ctx, Part};
 use crate::{GroupRef, ListPage, ListQuery, Member, ResourceKind, Result, StoreError, StoredResource};
 
-/// Which rows a list reads: the live ones (SCIM), or the soft-deleted ones
-/// too (the admin views).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Visibility {
-    Live,
-    WithDeleted,
-}
+pub(crate) use crate::model::Visibility;
 
 /// How a list is served.
 pub(crate) struct Plan {

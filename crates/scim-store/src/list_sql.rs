@@ -18,8 +18,10 @@ pub(crate) fn from_where(out: &mut impl Dialect, tenant: Uuid, kind: ResourceKin
     out.sql(" FROM resources r WHERE r.tenant = ");
     out.bind_id(tenant);
     out.sql(&format!(" AND r.kind = '{}'", kind.as_str()));
-    if seen == Visibility::Live {
-        out.sql(" AND r.deleted_at IS NULL");
+    match seen {
+        Visibility::Live => out.sql(" AND r.deleted_at IS NULL"),
+        Visibility::OnlyDeleted => out.sql(" AND r.deleted_at IS NOT NULL"),
+        Visibility::WithDeleted => {}
     }
     if let Some(cond) = &part.cond {
         out.sql(" AND ");
@@ -100,7 +102,7 @@ pub(crate) fn finish(
     let short = !more && (!resources.is_empty() || offset == 0) && !keyset;
     let total = match seen {
         // Not counted: the admin views page by cursor and show no total.
-        Visibility::WithDeleted => Some(0),
+        Visibility::WithDeleted | Visibility::OnlyDeleted => Some(0),
         Visibility::Live if short => Some(offset + resources.len() as u64),
         Visibility::Live => None,
     };

@@ -345,7 +345,7 @@ pub struct StoredResource {
     /// groups or members.
     pub doc: Value,
     /// When it was soft-deleted: only the admin views read such rows
-    /// (`Store::list_resources_with_deleted`, `get_resource_with_deleted`);
+    /// (`Store::list_resources_seen`, `get_resource_with_deleted`);
     /// `None` for every live resource.
     pub deleted: Option<OffsetDateTime>,
 }
@@ -503,6 +503,16 @@ pub struct ListQuery<'a> {
     /// For Users: also read each user's groups, from the same snapshot
     /// where the backend can ([`ListPage::groups`]).
     pub with_groups: bool,
+}
+
+/// Which rows a list reads: the live ones (SCIM, and the admin views'
+/// "active" and "deactivated"), the soft-deleted ones too (the admin
+/// views' "all"), or only the soft-deleted ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Live,
+    WithDeleted,
+    OnlyDeleted,
 }
 
 /// A place in the default list order: a resource's creation time and id.

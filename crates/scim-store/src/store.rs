@@ -14,7 +14,7 @@ use crate::{
     AdminTokenInfo, AuditEntry, AuditQuery, AuditRecord, CreateResource, DeleteResource, Domain, DomainChange, Erasure,
     EventRecord, GroupRef, ListPage, ListQuery, Member, NewAdminToken, NewDomain, NewOAuthClient, NewSetupLink,
     NewToken, OAuthClient, ResourceKind, Result, Revocation, SetupLink, SharedGroupName, SigningKey, StoredResource,
-    Tenant, TenantSettings, TokenInfo, UpdateResource,
+    Tenant, TenantSettings, TokenInfo, UpdateResource, Visibility,
 };
 
 /// The storage operations of scimd. Implementations are cheap to share
@@ -279,13 +279,15 @@ pub trait Store: Send + Sync + 'static {
     /// A tenant's audit entries matching `query`, newest first (time, then
     /// row id, descending), at most `query.limit`, after `query.before`.
     async fn search_audit(&self, tenant: Uuid, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
-    /// [`Self::list_resources`] with soft-deleted resources too (each with
-    /// its `deleted` time), in the same default order and keyset. `total`
-    /// is not counted (0): this view pages by cursor only.
-    async fn list_resources_with_deleted(
+    /// [`Self::list_resources`] over the rows `seen` names: the live ones,
+    /// the soft-deleted ones too (each with its `deleted` time), or only
+    /// those; in the same default order and keyset. `total` is not counted
+    /// with deleted rows (0): this view pages by cursor only.
+    async fn list_resources_seen(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
+        seen: Visibility,
         query: &ListQuery<'_>,
     ) -> Result<ListPage>;
     /// A resource, live or soft-deleted.

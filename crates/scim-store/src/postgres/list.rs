@@ -65,13 +65,14 @@ impl PgStore {
         self.list(tenant, kind, query, Visibility::Live).await
     }
 
-    pub(crate) async fn list_resources_with_deleted_impl(
+    pub(crate) async fn list_resources_seen_impl(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
+        seen: Visibility,
         query: &ListQuery<'_>,
     ) -> Result<ListPage> {
-        self.list(tenant, kind, query, Visibility::WithDeleted).await
+        self.list(tenant, kind, query, seen).await
     }
 
     async fn list(

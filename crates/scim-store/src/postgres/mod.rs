@@ -394,13 +394,14 @@ impl Store for PgStore {
     async fn search_audit(&self, tenant: Uuid, query: &AuditQuery) -> Result<Vec<AuditRecord>> {
         self.search_audit_impl(tenant, query).await
     }
-    async fn list_resources_with_deleted(
+    async fn list_resources_seen(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
+        seen: crate::Visibility,
         query: &ListQuery<'_>,
     ) -> Result<ListPage> {
-        self.list_resources_with_deleted_impl(tenant, kind, query).await
+        self.list_resources_seen_impl(tenant, kind, seen, query).await
     }
     async fn get_resource_with_deleted(
         &self,

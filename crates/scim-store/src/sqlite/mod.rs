@@ -421,13 +421,14 @@ impl Store for SqliteStore {
         let query = query.clone();
         self.scan(tenant, move |c| audit::search(c, tenant, &query)).await
     }
-    async fn list_resources_with_deleted(
+    async fn list_resources_seen(
         &self,
         tenant: Uuid,
         kind: ResourceKind,
+        seen: crate::Visibility,
         query: &ListQuery<'_>,
     ) -> Result<ListPage> {
-        self.list_resources_impl(tenant, kind, query, crate::list::Visibility::WithDeleted).await
+        self.list_resources_impl(tenant, kind, query, seen).await
     }
     async fn get_resource_with_deleted(
         &self,

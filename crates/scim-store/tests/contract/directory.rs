@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use scim_core::patch::MemberChange;
 use scim_core::schema::SchemaRegistry;
-use scim_store::{After, DeletePolicy, DeleteResource, ResourceKind, Store, UpdateResource};
+use scim_store::{After, DeletePolicy, DeleteResource, ResourceKind, Store, UpdateResource, Visibility};
 use uuid::Uuid;
 
 use crate::{Backend, contract, create, create_with, ctx, group_doc, member, query, user_doc};
@@ -38,8 +38,10 @@ async fn soft_deleted_resources_are_listed_and_read_with_their_deleted_time(b: B
 
     let live = store.list_resources(tenant.id, ResourceKind::User, &query(&schemas, None, 100)).await.unwrap();
     assert_eq!(live.resources.len(), 3);
-    let all =
-        store.list_resources_with_deleted(tenant.id, ResourceKind::User, &query(&schemas, None, 100)).await.unwrap();
+    let all = store
+        .list_resources_seen(tenant.id, ResourceKind::User, Visibility::WithDeleted, &query(&schemas, None, 100))
+        .await
+        .unwrap();
     let ids: Vec<Uuid> = all.resources.iter().map(|r| r.id).collect();
     assert_eq!(ids, [users[0].id, users[1].id, users[3].id, again.id], "default order, hard-deleted gone");
     let deleted: Vec<bool> = all.resources.iter().map(|r| r.deleted.is_some()).collect();
@@ -49,23 +51,56 @@ async fn soft_deleted_resources_are_listed_and_read_with_their_deleted_time(b: B
     // Filters (SQL and evaluator) and the keyset, as for SCIM lists.
     let filter = scim_core::filter::parse_filter(r#"userName eq "bob""#).unwrap();
     let bobs = store
-        .list_resources_with_deleted(tenant.id, ResourceKind::User, &query(&schemas, Some(&filter), 100))
+        .list_resources_seen(
+            tenant.id,
+            ResourceKind::User,
+            Visibility::WithDeleted,
+            &query(&schemas, Some(&filter), 100),
+        )
         .await
         .unwrap();
     assert_eq!(bobs.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [users[1].id, again.id]);
     let filter = scim_core::filter::parse_filter(r#"title pr or userName ew "b""#).unwrap();
     let evaluated = store
-        .list_resources_with_deleted(tenant.id, ResourceKind::User, &query(&schemas, Some(&filter), 100))
+        .list_resources_seen(
+            tenant.id,
+            ResourceKind::User,
+            Visibility::WithDeleted,
+            &query(&schemas, Some(&filter), 100),
+        )
         .await
         .unwrap();
     assert_eq!(evaluated.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [users[1].id, again.id]);
     let mut q = query(&schemas, None, 2);
-    let first = store.list_resources_with_deleted(tenant.id, ResourceKind::User, &q).await.unwrap();
+    let first = store.list_resources_seen(tenant.id, ResourceKind::User, Visibility::WithDeleted, &q).await.unwrap();
     assert!(first.more);
     q.after = first.resources.last().map(After::of);
-    let second = store.list_resources_with_deleted(tenant.id, ResourceKind::User, &q).await.unwrap();
+    let second = store.list_resources_seen(tenant.id, ResourceKind::User, Visibility::WithDeleted, &q).await.unwrap();
     assert_eq!(second.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [users[3].id, again.id]);
     assert!(!second.more);
+
+    // Only the soft-deleted ones (filtered too), or only the live ones.
+    let gone = store
+        .list_resources_seen(tenant.id, ResourceKind::User, Visibility::OnlyDeleted, &query(&schemas, None, 100))
+        .await
+        .unwrap();
+    assert_eq!(gone.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [users[1].id]);
+    let filter = scim_core::filter::parse_filter(r#"userName eq "bob""#).unwrap();
+    let gone_bobs = store
+        .list_resources_seen(
+            tenant.id,
+            ResourceKind::User,
+            Visibility::OnlyDeleted,
+            &query(&schemas, Some(&filter), 100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(gone_bobs.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [users[1].id]);
+    let live_bobs = store
+        .list_resources_seen(tenant.id, ResourceKind::User, Visibility::Live, &query(&schemas, Some(&filter), 100))
+        .await
+        .unwrap();
+    assert_eq!(live_bobs.resources.iter().map(|r| r.id).collect::<Vec<_>>(), [again.id]);
 
     // Read by id: live and soft-deleted; hard-deleted and other kinds not.
     let read = |id| {

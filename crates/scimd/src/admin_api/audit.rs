@@ -16,7 +16,7 @@ use super::auth::Admin;
 use super::problem::{AuthRefusals, Problem};
 use super::{query, streamed};
 use crate::ops::admin_tokens::Scope;
-use crate::ops::audit_search::{AuditFilter, AuditFilterText, MAX_LIMIT};
+use crate::ops::audit_search::{AuditExport, AuditFilter, AuditFilterText, MAX_LIMIT};
 use crate::state::AppState;
 
 pub const NDJSON: &str = "application/x-ndjson";
@@ -136,7 +136,12 @@ pub async fn export_audit(
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let Query(params) = params.map_err(|e| query::malformed(&e))?;
     let filter = AuditFilter::parse(params.text())?;
-    let mut export = state.ops.export_audit(&ctx.tenant, &filter);
+    Ok(ndjson_export(state.ops.export_audit(&ctx.tenant, &filter)))
+}
+
+/// An export as an NDJSON body, streamed a chunk at a time (for the admin
+/// API and the web admin's download); an error midway cuts the body.
+pub fn ndjson_export(mut export: AuditExport) -> Response {
     let (sender, body) = streamed::channel();
     tokio::spawn(async move {
         loop {
@@ -163,5 +168,5 @@ pub async fn export_audit(
     let mut resp = body.into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(NDJSON));
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    resp
 }

@@ -17,6 +17,7 @@ use super::query;
 use crate::ops::admin_tokens::Scope;
 use crate::ops::directory::MAX_LIMIT;
 use crate::state::AppState;
+use scim_store::Visibility;
 
 /// A list's filter and page.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -66,7 +67,9 @@ pub async fn list_users(
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let Query(p) = params.map_err(|e| query::malformed(&e))?;
     let limit = query::limit(p.limit.as_deref(), MAX_LIMIT)?;
-    Ok(Json(view::users(&state.ops, &ctx, p.filter.as_deref(), p.cursor.as_deref(), limit).await?))
+    Ok(Json(
+        view::users(&state.ops, &ctx, Visibility::WithDeleted, p.filter.as_deref(), p.cursor.as_deref(), limit).await?,
+    ))
 }
 
 /// Lists a tenant's groups, soft-deleted ones included, in creation order.
@@ -92,7 +95,10 @@ pub async fn list_groups(
     let ctx = admin.tenant(&state.ops, &slug).await?;
     let Query(p) = params.map_err(|e| query::malformed(&e))?;
     let limit = query::limit(p.limit.as_deref(), MAX_LIMIT)?;
-    Ok(Json(view::groups(&state.ops, &ctx, p.filter.as_deref(), p.cursor.as_deref(), limit).await?))
+    Ok(Json(
+        view::groups(&state.ops, &ctx, Visibility::WithDeleted, p.filter.as_deref(), p.cursor.as_deref(), limit)
+            .await?,
+    ))
 }
 
 /// One user, live, deactivated or soft-deleted, with its groups.

@@ -8,7 +8,7 @@
 //! member's id, the keyset of the membership table.
 
 use scim_core::resource::format_datetime;
-use scim_store::{After, GroupRef, Member, ResourceKind, StoredResource};
+use scim_store::{After, GroupRef, Member, ResourceKind, StoredResource, Visibility};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -167,16 +167,22 @@ async fn resources(
     ops: &Ops,
     ctx: &TenantCtx,
     kind: ResourceKind,
+    seen: Visibility,
     filter: Option<&str>,
     cursor: Option<&str>,
     limit: u32,
 ) -> OpResult<(scim_store::ListPage, Option<String>)> {
     let filter = filter.filter(|f| !f.trim().is_empty());
-    let list = format!("admin/{}", kind.endpoint());
+    // A cursor belongs to the rows it was read from, too.
+    let list = match seen {
+        Visibility::WithDeleted => format!("admin/{}", kind.endpoint()),
+        Visibility::Live => format!("admin/{}/live", kind.endpoint()),
+        Visibility::OnlyDeleted => format!("admin/{}/deleted", kind.endpoint()),
+    };
     let scope = scope(ctx, &list, filter);
     let after = position(&scope, cursor)?;
     let parsed = filter.map(|f| ops.directory_filter(ctx, kind, f)).transpose()?;
-    let page = ops.list_directory(ctx, kind, parsed.as_ref(), after, limit).await?;
+    let page = ops.list_directory(ctx, kind, seen, parsed.as_ref(), after, limit).await?;
     let next = match (page.more, page.resources.last()) {
         (true, Some(last)) => Some(cursor::encode(&scope, Position::After(After::of(last)))),
         _ => None,
@@ -184,16 +190,18 @@ async fn resources(
     Ok((page, next))
 }
 
-/// A page of users (deactivated and soft-deleted ones too) matching
-/// `filter` (SCIM filter language), from `cursor`.
+/// A page of users among the rows `seen` names (the admin API: deactivated
+/// and soft-deleted ones too) matching `filter` (SCIM filter language),
+/// from `cursor`.
 pub async fn users(
     ops: &Ops,
     ctx: &TenantCtx,
+    seen: Visibility,
     filter: Option<&str>,
     cursor: Option<&str>,
     limit: u32,
 ) -> OpResult<UserPage> {
-    let (page, next_cursor) = resources(ops, ctx, ResourceKind::User, filter, cursor, limit).await?;
+    let (page, next_cursor) = resources(ops, ctx, ResourceKind::User, seen, filter, cursor, limit).await?;
     let mut groups = match page.groups {
         Some(g) => g,
         None => ops.groups_of(ctx, &page.resources.iter().map(|r| r.id).collect::<Vec<_>>()).await?,
@@ -209,15 +217,16 @@ pub async fn users(
     Ok(UserPage { items, next_cursor })
 }
 
-/// A page of groups (soft-deleted ones too) matching `filter`, from `cursor`.
+/// A page of groups among the rows `seen` names matching `filter`, from `cursor`.
 pub async fn groups(
     ops: &Ops,
     ctx: &TenantCtx,
+    seen: Visibility,
     filter: Option<&str>,
     cursor: Option<&str>,
     limit: u32,
 ) -> OpResult<GroupPage> {
-    let (page, next_cursor) = resources(ops, ctx, ResourceKind::Group, filter, cursor, limit).await?;
+    let (page, next_cursor) = resources(ops, ctx, ResourceKind::Group, seen, filter, cursor, limit).await?;
     let items = page.resources.into_iter().map(|r| GroupView::of(ctx, r)).collect();
     Ok(GroupPage { items, next_cursor })
 }

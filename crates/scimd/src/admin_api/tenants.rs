@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use scim_core::resource::format_datetime;
 use scim_core::schema::UnknownExtensions;
-use scim_store::{DeletePolicy, Tenant, TenantSettings};
+use scim_store::{AuditContext, DeletePolicy, Tenant, TenantSettings};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +23,7 @@ use super::body::json_body;
 use super::problem::{AuthRefusals, Problem};
 use super::tenant_auth::{AuthChangeBody, AuthView, present};
 use crate::ops::admin_tokens::Scope;
-use crate::ops::{Ops, Precondition};
+use crate::ops::{Ops, Precondition, TenantCtx};
 use crate::state::AppState;
 
 /// The largest per-tenant rate a tenant's settings may name.
@@ -309,21 +309,7 @@ pub async fn update_tenant(
     let change: SettingsChange = json_body(&headers, &body)?;
     // The body is checked whole before If-Match: an invalid change is 422
     // whatever the version it names.
-    if let Some(Some(r)) = change.rate_limit
-        && r > MAX_RATE_LIMIT
-    {
-        return Err(Problem::new(
-            422,
-            "invalid-value",
-            "Invalid value",
-            format!("rate_limit is at most {MAX_RATE_LIMIT} requests a second (0: no limit)"),
-        ));
-    }
-    if let Some(Some(secret)) = change.auth.as_ref().and_then(|a| a.hs256_secret.as_ref())
-        && !crate::ops::tenant_auth::long_enough(&secret.0)
-    {
-        return Err(Problem::from(crate::ops::tenant_auth::too_short()));
-    }
+    check_settings_change(&change)?;
     let if_version = match headers.get(header::IF_MATCH) {
         None => None,
         Some(v) => {
@@ -339,6 +325,43 @@ pub async fn update_tenant(
             }
         }
     };
+    let updated = change_settings(&state, admin.audit, &ctx, if_version, change).await?;
+    Ok(with_etag(StatusCode::OK, &state.ops, &updated))
+}
+
+/// 422 for a settings change that cannot be right whatever the settings
+/// are now: a rate past the largest, an HS256 secret too short.
+pub fn check_settings_change(change: &SettingsChange) -> Result<(), Problem> {
+    if let Some(Some(r)) = change.rate_limit
+        && r > MAX_RATE_LIMIT
+    {
+        return Err(Problem::new(
+            422,
+            "invalid-value",
+            "Invalid value",
+            format!("rate_limit is at most {MAX_RATE_LIMIT} requests a second (0: no limit)"),
+        ));
+    }
+    if let Some(Some(secret)) = change.auth.as_ref().and_then(|a| a.hs256_secret.as_ref())
+        && !crate::ops::tenant_auth::long_enough(&secret.0)
+    {
+        return Err(Problem::from(crate::ops::tenant_auth::too_short()));
+    }
+    Ok(())
+}
+
+/// Changes a tenant's settings (the admin API's PATCH and the web
+/// admin's settings form): checked, applied by compare-and-set (against
+/// `if_version` when given), and audited as `who` with the settings before
+/// and after when anything changed.
+pub async fn change_settings(
+    state: &AppState,
+    who: AuditContext,
+    ctx: &TenantCtx,
+    if_version: Option<i64>,
+    change: SettingsChange,
+) -> Result<Tenant, Problem> {
+    check_settings_change(&change)?;
     let before = ctx.tenant.settings.clone();
     let auth_change = change.auth.map(crate::ops::tenant_auth::AuthChange::from);
     let updated = state
@@ -377,9 +400,9 @@ pub async fn update_tenant(
             "after": serde_json::to_value(SettingsView::of(&updated.settings)).unwrap_or_default(),
             "hs256_secret_changed": secret_changed,
         }});
-        state.ops.record_admin_change(Some(updated.id), admin.audit, 200, detail).await;
+        state.ops.record_admin_change(Some(updated.id), who, 200, detail).await;
     }
-    Ok(with_etag(StatusCode::OK, &state.ops, &updated))
+    Ok(updated)
 }
 
 /// `?confirm=` of a tenant's erasure.

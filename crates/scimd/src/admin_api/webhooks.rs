@@ -328,7 +328,7 @@ pub async fn view_of(ops: &Ops, w: &Webhook) -> Result<WebhookView, Problem> {
 
 /// Whether the caller may see and manage `w`: a token limited to some
 /// tenants only endpoints limited to those.
-fn may_manage(admin: &Admin, w: &Webhook) -> bool {
+pub fn may_manage(admin: &Admin, w: &Webhook) -> bool {
     if !admin.principal.is_limited() {
         return true;
     }
@@ -342,7 +342,8 @@ fn not_found() -> Problem {
     Problem::not_found("no such webhook endpoint")
 }
 
-async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Webhook, Problem> {
+/// The endpoint `id` if the admin token may manage it; else 404.
+pub async fn find(state: &AppState, admin: &Admin, id: &str) -> Result<Webhook, Problem> {
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let w = state.ops.webhook(id).await.map_err(|_| not_found())?;
     if may_manage(admin, &w) { Ok(w) } else { Err(not_found()) }

@@ -9,14 +9,18 @@
 //! form is checked against the session's CSRF token and, where the
 //! browser says, its origin ([`session`]).
 
+pub mod audit;
+pub mod directory;
 pub mod domains;
 pub mod error;
 pub mod login;
 pub mod page;
 pub mod session;
+pub mod settings;
 pub mod setup;
 pub mod tenants;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::Request;
@@ -46,6 +50,19 @@ pub fn router() -> Router<AppState> {
         .route("/ui/tenants/{slug}/domains", get(domains::domains_page).post(domains::add_domain))
         .route("/ui/tenants/{slug}/domains/{domain}/verify", post(domains::verify_domain))
         .route("/ui/tenants/{slug}/domains/{domain}/remove", post(domains::remove_domain))
+        .route("/ui/tenants/{slug}/users", get(directory::users_page))
+        .route("/ui/tenants/{slug}/users/{id}", get(directory::user_page))
+        .route("/ui/tenants/{slug}/groups", get(directory::groups_page))
+        .route("/ui/tenants/{slug}/groups/{id}", get(directory::group_page))
+        .route("/ui/tenants/{slug}/settings", get(settings::settings_page).post(settings::save_settings))
+        .route("/ui/tenants/{slug}/audit", get(audit::audit_page))
+        .route("/ui/tenants/{slug}/audit/export", get(audit::export))
+        .route("/ui/webhooks", get(webhooks::list_page))
+        .route("/ui/webhooks/{id}", get(webhooks::webhook_page))
+        .route("/ui/webhooks/{id}/ping", post(webhooks::ping))
+        .route("/ui/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/ui/webhooks/{id}/disable", post(webhooks::disable))
+        .route("/ui/webhooks/{id}/replay", post(webhooks::replay))
         .route("/ui/assets/ui.css", get(stylesheet))
         .route("/ui/assets/ui.js", get(script))
         .route("/ui/{*rest}", axum::routing::any(unknown_page))

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{CommonArgs, UrlArgs};
 use crate::admin_api::directory_view::{self as view, GroupView, UserView};
 use crate::admin_api::query::DEFAULT_LIMIT;
+use scim_store::Visibility;
 
 /// A list's filter and page.
 #[derive(Debug, Args)]
@@ -110,7 +111,9 @@ pub async fn run_users(cmd: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::List(a) => {
             let ops = a.common.ops_with_urls(&a.url).await?;
             let ctx = ops.require_tenant(&a.tenant).await?;
-            let page = view::users(&ops, &ctx, a.filter.as_deref(), a.cursor.as_deref(), a.limit).await?;
+            let page =
+                view::users(&ops, &ctx, Visibility::WithDeleted, a.filter.as_deref(), a.cursor.as_deref(), a.limit)
+                    .await?;
             if a.json {
                 return print_json(&page);
             }
@@ -141,7 +144,9 @@ pub async fn run_groups(cmd: GroupsCommand) -> anyhow::Result<()> {
         GroupsCommand::List(a) => {
             let ops = a.common.ops_with_urls(&a.url).await?;
             let ctx = ops.require_tenant(&a.tenant).await?;
-            let page = view::groups(&ops, &ctx, a.filter.as_deref(), a.cursor.as_deref(), a.limit).await?;
+            let page =
+                view::groups(&ops, &ctx, Visibility::WithDeleted, a.filter.as_deref(), a.cursor.as_deref(), a.limit)
+                    .await?;
             if a.json {
                 return print_json(&page);
             }

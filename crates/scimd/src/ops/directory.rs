@@ -6,7 +6,7 @@
 //! member id.
 
 use scim_core::filter::{self, Filter};
-use scim_store::{After, GroupRef, ListPage, ListQuery, Member, ResourceKind, StoredResource};
+use scim_store::{After, GroupRef, ListPage, ListQuery, Member, ResourceKind, StoredResource, Visibility};
 use uuid::Uuid;
 
 use super::Ops;
@@ -34,13 +34,15 @@ impl Ops {
         Ok(f)
     }
 
-    /// A page of `kind`, soft-deleted ones included, in the default order
+    /// A page of `kind` among the rows `seen` names (soft-deleted ones
+    /// included for [`Visibility::WithDeleted`]), in the default order
     /// (creation, then id) after `after`, at most `limit`; `more` when
     /// another page follows. Users come with their groups.
     pub async fn list_directory(
         &self,
         t: &TenantCtx,
         kind: ResourceKind,
+        seen: Visibility,
         filter: Option<&Filter>,
         after: Option<After>,
         limit: u32,
@@ -55,7 +57,7 @@ impl Ops {
             schemas: &t.registry,
             with_groups: kind == ResourceKind::User,
         };
-        Ok(self.store.list_resources_with_deleted(t.tenant.id, kind, &query).await?)
+        Ok(self.store.list_resources_seen(t.tenant.id, kind, seen, &query).await?)
     }
 
     /// A resource, live or soft-deleted; 404 for none.
