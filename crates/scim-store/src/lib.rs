@@ -16,6 +16,7 @@
 //! so callers cannot get them out of step.
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod audit;
 mod audit_query;
 mod clock;

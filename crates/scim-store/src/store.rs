@@ -216,6 +216,17 @@ pub trait Store: Send + Sync + 'static {
     /// tenant's feed a sequence number, for the all-tenants feed (`None`)
     /// a position. A reader resuming below it has missed events.
     async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64>;
+    /// A tenant's newest `limit` events, newest first (where a live tail
+    /// starts).
+    async fn latest_events(&self, tenant: Uuid, limit: u32) -> Result<Vec<EventRecord>>;
+
+    // ---- the web admin's pictures ------------------------------------------
+    /// A tenant's events per hour and type, and its refused and failed
+    /// requests per hour, since `since`; in no particular order.
+    async fn activity(&self, tenant: Uuid, since: time::OffsetDateTime) -> Result<Vec<crate::activity::HourCount>>;
+    /// Every tenant's refusals and failures since `since` and the last use
+    /// of its SCIM tokens.
+    async fn tenant_health(&self, since: time::OffsetDateTime) -> Result<Vec<crate::activity::TenantHealth>>;
     // ---- webhooks (issue 12) ---------------------------------------------
     /// Registers an endpoint; it receives the events committed from now on.
     async fn create_webhook(&self, new: crate::webhooks::NewWebhook) -> Result<crate::webhooks::Webhook>;

@@ -85,6 +85,22 @@ impl PgStore {
         rows.iter().map(record_from_row).collect()
     }
 
+    /// A tenant's newest `limit` numbered events, newest first.
+    pub(crate) async fn latest_events_impl(&self, tenant: Uuid, limit: u32) -> Result<Vec<EventRecord>> {
+        self.catch_up().await?;
+        let c = self.conn().await?;
+        let rows = all(
+            &c,
+            &format!(
+                "SELECT {COLUMNS} FROM events e LEFT JOIN tenants t ON t.id = e.tenant \
+                 WHERE e.tenant = $1 AND e.seq IS NOT NULL AND e.event_type <> 'erased' ORDER BY e.seq DESC LIMIT $2"
+            ),
+            &[&tenant, &i64::from(limit)],
+        )
+        .await?;
+        rows.iter().map(record_from_row).collect()
+    }
+
     pub(crate) async fn list_all_events_impl(&self, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
         self.catch_up().await?;
         let c = self.conn().await?;

@@ -23,6 +23,7 @@
 //! dialect, `convert.rs` maps values and errors, `connection.rs` reads the
 //! URL (TLS by `sslmode`) and makes the pool.
 
+mod activity;
 mod admin_tokens;
 mod audit;
 pub(crate) mod connection;
@@ -342,6 +343,15 @@ impl Store for PgStore {
     }
     async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64> {
         self.event_horizon_impl(tenant).await
+    }
+    async fn latest_events(&self, tenant: Uuid, limit: u32) -> Result<Vec<EventRecord>> {
+        self.latest_events_impl(tenant, limit).await
+    }
+    async fn activity(&self, tenant: Uuid, since: time::OffsetDateTime) -> Result<Vec<crate::activity::HourCount>> {
+        self.activity_impl(tenant, since).await
+    }
+    async fn tenant_health(&self, since: time::OffsetDateTime) -> Result<Vec<crate::activity::TenantHealth>> {
+        self.tenant_health_impl(since).await
     }
     async fn create_webhook(&self, new: crate::webhooks::NewWebhook) -> Result<crate::webhooks::Webhook> {
         self.create_webhook_impl(new).await

@@ -110,6 +110,19 @@ pub(crate) fn list(conn: &Connection, tenant: Uuid, after: i64, limit: u32) -> R
     )
 }
 
+/// A tenant's newest `limit` events, newest first.
+pub(crate) fn latest(conn: &Connection, tenant: Uuid, limit: u32) -> Result<Vec<EventRecord>> {
+    all(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM events e LEFT JOIN tenants t ON t.id = e.tenant \
+             WHERE e.tenant = ? AND e.event_type <> 'erased' ORDER BY e.seq DESC LIMIT ?"
+        ),
+        params![tenant, i64::from(limit)],
+        record_from_row,
+    )
+}
+
 pub(crate) fn list_all(conn: &Connection, after: i64, limit: u32) -> Result<Vec<EventRecord>> {
     all(
         conn,

@@ -30,6 +30,7 @@
 //! columns, the membership and list rules and the filter algebra come from
 //! the backend-neutral modules of this crate.
 
+mod activity;
 mod admin_tokens;
 mod audit;
 mod checkpoint;
@@ -358,6 +359,15 @@ impl Store for SqliteStore {
 
     async fn event_horizon(&self, tenant: Option<Uuid>) -> Result<i64> {
         self.read_fresh(|c| events::horizon(c, tenant))
+    }
+    async fn latest_events(&self, tenant: Uuid, limit: u32) -> Result<Vec<EventRecord>> {
+        self.read_fresh(|c| events::latest(c, tenant, limit))
+    }
+    async fn activity(&self, tenant: Uuid, since: time::OffsetDateTime) -> Result<Vec<crate::activity::HourCount>> {
+        self.scan(tenant, move |c| activity::per_hour(c, tenant, since)).await
+    }
+    async fn tenant_health(&self, since: time::OffsetDateTime) -> Result<Vec<crate::activity::TenantHealth>> {
+        self.scan(Uuid::nil(), move |c| activity::health(c, since)).await
     }
 
     async fn create_webhook(&self, new: crate::webhooks::NewWebhook) -> Result<crate::webhooks::Webhook> {

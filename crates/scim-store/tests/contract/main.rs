@@ -13,6 +13,7 @@
 //! server: `scripts/test.sh` starts one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activity;
 mod audit;
 mod audit_search;
 mod crud;

@@ -10,9 +10,11 @@
 //! browser says, its origin ([`session`]).
 
 pub mod audit;
+pub mod chart;
 pub mod directory;
 pub mod domains;
 pub mod error;
+pub mod events;
 pub mod login;
 pub mod page;
 pub mod session;
@@ -63,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/webhooks/{id}/enable", post(webhooks::enable))
         .route("/ui/webhooks/{id}/disable", post(webhooks::disable))
         .route("/ui/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/ui/tenants/{slug}/events", get(events::events_page))
+        .route("/ui/tenants/{slug}/events/poll", get(events::poll))
         .route("/ui/assets/ui.css", get(stylesheet))
         .route("/ui/assets/ui.js", get(script))
         .route("/ui/{*rest}", axum::routing::any(unknown_page))

@@ -8,8 +8,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::UiError;
-use super::page::{Nav, render, when};
+use std::collections::HashMap;
+
+use scim_store::Tenant;
+use scim_store::activity::TenantHealth;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::page::{Nav, render, when, when_or_dash};
 use super::session::UiAdmin;
+use crate::ops::activity::{Attention, HEALTH_WINDOW, attention};
 use crate::ops::admin_tokens::Scope;
 use crate::state::AppState;
 
@@ -19,6 +27,31 @@ struct Row {
     name: String,
     created: String,
     suspended: bool,
+    last_request: String,
+}
+
+/// A tenant that needs a look, and why, in words.
+struct Flag {
+    slug: String,
+    name: String,
+    why: String,
+    failing: bool,
+}
+
+fn why(a: &Attention) -> (String, bool) {
+    let window = HEALTH_WINDOW.whole_hours();
+    match a {
+        Attention::Failing { failed, refused } => {
+            (format!("{failed} requests failed and {refused} were refused in the last {window} hours"), true)
+        }
+        Attention::Refused { refused } => (
+            format!(
+                "{refused} requests refused in the last {window} hours: something to change in the identity provider"
+            ),
+            true,
+        ),
+        Attention::Quiet { last } => (format!("quiet: no request since {}", when(*last)), false),
+    }
 }
 
 #[derive(Template)]
@@ -28,6 +61,7 @@ struct TenantsPage {
     csrf: String,
     query: String,
     tenants: Vec<Row>,
+    attention: Vec<Flag>,
     can_write: bool,
     error: Option<String>,
 }
@@ -54,19 +88,42 @@ pub async fn list_tenants(
 async fn page(state: &AppState, ui: &UiAdmin, query: &str, error: Option<String>) -> Result<Response, UiError> {
     ui.require(Scope::TenantsRead)?;
     let needle = query.to_lowercase();
-    let mut tenants: Vec<Row> = state
-        .ops
-        .list_tenants()
-        .await?
+    let now = OffsetDateTime::now_utc();
+    let health: HashMap<Uuid, TenantHealth> =
+        state.ops.tenant_health(now).await?.into_iter().map(|h| (h.tenant, h)).collect();
+    let visible: Vec<Tenant> =
+        state.ops.list_tenants().await?.into_iter().filter(|t| ui.admin.principal.may_act_on(t)).collect();
+    let mut attention: Vec<Flag> = visible
+        .iter()
+        .filter(|t| !t.settings.suspended)
+        .filter_map(|t| {
+            let (why, failing) = why(&attention(health.get(&t.id)?, now)?);
+            Some(Flag { slug: t.slug.clone(), name: t.name.clone(), why, failing })
+        })
+        .collect();
+    attention.sort_by(|a, b| b.failing.cmp(&a.failing).then_with(|| a.slug.cmp(&b.slug)));
+    let mut tenants: Vec<Row> = visible
         .into_iter()
-        .filter(|t| ui.admin.principal.may_act_on(t))
         .filter(|t| needle.is_empty() || t.slug.contains(&needle) || t.name.to_lowercase().contains(&needle))
-        .map(|t| Row { created: when(t.created), suspended: t.settings.suspended, slug: t.slug, name: t.name })
+        .map(|t| Row {
+            created: when(t.created),
+            suspended: t.settings.suspended,
+            last_request: when_or_dash(health.get(&t.id).and_then(|h| h.last_request)),
+            slug: t.slug,
+            name: t.name,
+        })
         .collect();
     tenants.sort_by(|a, b| a.slug.cmp(&b.slug));
     let can_write = ui.admin.principal.allows(Scope::TenantsWrite) && !ui.admin.principal.is_limited();
-    let page =
-        TenantsPage { nav: Some(ui.nav()), csrf: ui.csrf.clone(), query: query.to_owned(), tenants, can_write, error };
+    let page = TenantsPage {
+        nav: Some(ui.nav()),
+        csrf: ui.csrf.clone(),
+        query: query.to_owned(),
+        tenants,
+        attention,
+        can_write,
+        error,
+    };
     Ok(render(&page))
 }
 

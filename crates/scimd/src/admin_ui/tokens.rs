@@ -15,6 +15,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::chart;
 use super::error::UiError;
 use super::page::{Nav, render, when, when_or_dash};
 use super::session::{CsrfForm, UiAdmin};
@@ -54,8 +55,15 @@ struct TenantPage {
     tokens: Vec<TokenRow>,
     issued: Option<Issued>,
     can_write: bool,
+    /// The activity chart (SVG, rendered by [`super::chart`]).
+    chart: String,
+    /// The chart's hours in words, for the table under it.
+    hours: Vec<(String, String)>,
     error: Option<String>,
 }
+
+/// Hours the activity chart shows.
+const CHART_HOURS: u32 = 48;
 
 async fn tenant(state: &AppState, ui: &UiAdmin, slug: &str) -> Result<std::sync::Arc<TenantCtx>, UiError> {
     Ok(ui.admin.tenant(&state.ops, slug).await?)
@@ -85,6 +93,9 @@ async fn page(
             expired: t.expires.is_some_and(|e| e <= now),
         })
         .collect();
+    let counts = state.ops.activity(ctx, now - time::Duration::hours(i64::from(CHART_HOURS))).await?;
+    let bars = chart::bars(&counts, now, CHART_HOURS);
+    let hours = bars.iter().rev().filter(|b| b.total() > 0).map(|b| (when(b.hour), b.words())).collect();
     let page = TenantPage {
         nav: Some(ui.nav()),
         csrf: ui.csrf.clone(),
@@ -94,6 +105,8 @@ async fn page(
         tokens,
         issued,
         can_write: ui.admin.principal.allows(Scope::TenantsWrite),
+        chart: chart::svg(&bars),
+        hours,
         error,
     };
     Ok(render(&page))

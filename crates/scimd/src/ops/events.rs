@@ -109,6 +109,12 @@ impl Ops {
         }
     }
 
+    /// A tenant's newest `limit` events, newest first: where a live tail
+    /// starts.
+    pub async fn latest_events(&self, tenant: &Tenant, limit: u32) -> OpResult<Vec<EventRecord>> {
+        Ok(self.store.latest_events(tenant.id, limit.min(MAX_LIMIT)).await?)
+    }
+
     /// One read without waiting: the matches after `after` (at most
     /// `q.limit`, within [`SCAN_WINDOW`] events examined) and the cursor
     /// past them.

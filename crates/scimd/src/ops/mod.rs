@@ -9,6 +9,7 @@
 //! free of repeated look-ups (tenants with their schema registries, tokens
 //! by hash); each subject adds its operations to it in its own file.
 
+pub mod activity;
 pub mod admin_tokens;
 pub mod audit;
 pub mod audit_search;

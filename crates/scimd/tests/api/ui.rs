@@ -514,3 +514,270 @@ async fn an_expired_or_unknown_setup_link_is_refused() {
     let r = send(app.http.get(format!("{}/setup/scimd_not_a_link", app.base))).await;
     assert_eq!(r.status.as_u16(), 404, "{}", r.text);
 }
+
+/// The rows of the first table on the page, as text.
+async fn table_rows(b: &Browser, css: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    for el in b.client.find_all(Locator::Css(css)).await.unwrap() {
+        rows.push(el.text().await.unwrap());
+    }
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_searches_users_and_groups_pages_members_changes_settings_and_reads_the_audit() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin", "--name", "ops"]);
+    let ann = app.create_user_with(json!({"userName": "ann.lee", "displayName": "Ann Lee"})).await;
+    let bob = app.create_user("bob.ray").await;
+    let bob_id = bob["id"].as_str().unwrap().to_owned();
+    app.patch_ops(&format!("/Users/{bob_id}"), json!([{"op": "replace", "path": "active", "value": false}]))
+        .await
+        .expect(200);
+    let cat = app.create_user("cat.sun").await;
+    app.delete(&format!("/Users/{}", cat["id"].as_str().unwrap())).await.expect(204);
+    let mut members = vec![ann["id"].as_str().unwrap().to_owned()];
+    for n in 0..104 {
+        members.push(app.create_user(&format!("member{n:03}")).await["id"].as_str().unwrap().to_owned());
+    }
+    let refs: Vec<&str> = members.iter().map(String::as_str).collect();
+    let sales = app.create_group("Sales", &refs).await;
+    let sales_id = sales["id"].as_str().unwrap().to_owned();
+
+    let b = Browser::start(1440, 1000).await;
+    log_in(&b, &app, admin["token"].as_str().unwrap()).await;
+    let users = format!("{}/ui/tenants/acme/users", app.base);
+    let search = |q: &str, state: &str| {
+        let mut url = reqwest::Url::parse(&users).unwrap();
+        url.query_pairs_mut().append_pair("q", q).append_pair("state", state);
+        url.to_string()
+    };
+    // All, with their state.
+    b.goto(&search("", "")).await;
+    let all = b.text_of("table").await;
+    assert!(
+        all.contains("ann.lee") && all.contains("Ann Lee") && all.contains("bob.ray") && all.contains("cat.sun"),
+        "{all}"
+    );
+    let row = |name: &str| all.lines().find(|l| l.contains(name)).unwrap_or_default().to_owned();
+    assert!(
+        row("bob.ray").contains("deactivated")
+            && row("cat.sun").contains("deleted")
+            && row("ann.lee").contains("active")
+    );
+    assert!(b.body().await.contains("Next page"), "50 of 107 users on the first page");
+    b.shot("users").await;
+    // Plain text, a SCIM filter, each state; a broken filter says why.
+    b.fill("#q", "ann").await;
+    b.submit("form[role=search] button").await;
+    let found = table_rows(&b, "table tbody tr").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("ann.lee"));
+    b.goto(&search(r#"userName sw "bob""#, "")).await;
+    assert_eq!(table_rows(&b, "table tbody tr").await.len(), 1);
+    assert!(b.text_of("table").await.contains("bob.ray"));
+    b.goto(&search("", "deleted")).await;
+    let deleted = table_rows(&b, "table tbody tr").await;
+    assert!(deleted.len() == 1 && deleted[0].contains("cat.sun"), "{deleted:?}");
+    b.goto(&search("", "deactivated")).await;
+    let off = table_rows(&b, "table tbody tr").await;
+    assert!(off.len() == 1 && off[0].contains("bob.ray"), "{off:?}");
+    b.goto(&search("a", "active")).await;
+    let active = b.text_of("table").await;
+    assert!(active.contains("ann.lee") && !active.contains("bob.ray") && !active.contains("cat.sun"), "{active}");
+    b.goto(&search(r#"userName eq "unterminated"#, "")).await;
+    assert!(b.text_of("[role=alert]").await.contains("That filter does not work"), "{}", b.body().await);
+
+    // A user's groups; a group's members, a page at a time.
+    b.goto(&format!("{users}/{}", ann["id"].as_str().unwrap())).await;
+    assert!(b.text_of(".groups").await.contains("Sales"));
+    b.shot("user").await;
+    b.click(".groups a").await;
+    b.wait_for(&format!("/ui/tenants/acme/groups/{sales_id}")).await;
+    assert_eq!(table_rows(&b, "table tbody tr").await.len(), 100, "the first page of members");
+    b.shot("group").await;
+    b.click("a[rel=next]").await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while table_rows(&b, "table tbody tr").await.len() != 5 {
+        assert!(Instant::now() < deadline, "the second page of members: {}", b.body().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(b.body().await.contains("First page"));
+    b.goto(&format!("{}/ui/tenants/acme/groups?q=sal", app.base)).await;
+    assert!(b.text_of("table").await.contains("Sales"));
+
+    // Settings: suspend, and SCIM refuses; resume.
+    b.goto(&format!("{}/ui/tenants/acme/settings", app.base)).await;
+    b.shot("settings").await;
+    b.click("#suspended").await;
+    b.submit("form.settings button[type=submit]").await;
+    assert!(b.body().await.contains("Saved."), "{}", b.body().await);
+    eventually(Duration::from_secs(3), "SCIM refused while suspended", || async {
+        (app.get("/Users").await.status.as_u16() == 403).then_some(())
+    })
+    .await;
+    assert_eq!(
+        b.client.find(Locator::Css("#suspended")).await.unwrap().prop("checked").await.unwrap().as_deref(),
+        Some("true")
+    );
+    b.click("#suspended").await;
+    b.submit("form.settings button[type=submit]").await;
+    eventually(Duration::from_secs(3), "SCIM answering again", || async {
+        (app.get("/Users").await.status.as_u16() == 200).then_some(())
+    })
+    .await;
+
+    // The audit log: the settings changes as the admin token, filtered by
+    // outcome, and exported.
+    b.goto(&format!("{}/ui/tenants/acme/audit", app.base)).await;
+    let log = b.text_of("table").await;
+    assert!(log.contains("admin token") && log.contains("PATCH") || log.contains("settings"), "{log}");
+    b.shot("audit").await;
+    // A refused request, then only refusals.
+    app.post("/Users", &json!({"schemas": [USER_SCHEMA]})).await.expect(400);
+    b.goto(&format!("{}/ui/tenants/acme/audit?outcome=refused", app.base)).await;
+    let refused = table_rows(&b, "table tbody tr").await;
+    assert!(!refused.is_empty() && refused.iter().all(|r| r.contains("refused")), "{refused:?}");
+    b.goto(&format!("{}/ui/tenants/acme/audit?since=2000-01-01T00:00&until=2000-01-02T00:00", app.base)).await;
+    assert!(b.body().await.contains("No entry matches."));
+    b.goto(&format!("{}/ui/tenants/acme/audit?since=yesterday", app.base)).await;
+    assert!(b.text_of("[role=alert]").await.contains("since"), "a bad time says which");
+    let export = app
+        .http
+        .get(format!("{}/ui/tenants/acme/audit/export?outcome=ok", app.base))
+        .header("cookie", b.cookie_header().await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 200);
+    assert!(export.headers()["content-disposition"].to_str().unwrap().contains("acme-audit.ndjson"));
+    let text = export.text().await.unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() >= 108, "every write of this test: {}", lines.len());
+    assert!(lines.iter().all(|l| l["outcome"] == "ok"));
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tenant_page_charts_activity_the_tail_shows_new_events_and_the_front_page_flags_failing_tenants() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin", "--name", "ops"]);
+    for n in ["a1", "a2", "a3"] {
+        app.create_user(n).await;
+    }
+    // Refusals of `other`: enough to need a look.
+    for _ in 0..10 {
+        let r = send(
+            app.http
+                .post(app.url_for("other", "/Users"))
+                .bearer_auth(&app.other.token)
+                .header("content-type", "application/scim+json")
+                .body(r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]}"#),
+        )
+        .await;
+        assert_eq!(r.status.as_u16(), 400);
+    }
+    let b = Browser::start(1440, 1000).await;
+    log_in(&b, &app, admin["token"].as_str().unwrap()).await;
+    let attention = b.text_of(".attention").await;
+    assert!(attention.contains("Other Inc") && attention.contains("10 requests refused"), "{attention}");
+    assert!(!attention.contains("Acme"), "{attention}");
+    b.shot("front-page-attention").await;
+
+    // The chart: three users created this hour, drawn.
+    b.goto(&format!("{}/ui/tenants/acme", app.base)).await;
+    let created = b.client.find_all(Locator::Css("svg.chart rect.created")).await.unwrap();
+    assert_eq!(created.len(), 1, "one bar this hour");
+    let title = b.client.find(Locator::Css("svg.chart title")).await.unwrap().html(true).await.unwrap();
+    assert!(title.contains("Provisioning activity"), "{title}");
+    let svg = b.client.find(Locator::Css("svg.chart")).await.unwrap().html(false).await.unwrap();
+    assert!(svg.contains("3 created"), "the hour's counts in words");
+    b.shot("tenant-activity").await;
+
+    // The live tail: the events so far, then a new one as it commits.
+    b.goto(&format!("{}/ui/tenants/acme/events", app.base)).await;
+    let before = b.text_of("#tail").await;
+    assert!(before.contains("user.created") && before.contains("a3"), "{before}");
+    app.create_user("live.one").await;
+    eventually(Duration::from_secs(10), "the new event in the tail", || async {
+        b.text_of("#tail tbody tr:first-child").await.contains("live.one").then_some(())
+    })
+    .await;
+    assert!(b.text_of("#tail-state").await.contains("Live"));
+    b.shot("events-tail").await;
+    // The poll itself: JSON after a sequence number, for this session only.
+    let poll = app.http.get(format!("{}/ui/tenants/acme/events/poll?after=0", app.base)).send().await.unwrap();
+    assert!(poll.url().path().ends_with("/ui/login"), "no session, no events: {}", poll.url());
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_a_failing_webhook_and_sends_it_again() {
+    use crate::receiver::{Behaviour, Receiver};
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin", "--name", "ops"]);
+    let admin_secret = admin["token"].as_str().unwrap().to_owned();
+    let rx = Receiver::start().await;
+    // A permanent refusal (RFC 8935): the delivery is dead at once.
+    rx.set(Behaviour {
+        status: 400,
+        body: r#"{"err":"invalid_request","description":"not today"}"#.into(),
+        ..Behaviour::default()
+    });
+    let r = app
+        .admin(
+            Method::POST,
+            "/webhooks",
+            Some(&admin_secret),
+            Some(json!({"url": rx.url, "format": "set", "description": "SIEM"})),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let id = r.body["webhook"]["id"].as_str().unwrap().to_owned();
+    let u = app.create_user("leaver").await;
+    app.delete(&format!("/Users/{}", u["id"].as_str().unwrap())).await.expect(204);
+    eventually(Duration::from_secs(15), "the delivery refused", || async { (!rx.received().is_empty()).then_some(()) })
+        .await;
+
+    let b = Browser::start(1440, 1000).await;
+    log_in(&b, &app, &admin_secret).await;
+    b.goto(&format!("{}/ui/webhooks", app.base)).await;
+    assert!(b.text_of("table").await.contains(&rx.url));
+    b.click(&format!("a[href='/ui/webhooks/{id}']")).await;
+    b.wait_for(&format!("/ui/webhooks/{id}")).await;
+    let failed = eventually(Duration::from_secs(10), "the dead delivery on the page", || async {
+        b.goto(&format!("{}/ui/webhooks/{id}?state=dead", app.base)).await;
+        let rows = table_rows(&b, "table.deliveries tbody tr").await;
+        (rows.len() == 1).then_some(rows)
+    })
+    .await;
+    assert!(
+        failed[0].contains("user.deleted") && failed[0].contains("failed") && failed[0].contains("400"),
+        "{failed:?}"
+    );
+    assert!(failed[0].contains("invalid_request"), "the endpoint's reason: {failed:?}");
+    b.shot("webhook-failing").await;
+
+    // The endpoint is fixed; a ping gets through; the event is sent again.
+    rx.set(Behaviour { status: 202, ..Behaviour::default() });
+    b.submit("form[action$='/ping'] button").await;
+    assert!(b.text_of(".ping").await.contains("accepted the ping"), "{}", b.body().await);
+    b.goto(&format!("{}/ui/webhooks/{id}?state=dead", app.base)).await;
+    b.submit("table.deliveries button[aria-label^='Deliver event']").await;
+    assert!(b.body().await.contains("1 deliveries queued again"), "{}", b.body().await);
+    let replayed = eventually(Duration::from_secs(15), "the replay accepted", || async {
+        let got: Vec<_> =
+            rx.accepted().into_iter().filter(|r| r.header("content-type") == "application/secevent+jwt").collect();
+        (!got.is_empty()).then_some(got)
+    })
+    .await;
+    assert_eq!(replayed.len(), 1);
+    eventually(Duration::from_secs(10), "the replay delivered on the page", || async {
+        b.goto(&format!("{}/ui/webhooks/{id}?state=delivered", app.base)).await;
+        let rows = table_rows(&b, "table.deliveries tbody tr").await;
+        (rows.len() == 1 && rows[0].contains("replayed")).then_some(())
+    })
+    .await;
+    b.shot("webhook-replayed").await;
+    b.quit().await;
+}
