@@ -355,33 +355,66 @@ async fn behind_an_https_public_url_the_session_cookie_is_secure() {
 async fn the_pages_are_readable_on_a_phone() {
     let app = TestServer::spawn().await;
     let admin = app.admin_token(&["--scope", "admin"]);
+    let secret = admin["token"].as_str().unwrap().to_owned();
+    let user = app.create_user_with(json!({"userName": "a.very.long.user.name.that.could.overflow@example.com"})).await;
+    let uid = user["id"].as_str().unwrap().to_owned();
+    let group = app.create_group("Sales", &[&uid]).await;
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let hook = app
+        .admin(Method::POST, "/webhooks", Some(&secret), Some(json!({"url": "https://hooks.example.com/scim-events"})))
+        .await;
+    let hook_id = hook.body["webhook"]["id"].as_str().unwrap().to_owned();
     let b = Browser::start(375, 812).await;
-    log_in(&b, &app, admin["token"].as_str().unwrap()).await;
-    b.goto(&format!("{}/ui/tenants/acme", app.base)).await;
-    b.shot("tenant-375px").await;
-    // Nothing wider than the screen: the page does not scroll sideways.
-    let width = b.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
-    let wide = b
-        .client
-        .execute(
-            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)\
-             .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(width.as_u64().unwrap() <= 375, "the page is {width} px wide at 375: {wide}");
-    // Every input has a label.
-    let unlabelled = b
-        .client
-        .execute(
-            "return [...document.querySelectorAll('input:not([type=hidden])')]\
-             .filter(i => !(i.id && document.querySelector('label[for=\"' + i.id + '\"]'))).length",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(unlabelled.as_u64(), Some(0), "inputs without a label");
+    // Logging in with the keyboard alone: type the token, press Enter.
+    b.goto(&format!("{}/ui/", app.base)).await;
+    b.wait_for("/ui/login").await;
+    let field = b.client.find(Locator::Css("#token")).await.unwrap();
+    field.send_keys(&format!("{secret}\u{E007}")).await.unwrap();
+    b.wait_for("/ui/").await;
+    let pages = [
+        ("tenants-375px", "/ui/".to_owned()),
+        ("tenant-375px", "/ui/tenants/acme".to_owned()),
+        ("domains-375px", "/ui/tenants/acme/domains".to_owned()),
+        ("users-375px", "/ui/tenants/acme/users".to_owned()),
+        ("user-375px", format!("/ui/tenants/acme/users/{uid}")),
+        ("groups-375px", "/ui/tenants/acme/groups".to_owned()),
+        ("group-375px", format!("/ui/tenants/acme/groups/{gid}")),
+        ("settings-375px", "/ui/tenants/acme/settings".to_owned()),
+        ("audit-375px", "/ui/tenants/acme/audit".to_owned()),
+        ("events-375px", "/ui/tenants/acme/events".to_owned()),
+        ("webhooks-375px", "/ui/webhooks".to_owned()),
+        ("webhook-375px", format!("/ui/webhooks/{hook_id}")),
+    ];
+    for (name, path) in pages {
+        b.goto(&format!("{}{path}", app.base)).await;
+        b.wait_for(&path).await;
+        b.shot(name).await;
+        // Nothing wider than the screen: the page does not scroll sideways.
+        let width = b.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
+        let wide = b
+            .client
+            .execute(
+                "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 376)\
+                 .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(width.as_u64().unwrap() <= 375, "{path} is {width} px wide at 375: {wide}");
+        // Every control has a label; every button says what it does.
+        let unlabelled = b
+            .client
+            .execute(
+                "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]\
+                 .filter(i => !(i.id && document.querySelector('label[for=\"' + i.id + '\"]')))\
+                 .concat([...document.querySelectorAll('button')].filter(x => !(x.textContent.trim() || x.getAttribute('aria-label'))))\
+                 .map(e => e.outerHTML)",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, json!([]), "{path}: controls without a label");
+    }
     b.quit().await;
 }
 
