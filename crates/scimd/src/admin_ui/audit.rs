@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::error::UiError;
-use super::page::{Nav, render};
+use super::page::{Nav, form_instant, render};
 use super::session::UiAdmin;
 use crate::admin_api::audit::ndjson_export;
 use crate::admin_api::audit_view::AuditEntryView;
@@ -41,24 +41,13 @@ pub struct AuditForm {
     cursor: String,
 }
 
-/// `2026-12-05T10:30` (what `datetime-local` sends) as RFC 3339 UTC; other
-/// text as it is (the parser names what is wrong with it).
-fn instant(s: &str) -> Option<String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let local = s.len() == 16 && s.as_bytes().get(10) == Some(&b'T') && !s.contains('Z');
-    Some(if local { format!("{s}:00Z") } else { s.to_owned() })
-}
-
 fn some(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
 impl AuditForm {
     fn filter(&self) -> Result<AuditFilter, OpError> {
-        let (since, until) = (instant(&self.since), instant(&self.until));
+        let (since, until) = (form_instant(&self.since), form_instant(&self.until));
         AuditFilter::parse(AuditFilterText {
             since: since.as_deref(),
             until: until.as_deref(),
@@ -126,8 +115,7 @@ pub async fn audit_page(
     Path(slug): Path<String>,
     Query(form): Query<AuditForm>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::AuditRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::AuditRead).await?;
     let query = form.query();
     let base = format!("/ui/tenants/{}/audit", ctx.tenant.slug);
     let mut page = AuditPage {
@@ -180,8 +168,7 @@ pub async fn export(
     Path(slug): Path<String>,
     Query(form): Query<AuditForm>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::AuditRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::AuditRead).await?;
     let filter = form.filter()?;
     let mut resp = ndjson_export(state.ops.export_audit(&ctx.tenant, &filter));
     let disposition = format!("attachment; filename=\"{}-audit.ndjson\"", ctx.tenant.slug);

@@ -142,8 +142,7 @@ async fn list(
     params: ListParams,
     kind: ResourceKind,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::TenantsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::TenantsRead).await?;
     let shown = Shown::parse(&params.state);
     let tab = match kind {
         ResourceKind::User => "users",
@@ -234,8 +233,7 @@ pub async fn user_page(
     ui: UiAdmin,
     Path((slug, id)): Path<(String, String)>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::TenantsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::TenantsRead).await?;
     let user = view::user(&state.ops, &ctx, &id).await?;
     let scim = serde_json::to_string_pretty(&user.scim).unwrap_or_default();
     let page = UserPage {
@@ -277,8 +275,7 @@ pub async fn group_page(
     Path((slug, id)): Path<(String, String)>,
     Query(params): Query<MemberParams>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::TenantsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::TenantsRead).await?;
     let group = view::group(&state.ops, &ctx, &id).await?;
     let cursor = params.cursor.as_deref().filter(|c| !c.is_empty());
     let members = view::members(&state.ops, &ctx, &id, cursor, MEMBERS_PAGE).await?;

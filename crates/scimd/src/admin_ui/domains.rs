@@ -94,8 +94,7 @@ pub async fn domains_page(
     ui: UiAdmin,
     Path(slug): Path<String>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::TenantsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::TenantsRead).await?;
     page(&state, &ui, &ctx, None).await
 }
 

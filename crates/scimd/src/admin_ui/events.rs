@@ -86,8 +86,7 @@ pub async fn events_page(
     ui: UiAdmin,
     Path(slug): Path<String>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::EventsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::EventsRead).await?;
     let latest = state.ops.latest_events(&ctx.tenant, SHOWN).await?;
     let after = latest.first().map_or(0, |e| e.seq);
     let rows = latest.iter().map(|e| row(&ctx.tenant.slug, e)).collect();
@@ -123,8 +122,7 @@ pub async fn poll(
     Path(slug): Path<String>,
     Query(p): Query<Poll>,
 ) -> Result<Json<PollAnswer>, UiError> {
-    ui.require(Scope::EventsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::EventsRead).await?;
     let mut q = FeedQuery { after: Some(p.after.max(0)), limit: 100, types: Vec::new(), wait: WAIT };
     let mut missed = false;
     loop {

@@ -127,6 +127,19 @@ impl UiAdmin {
         Nav { csrf: self.csrf.clone(), who: self.who.clone() }
     }
 
+    /// The tenant named `slug`, for a page that shows what `scope` allows
+    /// of it: 403 without the scope, 404 unless the admin token may act on
+    /// the tenant.
+    pub async fn tenant_to_see(
+        &self,
+        state: &AppState,
+        slug: &str,
+        scope: Scope,
+    ) -> Result<std::sync::Arc<crate::ops::TenantCtx>, UiError> {
+        self.require(scope)?;
+        Ok(self.admin.tenant(&state.ops, slug).await?)
+    }
+
     /// The tenant named `slug`, for a form that changes it: the form's
     /// CSRF token checked, the `tenants:write` scope required, and the
     /// tenant one the admin token may act on (else 404).

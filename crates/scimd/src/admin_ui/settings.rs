@@ -87,8 +87,7 @@ pub async fn settings_page(
     Path(slug): Path<String>,
     Query(q): Query<Saved>,
 ) -> Result<Response, UiError> {
-    ui.require(Scope::TenantsRead)?;
-    let ctx = ui.admin.tenant(&state.ops, &slug).await?;
+    let ctx = ui.tenant_to_see(&state, &slug, Scope::TenantsRead).await?;
     Ok(render(&page(&ui, &ctx.tenant, q.saved.is_some(), None)))
 }
 

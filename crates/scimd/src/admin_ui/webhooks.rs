@@ -18,7 +18,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::UiError;
-use super::page::{Nav, render};
+use super::page::{Nav, form_instant, render};
 use super::session::{CsrfForm, UiAdmin};
 use crate::admin_api::webhooks::{DeliveryView, PingView, WebhookView, find, may_manage, view_of};
 use crate::delivery::send::Verdict;
@@ -202,12 +202,6 @@ pub struct ReplayForm {
     until: String,
 }
 
-/// `datetime-local`'s `2026-12-05T10:30` as UTC, or RFC 3339 as it is.
-fn utc(s: &str) -> String {
-    let s = s.trim();
-    if s.len() == 16 && s.as_bytes().get(10) == Some(&b'T') { format!("{s}:00Z") } else { s.to_owned() }
-}
-
 fn replay_request(form: &ReplayForm) -> Result<ReplayRequest, UiError> {
     let bad = |why: &str| UiError::new(422, "Not replayed", why);
     if !form.tenant.trim().is_empty() {
@@ -216,10 +210,10 @@ fn replay_request(form: &ReplayForm) -> Result<ReplayRequest, UiError> {
         let to = if form.to_sequence.trim().is_empty() { from } else { seq(&form.to_sequence)? };
         return Ok(ReplayRequest::Sequences { tenant: form.tenant.trim().to_owned(), from, to });
     }
-    if form.since.trim().is_empty() || form.until.trim().is_empty() {
+    let (Some(since), Some(until)) = (form_instant(&form.since), form_instant(&form.until)) else {
         return Err(bad("Give the time range to deliver again: from and until."));
-    }
-    Ok(ReplayRequest::Time { since: instant("since", &utc(&form.since))?, until: instant("until", &utc(&form.until))? })
+    };
+    Ok(ReplayRequest::Time { since: instant("since", &since)?, until: instant("until", &until)? })
 }
 
 pub async fn replay(
