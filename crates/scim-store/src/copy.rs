@@ -95,6 +95,7 @@ pub const TABLES: &[Table] = &[
             col("created", Int),
             col("expires", Int),
             col("last_used", Int),
+            col("last_user_agent", Text),
             col("revoked", Int),
             col("replaces", Id),
         ],

@@ -181,6 +181,9 @@ pub struct TokenInfo {
     pub created: OffsetDateTime,
     pub expires: Option<OffsetDateTime>,
     pub last_used: Option<OffsetDateTime>,
+    /// The User-Agent of the request that last recorded a use (as the
+    /// caller gave it, already bounded); `None`: none yet, or none sent.
+    pub last_user_agent: Option<String>,
     pub revoked: Option<OffsetDateTime>,
     pub replaces: Option<Uuid>,
 }

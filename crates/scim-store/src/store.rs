@@ -72,8 +72,10 @@ pub trait Store: Send + Sync + 'static {
     /// earlier already (the end of a rotation's overlap); `NotFound` for no
     /// such token in that tenant.
     async fn expire_token(&self, tenant: Uuid, token: Uuid, at: time::OffsetDateTime) -> Result<()>;
-    /// Records that the token was used now. (Callers decide how often.)
-    async fn touch_token(&self, token: Uuid) -> Result<()>;
+    /// Records that the token was used now, by a request whose User-Agent
+    /// was `user_agent` (kept as given: the caller bounds it; `None` clears
+    /// the last one). Callers decide how often.
+    async fn touch_token(&self, token: Uuid, user_agent: Option<String>) -> Result<()>;
 
     // ---- admin tokens (the admin API) ----------------------------------
     /// Stores an admin token (only its hash and visible prefix); `Conflict`

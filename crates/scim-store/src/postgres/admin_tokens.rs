@@ -115,6 +115,6 @@ impl PgStore {
 
     pub(crate) async fn touch_admin_token_impl(&self, token: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        touch(&c, Credentials::AdminTokens, token).await
+        touch(&c, Credentials::AdminTokens, token, None).await
     }
 }

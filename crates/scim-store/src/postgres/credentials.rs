@@ -1,6 +1,7 @@
 //! What every credential on PostgreSQL — a SCIM token, an admin token, an
 //! OAuth client — goes through: revoked (marked now, unless it was already:
-//! the first time stays), expired earlier, and touched when used.
+//! the first time stays), expired earlier, and touched when used (a SCIM
+//! token with the request's User-Agent).
 
 use deadpool_postgres::GenericClient;
 use uuid::Uuid;
@@ -67,7 +68,15 @@ pub(crate) async fn expire(
     if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Records that `id` was used now.
-pub(crate) async fn touch(c: &impl GenericClient, what: Credentials, id: Uuid) -> Result<()> {
-    exec(c, &format!("UPDATE {} SET last_used = $1 WHERE id = $2", what.table()), &[&to_ms(now()), &id]).await.map(drop)
+/// Records that `id` was used now, by a request whose User-Agent was
+/// `user_agent` where the table keeps it (written even when `None`: it is
+/// the last request's).
+pub(crate) async fn touch(c: &impl GenericClient, what: Credentials, id: Uuid, user_agent: Option<&str>) -> Result<()> {
+    let table = what.table();
+    if what.keeps_user_agent() {
+        let sql = format!("UPDATE {table} SET last_used = $1, last_user_agent = $3 WHERE id = $2");
+        exec(c, &sql, &[&to_ms(now()), &id, &user_agent]).await.map(drop)
+    } else {
+        exec(c, &format!("UPDATE {table} SET last_used = $1 WHERE id = $2"), &[&to_ms(now()), &id]).await.map(drop)
+    }
 }

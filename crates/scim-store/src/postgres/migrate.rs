@@ -16,6 +16,7 @@ use crate::{Result, StoreError};
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../migrations/postgres/0001_init.sql")),
     ("0002_setup_links", include_str!("../../migrations/postgres/0002_setup_links.sql")),
+    ("0003_token_user_agent", include_str!("../../migrations/postgres/0003_token_user_agent.sql")),
 ];
 
 /// The advisory lock of migrations, one per schema.

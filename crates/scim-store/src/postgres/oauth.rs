@@ -118,7 +118,7 @@ impl PgStore {
 
     pub(crate) async fn touch_oauth_client_impl(&self, id: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        touch(&c, Credentials::OAuthClients, id).await
+        touch(&c, Credentials::OAuthClients, id, None).await
     }
 
     /// Under a table lock, so that two nodes adding keys at once still

@@ -90,6 +90,6 @@ impl PgStore {
 
     pub(crate) async fn touch_setup_link_impl(&self, id: Uuid) -> Result<()> {
         let c = self.conn().await?;
-        touch(&c, Credentials::SetupLinks, id).await
+        touch(&c, Credentials::SetupLinks, id, None).await
     }
 }

@@ -14,7 +14,8 @@ use super::credentials::{Credentials, expire, revoke, touch};
 use super::sql::{all, opt};
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
-const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked, replaces";
+const COLUMNS: &str =
+    "id, tenant, name, prefix, hash, scopes, created, expires, last_used, last_user_agent, revoked, replaces";
 
 /// The `hash` column: a credential's 32-byte SHA-256 (tokens, admin
 /// tokens, OAuth clients).
@@ -34,6 +35,7 @@ fn token_from_row(row: &Row) -> Result<TokenInfo> {
         created: from_ms(get(row, "created")?),
         expires: opt_from_ms(get(row, "expires")?),
         last_used: opt_from_ms(get(row, "last_used")?),
+        last_user_agent: get(row, "last_user_agent")?,
         revoked: opt_from_ms(get(row, "revoked")?),
         replaces: get(row, "replaces")?,
     })
@@ -51,6 +53,7 @@ impl PgStore {
             created: now(),
             expires: token.expires,
             last_used: None,
+            last_user_agent: None,
             revoked: None,
             replaces: token.replaces,
         };
@@ -122,8 +125,8 @@ impl PgStore {
         Ok(())
     }
 
-    pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
+    pub(crate) async fn touch_token_impl(&self, token: Uuid, user_agent: Option<String>) -> Result<()> {
         let c = self.conn().await?;
-        touch(&c, Credentials::Tokens, token).await
+        touch(&c, Credentials::Tokens, token, user_agent.as_deref()).await
     }
 }

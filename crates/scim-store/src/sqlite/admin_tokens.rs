@@ -103,6 +103,6 @@ impl SqliteStore {
 
     pub(crate) async fn touch_admin_token_impl(&self, token: Uuid) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| touch(c, Credentials::AdminTokens, token, at)).await
+        self.write(move |c| touch(c, Credentials::AdminTokens, token, at, None)).await
     }
 }

@@ -1,6 +1,7 @@
 //! What every credential on SQLite — a SCIM token, an admin token, an
 //! OAuth client — goes through: revoked (marked now, unless it was already:
-//! the first time stays), expired earlier, and touched when used.
+//! the first time stays), expired earlier, and touched when used (a SCIM
+//! token with the request's User-Agent).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
@@ -52,8 +53,16 @@ pub(crate) fn expire(
     if done == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-/// Records that `id` was used at `at`.
-pub(crate) fn touch(c: &Connection, what: Credentials, id: Uuid, at: i64) -> Result<()> {
-    c.prepare_cached(&format!("UPDATE {} SET last_used = ? WHERE id = ?", what.table()))?.execute(params![at, id])?;
+/// Records that `id` was used at `at`, by a request whose User-Agent was
+/// `user_agent` where the table keeps it (written even when `None`: it is
+/// the last request's).
+pub(crate) fn touch(c: &Connection, what: Credentials, id: Uuid, at: i64, user_agent: Option<&str>) -> Result<()> {
+    let table = what.table();
+    if what.keeps_user_agent() {
+        c.prepare_cached(&format!("UPDATE {table} SET last_used = ?1, last_user_agent = ?3 WHERE id = ?2"))?
+            .execute(params![at, id, user_agent])?;
+    } else {
+        c.prepare_cached(&format!("UPDATE {table} SET last_used = ?1 WHERE id = ?2"))?.execute(params![at, id])?;
+    }
     Ok(())
 }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_admin_views", include_str!("../../migrations/sqlite/0010_admin_views.sql")),
     ("0011_events_and_webhooks", include_str!("../../migrations/sqlite/0011_events_and_webhooks.sql")),
     ("0012_setup_links", include_str!("../../migrations/sqlite/0012_setup_links.sql")),
+    ("0013_token_user_agent", include_str!("../../migrations/sqlite/0013_token_user_agent.sql")),
 ];
 
 /// Brings the database up to date. A database newer than this binary is

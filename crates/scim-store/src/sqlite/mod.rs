@@ -217,8 +217,8 @@ impl Store for SqliteStore {
     async fn expire_token(&self, tenant: Uuid, token: Uuid, at: time::OffsetDateTime) -> Result<()> {
         self.expire_token_impl(tenant, token, at).await
     }
-    async fn touch_token(&self, token: Uuid) -> Result<()> {
-        self.touch_token_impl(token).await
+    async fn touch_token(&self, token: Uuid, user_agent: Option<String>) -> Result<()> {
+        self.touch_token_impl(token, user_agent).await
     }
 
     async fn create_admin_token(&self, token: NewAdminToken) -> Result<AdminTokenInfo> {

@@ -105,7 +105,7 @@ impl SqliteStore {
 
     pub(crate) async fn touch_oauth_client_impl(&self, id: Uuid) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| touch(c, Credentials::OAuthClients, id, at)).await
+        self.write(move |c| touch(c, Credentials::OAuthClients, id, at, None)).await
     }
 
     pub(crate) async fn add_signing_key_impl(&self, key: SigningKey) -> Result<()> {

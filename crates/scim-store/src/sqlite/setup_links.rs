@@ -83,6 +83,6 @@ impl SqliteStore {
 
     pub(crate) async fn touch_setup_link_impl(&self, id: Uuid) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| touch(c, Credentials::SetupLinks, id, at)).await
+        self.write(move |c| touch(c, Credentials::SetupLinks, id, at, None)).await
     }
 }

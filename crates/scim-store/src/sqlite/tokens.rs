@@ -13,7 +13,8 @@ use super::credentials::{Credentials, expire, revoke, touch};
 use super::sql::all;
 use crate::{NewToken, Result, Revocation, StoreError, TokenInfo};
 
-const COLUMNS: &str = "id, tenant, name, prefix, hash, scopes, created, expires, last_used, revoked, replaces";
+const COLUMNS: &str =
+    "id, tenant, name, prefix, hash, scopes, created, expires, last_used, last_user_agent, revoked, replaces";
 
 fn token_from_row(row: &Row<'_>) -> Result<TokenInfo> {
     let hash: Vec<u8> = row.get("hash")?;
@@ -31,6 +32,7 @@ fn token_from_row(row: &Row<'_>) -> Result<TokenInfo> {
         created: from_ms(row.get("created")?),
         expires: opt_from_ms(row.get("expires")?),
         last_used: opt_from_ms(row.get("last_used")?),
+        last_user_agent: row.get("last_user_agent")?,
         revoked: opt_from_ms(row.get("revoked")?),
         replaces: row.get("replaces")?,
     })
@@ -48,6 +50,7 @@ impl SqliteStore {
             created: now(),
             expires: token.expires,
             last_used: None,
+            last_user_agent: None,
             revoked: None,
             replaces: token.replaces,
         };
@@ -108,8 +111,8 @@ impl SqliteStore {
         self.write(move |c| expire(c, Credentials::Tokens, token, Some(tenant), at)).await
     }
 
-    pub(crate) async fn touch_token_impl(&self, token: Uuid) -> Result<()> {
+    pub(crate) async fn touch_token_impl(&self, token: Uuid, user_agent: Option<String>) -> Result<()> {
         let at = to_ms(now());
-        self.write(move |c| touch(c, Credentials::Tokens, token, at)).await
+        self.write(move |c| touch(c, Credentials::Tokens, token, at, user_agent.as_deref())).await
     }
 }

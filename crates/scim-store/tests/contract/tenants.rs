@@ -112,7 +112,7 @@ async fn tokens_are_found_by_hash_listed_revoked_and_touched(b: Backend) {
     assert!((expires - soon).abs() < time::Duration::seconds(1), "{expires} vs {soon}");
     assert!(matches!(store.expire_token(Uuid::now_v7(), token.id, soon).await, Err(StoreError::NotFound)));
 
-    store.touch_token(token.id).await.unwrap();
+    store.touch_token(token.id, None).await.unwrap();
     let touched = store.token_by_hash(&hash).await.unwrap().unwrap();
     assert!(touched.last_used.is_some());
 
@@ -301,12 +301,55 @@ fn rand_hash() -> [u8; 32] {
     *Uuid::new_v4().as_bytes().repeat(2).first_chunk().unwrap()
 }
 
+/// A token's use keeps the User-Agent of the request that recorded it:
+/// none at first, the latest one after each use (a use without one clears
+/// it), in the list as by hash, and only on that token.
+async fn a_token_keeps_the_user_agent_of_its_last_use(b: Backend) {
+    let (store, tenant, _db) = b.fresh().await;
+    let new = |name: &str, hash: [u8; 32]| NewToken {
+        tenant: tenant.id,
+        name: name.into(),
+        prefix: format!("scimd_{name}"),
+        hash,
+        scopes: vec![],
+        expires: None,
+        replaces: None,
+    };
+    let okta = store.create_token(new("okta", [1u8; 32])).await.unwrap();
+    let other = store.create_token(new("other", [2u8; 32])).await.unwrap();
+    assert_eq!(okta.last_user_agent, None);
+
+    store.touch_token(okta.id, Some("Okta SCIM Client 1.0".into())).await.unwrap();
+    let found = store.token_by_hash(&[1u8; 32]).await.unwrap().unwrap();
+    assert_eq!(found.last_user_agent.as_deref(), Some("Okta SCIM Client 1.0"));
+    assert!(found.last_used.is_some());
+    let listed = store.list_tokens(tenant.id).await.unwrap();
+    assert_eq!(listed[0].last_user_agent.as_deref(), Some("Okta SCIM Client 1.0"));
+    assert_eq!(listed[1].last_user_agent, None, "only the token used");
+    assert_eq!(listed[1].id, other.id);
+
+    // Unicode is kept as given; the next use replaces it.
+    let ua = "Microsoft.ActiveDirectory.Provisioning — ünïcode";
+    store.touch_token(okta.id, Some(ua.into())).await.unwrap();
+    assert_eq!(store.token_by_hash(&[1u8; 32]).await.unwrap().unwrap().last_user_agent.as_deref(), Some(ua));
+    store.touch_token(okta.id, None).await.unwrap();
+    assert_eq!(store.token_by_hash(&[1u8; 32]).await.unwrap().unwrap().last_user_agent, None);
+
+    // A revoked token keeps what it had.
+    store.touch_token(okta.id, Some("curl/8.5.0".into())).await.unwrap();
+    store.revoke_token(tenant.id, okta.id).await.unwrap();
+    let revoked = store.token_by_hash(&[1u8; 32]).await.unwrap().unwrap();
+    assert!(revoked.revoked.is_some());
+    assert_eq!(revoked.last_user_agent.as_deref(), Some("curl/8.5.0"));
+}
+
 contract! {
     tokio: [
         erasing_a_tenant_takes_all_it_holds_and_nothing_else,
         server_settings_are_kept_by_name,
         tenants_round_trip_and_slugs_are_unique,
         tokens_are_found_by_hash_listed_revoked_and_touched,
+        a_token_keeps_the_user_agent_of_its_last_use,
     admin_tokens_are_found_listed_revoked_expired_and_linked,
         write_audit_records_refusals_newest_first,
     ],

@@ -14,7 +14,7 @@ use crate::{TempDb, create, file, group_doc, user_doc};
 pub fn back_to_schema_5(db: &TempDb) {
     let c = rusqlite::Connection::open(&db.0).unwrap();
     c.execute_batch(
-        "DROP TABLE setup_links; DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries; DROP TABLE webhook_endpoints; \
+        "ALTER TABLE tokens DROP COLUMN last_user_agent; DROP TABLE setup_links; DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries; DROP TABLE webhook_endpoints; \
          ALTER TABLE events DROP COLUMN actor; \
          DROP TABLE domains; DROP TABLE oauth_clients; DROP TABLE signing_keys; \
          ALTER TABLE audit_log DROP COLUMN subject; \

@@ -41,6 +41,10 @@ pub struct TokenView {
     pub expires: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used: Option<String>,
+    /// The `User-Agent` of the request that last recorded a use (at most
+    /// 200 characters, control characters removed); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_user_agent: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked: Option<String>,
     /// The token this one replaced (a rotation).
@@ -57,6 +61,7 @@ impl From<&TokenInfo> for TokenView {
             created: format_datetime(t.created),
             expires: t.expires.map(format_datetime),
             last_used: t.last_used.map(format_datetime),
+            last_user_agent: t.last_user_agent.clone(),
             revoked: t.revoked.map(format_datetime),
             replaces: t.replaces,
         }

@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod chart;
 pub mod directory;
+pub mod domain_claims;
 pub mod domains;
 pub mod error;
 pub mod events;
@@ -80,6 +81,8 @@ fn setup_router() -> Router<AppState> {
     Router::new()
         .route("/setup/", get(setup::home))
         .route("/setup/token", post(setup::generate_token))
+        .route("/setup/domains", post(setup::claim_domain))
+        .route("/setup/domains/{domain}/verify", post(setup::check_domain))
         .route("/setup/idp/{idp}", get(setup::idp_guide))
         .route("/setup/{secret}", get(setup::open_link))
         .layer(middleware::from_fn(setup::no_referrer))

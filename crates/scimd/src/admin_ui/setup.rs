@@ -4,8 +4,12 @@
 //! sends the browser on to `/setup/` (so the secret leaves the address
 //! bar and the history); the pages then show the connection's status,
 //! guides per identity provider with this tenant's SCIM URL, and a token
-//! generated on request (shown once). Every action is audited as the link
-//! (`setup_link:<id>`). The pages send `Referrer-Policy: no-referrer`.
+//! generated on request (shown once); where the link allows `domains`, the
+//! tenant's domains with their TXT records, claims and checks (through
+//! [`super::domain_claims`], as the operators' page; removing stays the
+//! operators'). Every action is CSRF-checked, refused with 403 beyond what
+//! the link allows, and audited as the link (`setup_link:<id>`). The pages
+//! send `Referrer-Policy: no-referrer`.
 
 use std::sync::Arc;
 
@@ -20,14 +24,16 @@ use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use super::domain_claims::{self, DomainRow, NewDomain};
 use super::error::UiError;
 use super::page::{render, when};
-use super::session::{self, secure};
+use super::session::{self, CsrfForm, secure};
 use crate::client_addr::ClientAddr;
 use crate::ops::TenantCtx;
 use crate::ops::audit::{MAX_TEXT, bounded};
 use crate::ops::setup_links::{LinkRefusal, audit_subject};
 use crate::ops::ui_sessions::{SESSION_TTL, UiSession};
+use crate::ops::user_agent::identity_provider;
 use crate::state::AppState;
 
 /// The setup session's cookie name (`__Host-` when `secure`).
@@ -132,6 +138,15 @@ impl LinkVisitor {
     fn allows(&self, what: &str) -> bool {
         self.link.allow.iter().any(|a| a == what)
     }
+
+    /// 403 unless the link allows `what` (`scim`, `domains`).
+    fn require(&self, what: &str) -> Result<(), UiError> {
+        if self.allows(what) {
+            return Ok(());
+        }
+        let covers = if what == "domains" { "your domains" } else { "the SCIM connection" };
+        Err(UiError::new(403, "Not allowed", format!("This setup link does not cover {covers}.")))
+    }
 }
 
 /// A refused request as the setup page lists it, with what to change.
@@ -161,14 +176,31 @@ fn hint(status: u16) -> &'static str {
 struct HomePage {
     tenant_name: String,
     last_request: Option<String>,
+    /// The last request's User-Agent, and the identity provider it names.
+    last_user_agent: Option<String>,
+    identity_provider: Option<&'static str>,
     users: u64,
     groups: u64,
     refusals: Vec<Refusal>,
     scim: bool,
+    /// The link allows domains: the section below, with its forms.
+    domains_allowed: bool,
+    domains: Vec<DomainRow>,
+    /// Where the forms of `domain_claims.html` post.
+    domain_action: &'static str,
+    can_write: bool,
+    can_remove: bool,
+    csrf: String,
+    error: Option<String>,
     expires: String,
 }
 
 pub async fn home(State(state): State<AppState>, v: LinkVisitor) -> Result<Response, UiError> {
+    home_page(&state, &v, None).await
+}
+
+/// The setup home page, with a refusal to show beside the domain form.
+async fn home_page(state: &AppState, v: &LinkVisitor, error: Option<UiError>) -> Result<Response, UiError> {
     let status = state.ops.connection_status(&v.tenant).await?;
     let refusals = status
         .refusals
@@ -181,16 +213,61 @@ pub async fn home(State(state): State<AppState>, v: LinkVisitor) -> Result<Respo
             hint: hint(r.entry.status),
         })
         .collect();
+    let domains_allowed = v.allows("domains");
+    let domains = if domains_allowed { domain_claims::rows(state, &v.tenant.tenant).await? } else { Vec::new() };
+    let code =
+        error.as_ref().map_or(StatusCode::OK, |e| StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST));
     let page = HomePage {
         tenant_name: v.tenant.tenant.name.clone(),
         last_request: status.last_request.map(when),
+        identity_provider: status.last_user_agent.as_deref().and_then(identity_provider),
+        last_user_agent: status.last_user_agent,
         users: status.users,
         groups: status.groups,
         refusals,
         scim: v.allows("scim"),
+        domains_allowed,
+        domains,
+        domain_action: DOMAINS,
+        can_write: domains_allowed,
+        can_remove: false,
+        csrf: v.csrf.clone(),
+        error: error.map(|e| e.detail),
         expires: when(v.link.expires),
     };
-    Ok(render(&page))
+    Ok((code, render(&page)).into_response())
+}
+
+/// Where the setup pages' domain forms post.
+const DOMAINS: &str = "/setup/domains";
+
+/// Claims a domain through the link (`domains` allowed): pending, with its
+/// TXT record shown on the home page.
+pub async fn claim_domain(
+    State(state): State<AppState>,
+    v: LinkVisitor,
+    Form(form): Form<NewDomain>,
+) -> Result<Response, UiError> {
+    session::check_csrf(&v.csrf, &form.csrf)?;
+    v.require("domains")?;
+    match domain_claims::claim(&state, &v.tenant.tenant, &form, v.audit.clone()).await? {
+        Ok(()) => Ok(Redirect::to("/setup/#domains").into_response()),
+        Err(shown) => home_page(&state, &v, Some(shown)).await,
+    }
+}
+
+/// Checks one of the tenant's domains now through the link (`domains`
+/// allowed).
+pub async fn check_domain(
+    State(state): State<AppState>,
+    v: LinkVisitor,
+    Path(domain): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, UiError> {
+    session::check_csrf(&v.csrf, &form.csrf)?;
+    v.require("domains")?;
+    domain_claims::check(&state, &v.tenant.tenant, &domain, v.audit.clone()).await?;
+    Ok(Redirect::to("/setup/#domains").into_response())
 }
 
 /// An identity provider's guide.
@@ -294,9 +371,7 @@ struct IdpPage {
 }
 
 fn idp_page(state: &AppState, v: &LinkVisitor, idp: &str, secret: Option<String>) -> Result<Response, UiError> {
-    if !v.allows("scim") {
-        return Err(UiError::new(403, "Not allowed", "This setup link does not cover the SCIM connection."));
-    }
+    v.require("scim")?;
     let g = guide(idp).ok_or_else(|| UiError::new(404, "Not found", "There is no such identity provider here."))?;
     let page = IdpPage {
         tenant_name: v.tenant.tenant.name.clone(),
@@ -338,9 +413,7 @@ pub async fn generate_token(
     session::check_csrf(&v.csrf, &form.csrf)?;
     let g = guide(&form.idp).filter(|g| !g.steps.is_empty());
     let Some(g) = g else { return Err(UiError::new(404, "Not found", "There is no such identity provider here.")) };
-    if !v.allows("scim") {
-        return Err(UiError::new(403, "Not allowed", "This setup link does not cover the SCIM connection."));
-    }
+    v.require("scim")?;
     let name = format!("{} (setup link {})", g.name, v.link.prefix);
     let token = state.ops.issue_token(&v.tenant.tenant, &name, None).await?;
     let detail = json!({"token": {"created": token.info.id, "name": token.info.name}});

@@ -22,6 +22,7 @@ use super::session::{CsrfForm, UiAdmin};
 use crate::ops::TenantCtx;
 use crate::ops::admin_tokens::Scope;
 use crate::ops::tokens::IssuedToken;
+use crate::ops::user_agent::identity_provider;
 use crate::state::AppState;
 
 /// The longest expiry the form takes: ten years, as the admin API.
@@ -34,6 +35,9 @@ struct TokenRow {
     created: String,
     expires: String,
     last_used: String,
+    /// The last request's User-Agent, and the identity provider it names.
+    last_user_agent: Option<String>,
+    identity_provider: Option<&'static str>,
     revoked: bool,
     expired: bool,
 }
@@ -89,6 +93,8 @@ async fn page(
             created: when(t.created),
             expires: when_or_dash(t.expires),
             last_used: when_or_dash(t.last_used),
+            last_user_agent: t.last_user_agent.clone(),
+            identity_provider: t.last_user_agent.as_deref().and_then(identity_provider),
             revoked: t.revoked.is_some(),
             expired: t.expires.is_some_and(|e| e <= now),
         })

@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, header};
 use scim_store::AuthMode;
 use uuid::Uuid;
 
@@ -26,6 +26,7 @@ use super::bearer_token;
 use super::jwt::{self, Policy, looks_like_jwt};
 use crate::ops::oauth::issuer_of;
 use crate::ops::tenant_auth::{JwtCaller, TenantJwt};
+use crate::ops::user_agent;
 use crate::ops::{OpError, Ops, TenantCtx};
 use crate::secrets;
 
@@ -107,14 +108,11 @@ fn refused<T>(r: Refusal) -> Result<T, AuthError> {
     Err(AuthError::Refused(r))
 }
 
-/// Who the `Authorization` header presents for `tenant` (`None`: the path
-/// names no tenant).
-pub async fn authenticate(
-    ops: &Ops,
-    authorization: Option<&HeaderValue>,
-    tenant: Option<&TenantCtx>,
-) -> Result<Principal, AuthError> {
-    let Some(header) = authorization else { return refused(Refusal::missing()) };
+/// Who the request's `Authorization` header presents for `tenant`
+/// (`None`: the path names no tenant). A scimd token's use is recorded
+/// with the request's `User-Agent`.
+pub async fn authenticate(ops: &Ops, headers: &HeaderMap, tenant: Option<&TenantCtx>) -> Result<Principal, AuthError> {
+    let Some(header) = headers.get(header::AUTHORIZATION) else { return refused(Refusal::missing()) };
     let Ok(header) = header.to_str() else { return refused(Refusal::invalid(NOT_VALID_HERE)) };
     let Some(credential) = bearer_token(header) else { return refused(Refusal::missing()) };
     if let Some(ctx) = tenant
@@ -122,10 +120,16 @@ pub async fn authenticate(
     {
         return authenticate_jwt(ops, credential, ctx).await;
     }
-    authenticate_token(ops, credential, tenant).await.map(Principal::Token)
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| user_agent::kept(v.as_bytes()));
+    authenticate_token(ops, credential, tenant, user_agent).await.map(Principal::Token)
 }
 
-async fn authenticate_token(ops: &Ops, secret: &str, tenant: Option<&TenantCtx>) -> Result<Uuid, AuthError> {
+async fn authenticate_token(
+    ops: &Ops,
+    secret: &str,
+    tenant: Option<&TenantCtx>,
+    user_agent: Option<String>,
+) -> Result<Uuid, AuthError> {
     let hash = secrets::hash(secret);
     let Some(info) = ops.token_by_hash(&hash).await? else { return refused(Refusal::invalid(NOT_VALID_HERE)) };
     // The look-up was by hash; comparing again in constant time keeps a
@@ -140,7 +144,7 @@ async fn authenticate_token(ops: &Ops, secret: &str, tenant: Option<&TenantCtx>)
     if info.expires.is_some_and(|at| at <= time::OffsetDateTime::now_utc()) {
         return refused(Refusal::invalid(EXPIRED));
     }
-    ops.touch_token(info.id);
+    ops.touch_token(info.id, user_agent);
     Ok(info.id)
 }
 

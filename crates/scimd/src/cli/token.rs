@@ -144,6 +144,7 @@ fn token_json(t: &TokenInfo, tenant: &str) -> Value {
         "created": format_datetime(t.created),
         "expires": ts(t.expires),
         "last_used": ts(t.last_used),
+        "last_user_agent": t.last_user_agent,
         "revoked": ts(t.revoked),
         "replaces": t.replaces,
     })

@@ -221,7 +221,7 @@ impl Ops {
         // Stored scopes were checked when issued; one unknown to this
         // version (a newer node wrote it) is ignored, not trusted.
         let scopes = info.scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
-        if self.touch_due(info.id) {
+        if self.touch_due(info.id, 0) {
             let store = self.store.clone();
             let id = info.id;
             tokio::spawn(async move {

@@ -35,6 +35,7 @@ pub mod tenant_auth;
 pub mod tenants;
 pub mod tokens;
 pub mod ui_sessions;
+pub mod user_agent;
 pub mod webhooks;
 pub mod work;
 
@@ -66,8 +67,9 @@ pub struct Ops {
     /// answered from memory like a known one (no timing to tell them apart).
     unknown_tenants: TtlCache<String, ()>,
     tokens: TtlCache<[u8; 32], TokenInfo>,
-    /// When each token's use was last recorded (see `tokens.rs`).
-    touched: Mutex<HashMap<Uuid, Instant>>,
+    /// When each token's use was last recorded, and a key of the
+    /// User-Agent it was recorded with (see `tokens.rs`).
+    touched: Mutex<HashMap<Uuid, (Instant, u64)>>,
     /// Refusals counted for the audit log (see `audit.rs`).
     refusals: audit::Tally,
     /// The most values a multi-valued attribute may hold (tenants'

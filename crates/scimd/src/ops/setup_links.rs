@@ -137,6 +137,9 @@ pub struct ConnectionStatus {
     /// The last use of any of the tenant's tokens (recorded at most once a
     /// minute per token); `None`: no request yet.
     pub last_request: Option<time::OffsetDateTime>,
+    /// The User-Agent that last request was recorded with (see
+    /// [`super::user_agent`]); `None`: no request, or it sent none.
+    pub last_user_agent: Option<String>,
     pub users: u64,
     pub groups: u64,
     /// The tenant's latest refused requests, newest first.
@@ -146,7 +149,10 @@ pub struct ConnectionStatus {
 impl Ops {
     /// How the tenant's identity provider is doing, as far as scimd saw.
     pub async fn connection_status(&self, t: &super::TenantCtx) -> OpResult<ConnectionStatus> {
-        let last_request = self.list_tokens(&t.tenant).await?.iter().filter_map(|k| k.last_used).max();
+        let tokens = self.list_tokens(&t.tenant).await?;
+        let last = tokens.iter().filter(|k| k.last_used.is_some()).max_by_key(|k| k.last_used);
+        let last_request = last.and_then(|k| k.last_used);
+        let last_user_agent = last.and_then(|k| k.last_user_agent.clone());
         let mut counts = [0u64; 2];
         for (n, kind) in counts.iter_mut().zip([scim_core::ResourceKind::User, scim_core::ResourceKind::Group]) {
             let query = scim_store::ListQuery {
@@ -167,7 +173,7 @@ impl Ops {
             ..scim_store::AuditQuery::default()
         };
         let refusals = self.store.search_audit(t.tenant.id, &refused).await?;
-        Ok(ConnectionStatus { last_request, users: counts[0], groups: counts[1], refusals })
+        Ok(ConnectionStatus { last_request, last_user_agent, users: counts[0], groups: counts[1], refusals })
     }
 }
 

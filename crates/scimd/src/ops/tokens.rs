@@ -118,12 +118,15 @@ impl Ops {
         Ok(Some(info))
     }
 
-    /// Records the token's use in the background, at most once a minute.
-    pub fn touch_token(&self, token: Uuid) {
-        if self.touch_due(token) {
+    /// Records the token's use in the background, with the request's
+    /// User-Agent (as [`super::user_agent::kept`] leaves it): at most once
+    /// a minute, or at once when the User-Agent is not the one last
+    /// recorded (another client has the token).
+    pub fn touch_token(&self, token: Uuid, user_agent: Option<String>) {
+        if self.touch_due(token, agent_key(user_agent.as_deref())) {
             let store = self.store.clone();
             tokio::spawn(async move {
-                if let Err(e) = store.touch_token(token).await {
+                if let Err(e) = store.touch_token(token, user_agent).await {
                     tracing::warn!(error = %e, %token, "could not record token use");
                 }
             });
@@ -131,23 +134,34 @@ impl Ops {
     }
 
     /// Whether the use of token `id` (a SCIM or an admin token) is to be
-    /// recorded now: not within the last [`TOUCH_INTERVAL`].
-    pub(super) fn touch_due(&self, id: Uuid) -> bool {
+    /// recorded now: not within the last [`TOUCH_INTERVAL`], or by a
+    /// client other than the last recorded (`agent`: a key of its
+    /// User-Agent, 0 where none is kept).
+    pub(super) fn touch_due(&self, id: Uuid, agent: u64) -> bool {
         let now = Instant::now();
         match self.touched.lock() {
             Ok(mut map) => {
-                let due = map.get(&id).is_none_or(|at| now.duration_since(*at) >= TOUCH_INTERVAL);
+                let due =
+                    map.get(&id).is_none_or(|(at, last)| now.duration_since(*at) >= TOUCH_INTERVAL || *last != agent);
                 if due {
                     if map.len() >= TOUCHED_SWEEP_AT {
-                        map.retain(|_, at| now.duration_since(*at) < TOUCH_INTERVAL);
+                        map.retain(|_, (at, _)| now.duration_since(*at) < TOUCH_INTERVAL);
                     }
-                    map.insert(id, now);
+                    map.insert(id, (now, agent));
                 }
                 due
             }
             Err(_) => false,
         }
     }
+}
+
+/// A key of a User-Agent, to tell whether it changed without keeping it.
+fn agent_key(user_agent: Option<&str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    user_agent.hash(&mut h);
+    h.finish()
 }
 
 fn no_such_token(tenant: &Tenant, token: Uuid) -> OpError {

@@ -89,7 +89,7 @@ impl FromRequestParts<AppState> for Discovery {
         };
         let authorization = parts.headers.get(header::AUTHORIZATION);
         if let (Some(ctx), Some(_)) = (&tenancy.tenant, authorization)
-            && authenticate(&state.ops, authorization, Some(ctx)).await.is_ok()
+            && authenticate(&state.ops, &parts.headers, Some(ctx)).await.is_ok()
         {
             return Ok(Discovery { registry: Arc::clone(&ctx.registry), base_url: ctx.base_url.clone() });
         }
@@ -158,8 +158,7 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
     let (parts, body) = req.into_parts();
     let source = source_ip(&parts);
     let now = Instant::now();
-    let authenticated =
-        authenticate(&state.ops, parts.headers.get(header::AUTHORIZATION), tenancy.tenant.as_deref()).await;
+    let authenticated = authenticate(&state.ops, &parts.headers, tenancy.tenant.as_deref()).await;
     let refused = match (authenticated, &tenancy.tenant) {
         (Ok(token), Some(ctx)) => Ok((Arc::clone(ctx), token)),
         (Err(AuthError::Failed(e)), _) => return ApiError::Op(e).into_response(),

@@ -96,8 +96,17 @@ async fn migrate_store_copies_sqlite_to_postgres_and_back() {
     eventually(WAIT, "every event delivered", || async { (rx.accepted().len() >= events).then_some(()) }).await;
     let on_sqlite = scim_view(&s).await;
     assert_eq!(on_sqlite["/Users"]["totalResults"], 2, "{on_sqlite}");
+    // The token's last User-Agent comes along too.
+    let rb = s.http.get(s.url("/Groups")).bearer_auth(&s.tenant.token).header("user-agent", "Okta SCIM Client 1.0.0");
+    send(rb).await.expect(200);
+    eventually(WAIT, "the User-Agent recorded", || async {
+        let tokens = s.cli_json(&["token", "list", "--tenant", "acme"]).to_string();
+        tokens.contains("Okta SCIM Client 1.0.0").then_some(())
+    })
+    .await;
     s.server.take().unwrap().stop();
     let cli_on_sqlite = cli_view(&s);
+    assert!(cli_on_sqlite["tokens"].to_string().contains("Okta SCIM Client 1.0.0"), "{cli_on_sqlite}");
     assert!(cli_on_sqlite["audit"].as_array().unwrap().len() >= 6, "{cli_on_sqlite}");
 
     // SQLite to PostgreSQL: every table checked.

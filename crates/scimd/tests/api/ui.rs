@@ -532,6 +532,200 @@ async fn a_setup_link_guides_the_customer_through_entra_id_and_shows_the_connect
     assert!(r.text.contains("revoked"), "{}", r.text);
 }
 
+/// Issues a setup link for `acme` allowing `allow`: its URL and id.
+async fn setup_link(app: &TestServer, admin: &str, allow: &[&str]) -> (String, String) {
+    let body = json!({"allow": allow});
+    let link = app.admin(Method::POST, "/tenants/acme/setup-links", Some(admin), Some(body)).await.expect(201);
+    (link.body["url"].as_str().unwrap().to_owned(), link.body["id"].as_str().unwrap().to_owned())
+}
+
+/// The CSRF token of the setup session open in `b` (from the token form of
+/// an identity provider's guide), and its cookie.
+async fn setup_session(b: &Browser, app: &TestServer) -> (String, String) {
+    b.goto(&format!("{}/setup/idp/okta", app.base)).await;
+    let input = b.client.find(Locator::Css("form[action='/setup/token'] input[name=csrf]")).await.unwrap();
+    let csrf = input.attr("value").await.unwrap().unwrap();
+    (csrf, b.cookie_header().await)
+}
+
+/// A form posted to the setup pages outside the browser, with the session's cookie.
+async fn post_setup_form(app: &TestServer, path: &str, cookie: &str, form: &[(&str, &str)]) -> Resp {
+    let body = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+    let rb = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    send(rb).await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_link_with_domains_claims_a_domain_and_verifies_it_by_its_txt_record() {
+    let (app, dns) = crate::domains::spawn_with_dns(&[]).await;
+    let admin = app.admin_token(&["--scope", "admin"]);
+    let (url, link_id) = setup_link(&app, admin["token"].as_str().unwrap(), &["scim", "domains"]).await;
+    let b = Browser::start(1440, 1000).await;
+    b.goto(&url).await;
+    b.wait_for("/setup/").await;
+    let section = b.text_of("#domains-section").await;
+    assert!(section.contains("Your domains") && section.contains("No domain claimed yet"), "{section}");
+
+    b.fill("#domain", "Acme.Example.COM").await;
+    b.submit("form[action='/setup/domains'] button[type=submit]").await;
+    b.wait_for("/setup/").await;
+    let article = b.text_of("#domain-acme\\.example\\.com").await;
+    assert!(article.contains("pending"), "{article}");
+    let name = b.text_of("#txt-name-1").await;
+    let value = b.text_of("#txt-value-1").await;
+    assert_eq!(name, "_scimd-challenge.acme.example.com");
+    assert!(value.starts_with("scimd-verification="), "{value}");
+    // The record's name and value each have a copy button; removing is the operators' alone.
+    b.client.find(Locator::Css("button[data-copy='txt-name-1']")).await.expect("a copy button for the name");
+    b.client.find(Locator::Css("button[data-copy='txt-value-1']")).await.expect("a copy button for the value");
+    assert!(b.client.find(Locator::Css("button[aria-label='Remove acme.example.com']")).await.is_err());
+    b.shot("setup-domains-pending").await;
+
+    // Checked before the record exists: still pending, and why.
+    b.submit("button[aria-label='Check acme.example.com now']").await;
+    let article = b.text_of("#domain-acme\\.example\\.com").await;
+    assert!(
+        article.contains("pending") && article.contains("Last check") && article.contains("no TXT record"),
+        "{article}"
+    );
+
+    // Published: verified, and no more Check now.
+    dns.set_txt(&name, &[value.as_str()]);
+    b.submit("button[aria-label='Check acme.example.com now']").await;
+    let article = b.text_of("#domain-acme\\.example\\.com").await;
+    assert!(article.contains("verified") && article.contains("(dns)"), "{article}");
+    assert!(b.client.find(Locator::Css("button[aria-label='Check acme.example.com now']")).await.is_err());
+    b.shot("setup-domains-verified").await;
+
+    // A consumer mail domain is refused with why, as on the operators' page.
+    b.fill("#domain", "gmail.com").await;
+    b.submit("form[action='/setup/domains'] button[type=submit]").await;
+    assert!(b.text_of("[role=alert]").await.contains("consumer mail domain"));
+    b.shot("setup-domains-refused").await;
+
+    // Without the session's CSRF token: refused; and there is no way to remove.
+    let (csrf, cookie) = setup_session(&b, &app).await;
+    let r = post_setup_form(&app, "/setup/domains", &cookie, &[("csrf", "wrong"), ("domain", "csrf.example")]).await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text);
+    let r = post_setup_form(&app, "/setup/domains/acme.example.com/remove", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status.as_u16(), 404, "{}", r.text);
+    b.quit().await;
+    let listed = app.cli_json(&["domain", "list", "--tenant", "acme"]);
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|d| d["domain"].as_str().unwrap()).collect();
+    assert_eq!(names, ["acme.example.com"], "{listed}");
+
+    // The claim and the checks are on record as the link.
+    let audit = app.cli_json(&["audit", "list", "--tenant", "acme", "--limit", "100"]);
+    let by_link: Vec<&serde_json::Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["subject"].as_str() == Some(&format!("setup_link:{link_id}")))
+        .collect();
+    assert!(by_link.iter().any(|e| e["detail"]["domain"]["added"] == "acme.example.com"), "{audit}");
+    assert!(by_link.iter().any(|e| e["detail"]["domain"]["state"] == "verified"), "{audit}");
+    assert!(by_link.iter().all(|e| e["admin_token"].is_null()), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_link_without_domains_shows_none_and_cannot_claim_or_check_one() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin"]);
+    let token = admin["token"].as_str().unwrap();
+    app.admin(Method::POST, "/tenants/acme/domains", Some(token), Some(json!({"domain": "example.com"})))
+        .await
+        .expect(201);
+    let (url, _) = setup_link(&app, token, &["scim"]).await;
+    let b = Browser::start(1440, 1000).await;
+    b.goto(&url).await;
+    b.wait_for("/setup/").await;
+    let home = b.body().await;
+    assert!(home.contains("Choose your identity provider"), "{home}");
+    assert!(!home.contains("Your domains") && !home.contains("example.com"), "{home}");
+    assert!(b.client.find(Locator::Css("form[action='/setup/domains']")).await.is_err());
+
+    // Even with the session's own CSRF token, the domain routes refuse it.
+    let (csrf, cookie) = setup_session(&b, &app).await;
+    b.quit().await;
+    let r = post_setup_form(&app, "/setup/domains", &cookie, &[("csrf", &csrf), ("domain", "other.example")]).await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text);
+    assert!(r.text.contains("does not cover your domains"), "{}", r.text);
+    let r = post_setup_form(&app, "/setup/domains/example.com/verify", &cookie, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.text);
+    // Nothing was claimed or checked.
+    let listed = app.cli_json(&["domain", "list", "--tenant", "acme"]);
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|d| d["domain"].as_str().unwrap()).collect();
+    assert_eq!(names, ["example.com"], "{listed}");
+    assert!(listed[0]["last_checked"].is_null(), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_setup_status_names_the_identity_provider_from_its_user_agent() {
+    let app = TestServer::spawn().await;
+    let admin = app.admin_token(&["--scope", "admin"]);
+    let admin = admin["token"].as_str().unwrap();
+    let issued =
+        app.admin(Method::POST, "/tenants/acme/tokens", Some(admin), Some(json!({"name": "okta"}))).await.expect(201);
+    let secret = issued.body["token"].as_str().unwrap().to_owned();
+    let (url, _) = setup_link(&app, admin, &["scim"]).await;
+
+    let rb = app.http.get(format!("{}/scim/v2/acme/Users", app.base)).bearer_auth(&secret);
+    assert_eq!(send(rb.header("user-agent", "Okta SCIM Client 1.0")).await.status.as_u16(), 200);
+
+    let b = Browser::start(1440, 1000).await;
+    b.goto(&url).await;
+    b.wait_for("/setup/").await;
+    eventually(Duration::from_secs(5), "the status names Okta", || async {
+        b.goto(&format!("{}/setup/", app.base)).await;
+        let home = b.body().await;
+        home.contains("from Okta.").then_some(())
+    })
+    .await;
+    assert_eq!(b.text_of("#user-agent code").await, "Okta SCIM Client 1.0");
+    b.shot("setup-home-okta").await;
+
+    // The operators see it beside the token's last use, and so does the admin API.
+    log_in(&b, &app, admin).await;
+    b.goto(&format!("{}/ui/tenants/acme", app.base)).await;
+    let table = b.text_of("table").await;
+    assert!(table.contains("Okta: Okta SCIM Client 1.0"), "{table}");
+    b.shot("tenant-token-user-agent").await;
+    b.quit().await;
+    let okta_token = |list: &Resp| -> serde_json::Value {
+        list.body["items"].as_array().unwrap().iter().find(|t| t["name"] == "okta").cloned().unwrap()
+    };
+    let list = app.admin(Method::GET, "/tenants/acme/tokens", Some(admin), None).await.expect(200);
+    assert_eq!(okta_token(&list)["last_user_agent"], "Okta SCIM Client 1.0", "{}", list.text);
+
+    // Another client with the token: recorded at once, not trusted: control
+    // characters dropped, at most 200 characters, named by no provider.
+    let long = format!("curl/8.5.0\tlong{}", "x".repeat(300));
+    let rb = app.http.get(format!("{}/scim/v2/acme/Groups", app.base)).bearer_auth(&secret);
+    assert_eq!(send(rb.header("user-agent", long)).await.status.as_u16(), 200);
+    let kept = eventually(Duration::from_secs(5), "the new User-Agent is recorded", || async {
+        let list = app.admin(Method::GET, "/tenants/acme/tokens", Some(admin), None).await.expect(200);
+        let ua = okta_token(&list)["last_user_agent"].as_str().unwrap_or("").to_owned();
+        ua.starts_with("curl").then_some(ua)
+    })
+    .await;
+    assert_eq!(kept.chars().count(), 200, "{kept}");
+    assert!(kept.starts_with("curl/8.5.0longxxx"), "{kept}");
+}
+
 #[tokio::test]
 async fn an_expired_or_unknown_setup_link_is_refused() {
     let app = TestServer::spawn().await;
