@@ -18,6 +18,11 @@ use crate::secrets;
 /// a request never costs a write.
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
+/// A token used by another client than the one last recorded is recorded
+/// again after this long, not at once: a caller cycling User-Agents cannot
+/// turn its requests into writes.
+const AGENT_CHANGE_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Past this many tokens remembered, those not used within the interval
 /// are forgotten.
 const TOUCHED_SWEEP_AT: usize = 10_000;
@@ -120,8 +125,8 @@ impl Ops {
 
     /// Records the token's use in the background, with the request's
     /// User-Agent (as [`super::user_agent::kept`] leaves it): at most once
-    /// a minute, or at once when the User-Agent is not the one last
-    /// recorded (another client has the token).
+    /// a minute, or once in 5 seconds when the User-Agent is not the one
+    /// last recorded (another client has the token).
     pub fn touch_token(&self, token: Uuid, user_agent: Option<String>) {
         if self.touch_due(token, agent_key(user_agent.as_deref())) {
             let store = self.store.clone();
@@ -136,13 +141,17 @@ impl Ops {
     /// Whether the use of token `id` (a SCIM or an admin token) is to be
     /// recorded now: not within the last [`TOUCH_INTERVAL`], or by a
     /// client other than the last recorded (`agent`: a key of its
-    /// User-Agent, 0 where none is kept).
+    /// User-Agent, 0 where none is kept) and not within the last
+    /// [`AGENT_CHANGE_INTERVAL`].
     pub(super) fn touch_due(&self, id: Uuid, agent: u64) -> bool {
         let now = Instant::now();
         match self.touched.lock() {
             Ok(mut map) => {
                 let due =
-                    map.get(&id).is_none_or(|(at, last)| now.duration_since(*at) >= TOUCH_INTERVAL || *last != agent);
+                    map.get(&id).is_none_or(|(at, last)| {
+                        let since = now.duration_since(*at);
+                        since >= TOUCH_INTERVAL || (*last != agent && since >= AGENT_CHANGE_INTERVAL)
+                    });
                 if due {
                     if map.len() >= TOUCHED_SWEEP_AT {
                         map.retain(|_, (at, _)| now.duration_since(*at) < TOUCH_INTERVAL);
