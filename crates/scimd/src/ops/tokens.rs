@@ -147,11 +147,10 @@ impl Ops {
         let now = Instant::now();
         match self.touched.lock() {
             Ok(mut map) => {
-                let due =
-                    map.get(&id).is_none_or(|(at, last)| {
-                        let since = now.duration_since(*at);
-                        since >= TOUCH_INTERVAL || (*last != agent && since >= AGENT_CHANGE_INTERVAL)
-                    });
+                let due = map.get(&id).is_none_or(|(at, last)| {
+                    let since = now.duration_since(*at);
+                    since >= TOUCH_INTERVAL || (*last != agent && since >= AGENT_CHANGE_INTERVAL)
+                });
                 if due {
                     if map.len() >= TOUCHED_SWEEP_AT {
                         map.retain(|_, (at, _)| now.duration_since(*at) < TOUCH_INTERVAL);
