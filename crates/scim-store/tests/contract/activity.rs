@@ -65,7 +65,7 @@ async fn activity_is_counted_per_hour_and_health_per_tenant(b: Backend) {
     let (a, o) = (of(acme.id), of(other.id));
     assert_eq!((a.refused, a.failed, a.last_request), (2, 1, None));
     assert_eq!((o.refused, o.failed, o.last_request), (0, 0, None));
-    store.touch_token(token.id).await.unwrap();
+    store.touch_token(token.id, None).await.unwrap();
     let a = store.tenant_health(before).await.unwrap().into_iter().find(|h| h.tenant == acme.id).unwrap();
     assert!(a.last_request.is_some_and(|t| t >= before));
     assert!(a.refused <= HEALTH_CAP);
