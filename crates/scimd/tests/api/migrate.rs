@@ -96,10 +96,12 @@ async fn migrate_store_copies_sqlite_to_postgres_and_back() {
     eventually(WAIT, "every event delivered", || async { (rx.accepted().len() >= events).then_some(()) }).await;
     let on_sqlite = scim_view(&s).await;
     assert_eq!(on_sqlite["/Users"]["totalResults"], 2, "{on_sqlite}");
-    // The token's last User-Agent comes along too.
-    let rb = s.http.get(s.url("/Groups")).bearer_auth(&s.tenant.token).header("user-agent", "Okta SCIM Client 1.0.0");
-    send(rb).await.expect(200);
+    // The token's last User-Agent comes along too (a new client is
+    // recorded within seconds of its requests, not on the first).
     eventually(WAIT, "the User-Agent recorded", || async {
+        let rb =
+            s.http.get(s.url("/Groups")).bearer_auth(&s.tenant.token).header("user-agent", "Okta SCIM Client 1.0.0");
+        send(rb).await.expect(200);
         let tokens = s.cli_json(&["token", "list", "--tenant", "acme"]).to_string();
         tokens.contains("Okta SCIM Client 1.0.0").then_some(())
     })
