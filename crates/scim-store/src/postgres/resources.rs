@@ -72,6 +72,49 @@ async fn current(
     opt(c, &sql, &[&id, &tenant, &kind.as_str()]).await?.as_ref().map(stored_from_row).transpose()
 }
 
+/// The statement of [`PgStore::create_user_in_one_statement`], built once:
+/// the derived columns' values, then the row's 8, the audit entry's 11 and
+/// the events' 5 (their order in that function).
+fn create_user_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let first = COLUMNS.len() + 1;
+        let (audit_first, events_first) = (first + 8, first + 19);
+        let n = |i: usize| format!("${i}");
+        let list = |r: std::ops::Range<usize>| r.map(n).collect::<Vec<_>>().join(", ");
+        let (f, e) = (|k: usize| n(first + k), |k: usize| n(events_first + k));
+        format!(
+            "WITH r AS (INSERT INTO resources ({}, id, tenant, kind, version, created, last_modified, doc, password_hash, \
+               group_name_key) VALUES ({}, {}, {}, {}, 1, {}, {}, {}, {}, {}) RETURNING tenant), \
+             a AS (INSERT INTO audit_log (tenant, at, token, admin_token, subject, remote_addr, method, path, request_id, \
+               resource_kind, resource_id, status, detail) SELECT r.tenant, {}, {} FROM r), \
+             e AS (INSERT INTO events (tenant, id, event_type, resource_id, at, actor, data) \
+               SELECT r.tenant, u.id, u.t, u.r, {}, {}, u.d FROM r, \
+               unnest({}::uuid[], {}::text[], {}::uuid[], {}::jsonb[]) WITH ORDINALITY AS u(id, t, r, d, n) \
+               ORDER BY u.n) \
+             SELECT 1 FROM r",
+            COLUMNS.join(", "),
+            list(1..first),
+            f(0),
+            f(1),
+            f(2),
+            f(3),
+            f(4),
+            f(5),
+            f(6),
+            f(7),
+            f(3),
+            list(audit_first..events_first),
+            f(3),
+            e(0),
+            e(1),
+            e(2),
+            e(3),
+            e(4),
+        )
+    })
+}
+
 impl PgStore {
     /// The refusal of a write a unique index or a foreign key refused, or
     /// the driver error as it is. The transaction is aborted by then, so
@@ -152,7 +195,7 @@ impl PgStore {
         let (id, tenant, kind) = (stored.id, w.tenant, w.kind);
         if kind == ResourceKind::User && w.members.is_empty() {
             let record = creation.record(tenant, w.audit, w.password_hash.is_some(), &MemberDelta::default());
-            self.create_user_in_one_statement(&stored, &d, w.password_hash, at, record).await?;
+            self.create_user_in_one_statement(tenant, &stored, &d, w.password_hash, at, record).await?;
             return Ok(stored);
         }
         let mut c = self.conn().await?;
@@ -205,22 +248,20 @@ impl PgStore {
     /// unique violation refuses the whole statement: nothing is written.
     async fn create_user_in_one_statement(
         &self,
+        tenant: Uuid,
         stored: &StoredResource,
         d: &Derived,
         password_hash: Option<String>,
         at: OffsetDateTime,
         record: writes::Record,
     ) -> Result<()> {
-        let tenant = record.audit.tenant.unwrap_or_default();
-        let actor = crate::events::actor(&record.audit.context);
-        let ctx = &record.audit.context;
+        let writes::Record { audit, events } = record;
+        let actor = crate::events::actor(&audit.context);
         let ms = to_ms(at);
-        let ids: Vec<Uuid> = record.events.iter().map(|_| Uuid::now_v7()).collect();
-        let types: Vec<&str> = record.events.iter().map(|e| e.event_type.as_str()).collect();
-        let resources: Vec<Uuid> = record.events.iter().map(|e| e.resource_id).collect();
-        let data: Vec<serde_json::Value> = record.events.iter().map(|e| e.data.clone()).collect();
+        let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let resources: Vec<Uuid> = events.iter().map(|e| e.resource_id).collect();
         let mut params: Vec<Param> = d.values().iter().map(column_param).collect();
-        let first = params.len() + 1;
         params.extend::<[Param; 8]>([
             Box::new(stored.id),
             Box::new(tenant),
@@ -231,21 +272,21 @@ impl PgStore {
             Box::new(password_hash),
             Box::new(None::<String>),
         ]);
-        let audit_first = params.len() + 1;
+        let ctx = audit.context;
         params.extend::<[Param; 11]>([
             Box::new(ctx.token),
             Box::new(ctx.admin_token),
-            Box::new(ctx.subject.clone()),
-            Box::new(ctx.remote_addr.clone()),
-            Box::new(ctx.method.clone()),
-            Box::new(ctx.path.clone()),
-            Box::new(ctx.request_id.clone()),
-            Box::new(record.audit.resource_kind.map(ResourceKind::as_str)),
-            Box::new(record.audit.resource_id),
-            Box::new(i32::from(record.audit.status)),
-            Box::new(record.audit.detail.clone()),
+            Box::new(ctx.subject),
+            Box::new(ctx.remote_addr),
+            Box::new(ctx.method),
+            Box::new(ctx.path),
+            Box::new(ctx.request_id),
+            Box::new(audit.resource_kind.map(ResourceKind::as_str)),
+            Box::new(audit.resource_id),
+            Box::new(i32::from(audit.status)),
+            Box::new(audit.detail),
         ]);
-        let events_first = params.len() + 1;
+        let data: Vec<serde_json::Value> = events.into_iter().map(|e| e.data).collect();
         params.extend::<[Param; 5]>([
             Box::new(actor),
             Box::new(ids),
@@ -253,38 +294,9 @@ impl PgStore {
             Box::new(resources),
             Box::new(data),
         ]);
-        let n = |i: usize| format!("${i}");
-        let values: Vec<String> = (1..first).map(n).collect();
-        let sql = format!(
-            "WITH r AS (INSERT INTO resources ({}, id, tenant, kind, version, created, last_modified, doc, password_hash, \
-               group_name_key) VALUES ({}, ${f0}, ${f1}, ${f2}, 1, ${f3}, ${f4}, ${f5}, ${f6}, ${f7}) RETURNING tenant), \
-             a AS (INSERT INTO audit_log (tenant, at, token, admin_token, subject, remote_addr, method, path, request_id, \
-               resource_kind, resource_id, status, detail) SELECT r.tenant, ${f3}, {} FROM r), \
-             e AS (INSERT INTO events (tenant, id, event_type, resource_id, at, actor, data) \
-               SELECT r.tenant, u.id, u.t, u.r, ${f3}, ${e0}, u.d FROM r, \
-               unnest(${e1}::uuid[], ${e2}::text[], ${e3}::uuid[], ${e4}::jsonb[]) WITH ORDINALITY AS u(id, t, r, d, n) \
-               ORDER BY u.n) \
-             SELECT 1 FROM r",
-            COLUMNS.join(", "),
-            values.join(", "),
-            (audit_first..events_first).map(n).collect::<Vec<_>>().join(", "),
-            f0 = first,
-            f1 = first + 1,
-            f2 = first + 2,
-            f3 = first + 3,
-            f4 = first + 4,
-            f5 = first + 5,
-            f6 = first + 6,
-            f7 = first + 7,
-            e0 = events_first,
-            e1 = events_first + 1,
-            e2 = events_first + 2,
-            e3 = events_first + 3,
-            e4 = events_first + 4,
-        );
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
         let c = self.conn().await?;
-        let stmt = c.prepare_cached(&sql).await?;
+        let stmt = c.prepare_cached(create_user_sql()).await?;
         if let Err(e) = c.query(&stmt, &refs).await {
             drop(c);
             return Err(self.refusal(e, tenant, d).await);

@@ -294,6 +294,18 @@ pub struct PingView {
     pub error: Option<String>,
 }
 
+impl From<crate::delivery::send::Sent> for PingView {
+    fn from(sent: crate::delivery::send::Sent) -> PingView {
+        PingView {
+            delivered: sent.verdict == crate::delivery::send::Verdict::Delivered,
+            status: sent.attempt.status,
+            latency_ms: sent.attempt.latency_ms,
+            response: sent.attempt.response,
+            error: sent.attempt.error,
+        }
+    }
+}
+
 /// The view of `w`, its tenants by slug.
 pub async fn view_of(ops: &Ops, w: &Webhook) -> Result<WebhookView, Problem> {
     let tenants = match ops.webhook_tenant_slugs(w).await? {
@@ -678,11 +690,5 @@ pub async fn ping_webhook(
     admin.require(Scope::WebhooksWrite)?;
     let w = find(&state, &admin, &id).await?;
     let sent = crate::delivery::ping::ping(&state.ops, &w).await?;
-    Ok(Json(PingView {
-        delivered: sent.verdict == crate::delivery::send::Verdict::Delivered,
-        status: sent.attempt.status,
-        latency_ms: sent.attempt.latency_ms,
-        response: sent.attempt.response,
-        error: sent.attempt.error,
-    }))
+    Ok(Json(PingView::from(sent)))
 }

@@ -168,29 +168,25 @@ async fn list(
         }
     };
     let (seen, cursor) = (shown.seen(), params.cursor.as_deref());
-    let next_cursor = match kind {
-        ResourceKind::User => match view::users(&state.ops, &ctx, seen, filter.as_deref(), cursor, PAGE).await {
-            Ok(p) => {
-                page.users = p.items;
-                p.next_cursor
-            }
-            Err(OpError::Refused(e)) => {
-                page.error = Some(e.detail);
-                None
-            }
-            Err(e) => return Err(e.into()),
-        },
-        ResourceKind::Group => match view::groups(&state.ops, &ctx, seen, filter.as_deref(), cursor, PAGE).await {
-            Ok(p) => {
-                page.groups = p.items;
-                p.next_cursor
-            }
-            Err(OpError::Refused(e)) => {
-                page.error = Some(e.detail);
-                None
-            }
-            Err(e) => return Err(e.into()),
-        },
+    let read = match kind {
+        ResourceKind::User => view::users(&state.ops, &ctx, seen, filter.as_deref(), cursor, PAGE)
+            .await
+            .map(|p| (p.next_cursor, p.items, Vec::new())),
+        ResourceKind::Group => view::groups(&state.ops, &ctx, seen, filter.as_deref(), cursor, PAGE)
+            .await
+            .map(|p| (p.next_cursor, Vec::new(), p.items)),
+    };
+    let next_cursor = match read {
+        Ok((next, users, groups)) => {
+            (page.users, page.groups) = (users, groups);
+            next
+        }
+        // A filter the tenant's schemas refuse, a cursor of another query.
+        Err(OpError::Refused(e)) => {
+            page.error = Some(e.detail);
+            None
+        }
+        Err(e) => return Err(e.into()),
     };
     page.next = next_cursor.map(|c| {
         format!("/ui/tenants/{}/{tab}?q={}&state={}&cursor={}", ctx.tenant.slug, enc(&params.q), page.state, enc(&c))

@@ -21,7 +21,6 @@ use super::error::UiError;
 use super::page::{Nav, form_instant, render};
 use super::session::{CsrfForm, UiAdmin};
 use crate::admin_api::webhooks::{DeliveryView, PingView, WebhookView, find, may_manage, view_of};
-use crate::delivery::send::Verdict;
 use crate::ops::admin_tokens::Scope;
 use crate::ops::audit_search::instant;
 use crate::ops::webhooks::{ReplayRequest, WebhookSpec};
@@ -148,14 +147,7 @@ pub async fn ping(
     ui.check_csrf(&form.csrf)?;
     let w = endpoint(&state, &ui, &id).await?;
     let sent = crate::delivery::ping::ping(&state.ops, &w).await?;
-    let ping = PingView {
-        delivered: sent.verdict == Verdict::Delivered,
-        status: sent.attempt.status,
-        latency_ms: sent.attempt.latency_ms,
-        response: sent.attempt.response,
-        error: sent.attempt.error,
-    };
-    endpoint_page(&state, &ui, &w, &DeliveryParams::default(), Some(ping), None).await
+    endpoint_page(&state, &ui, &w, &DeliveryParams::default(), Some(PingView::from(sent)), None).await
 }
 
 async fn set_enabled(state: AppState, ui: UiAdmin, id: String, csrf: &str, enabled: bool) -> Result<Response, UiError> {

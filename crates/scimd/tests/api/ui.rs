@@ -212,8 +212,12 @@ async fn an_operator_creates_a_tenant_and_a_token_uses_it_over_scim_and_revokes_
     let secret = b.text_of("#new-token").await;
     assert!(secret.starts_with("scimd_"), "{secret}");
     b.click("button[data-copy=new-token]").await;
+    // The script marks the button once the clipboard call has settled.
     let copied = b.client.find(Locator::Css("button[data-copy=new-token]")).await.unwrap();
-    assert_eq!(copied.attr("data-copied").await.unwrap().as_deref(), Some("true"), "the copy button ran");
+    eventually(Duration::from_secs(3), "the copy button ran", || async {
+        (copied.attr("data-copied").await.unwrap().as_deref() == Some("true")).then_some(())
+    })
+    .await;
     b.shot("tenant-new-token").await;
 
     // It works over SCIM.
